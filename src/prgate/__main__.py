@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from prgate.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,159 @@
+"""The check interface: what a check kind receives, what it returns, and the registry of kinds.
+
+A *check* is code (one module in this package per kind). A *rule* is data (YAML in a pack) that
+names a check kind, a level, parameters and three texts for people. The engine groups the enabled
+rules by kind and calls each kind once with all its rules, so that kinds which run an external tool
+(ruff) run it once per evaluation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from prgate.model import ChangeSet, FileChange, Finding, Level, Skipped
+
+if TYPE_CHECKING:
+    from prgate.checks.ruff import RuffBaseConfig, RuffOutput
+
+RuleLevel = Literal["error", "warning", "notice", "off"]
+
+#: Files larger than this at head are not analysed (reported as skipped). 1 MiB.
+DEFAULT_MAX_FILE_BYTES = 1024 * 1024
+
+
+class Params(BaseModel):
+    """Base of every check kind's parameters: strict, frozen, unknown keys refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class NoParams(Params):
+    pass
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One enabled or disabled rule, after packs and the repo's config were merged."""
+
+    id: str
+    check: str
+    level: RuleLevel
+    title: str
+    why: str
+    fix: str
+    params: Params = field(default_factory=NoParams)
+    #: Where the rule came from, for messages: ``pack hygiene`` or ``.github/prgate.yml``.
+    origin: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return self.level != "off"
+
+    def finding(
+        self,
+        *,
+        path: str | None,
+        message: str,
+        line: int | None = None,
+        end_line: int | None = None,
+        column: int | None = None,
+        fixable: bool = False,
+        fix: str | None = None,
+        level: Level | None = None,
+    ) -> Finding:
+        """A finding of this rule, carrying its title, level and fix text."""
+        if level is None:
+            if self.level == "off":
+                raise ValueError(f"rule {self.id} is off and cannot report")
+            level = Level(self.level)
+        return Finding(
+            rule=self.id,
+            level=level,
+            path=path,
+            line=line,
+            end_line=end_line if end_line is not None else line,
+            title=self.title,
+            message=message,
+            fix=fix if fix is not None else self.fix,
+            fixable=fixable,
+            column=column,
+        )
+
+    def skipped(self, reason: str, *, path: str | None = None) -> Skipped:
+        return Skipped(rule=self.id, path=path, reason=reason)
+
+
+class Reviewer(Protocol):
+    """The optional LLM reviewer, supplied by the shell (``prgate check --llm``, the App)."""
+
+    def review(self, rule: Rule, changeset: ChangeSet) -> CheckResult: ...
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """Everything a check may read. Built by the engine; checks never do I/O of their own."""
+
+    changeset: ChangeSet
+    ruff_config: RuffBaseConfig | None = None
+    ruff: RuffOutput | None = None
+    reviewer: Reviewer | None = None
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+
+    def analysable(self) -> Iterator[FileChange]:
+        """Files present at head whose text checks may read: regular, not binary, not huge."""
+        for f in self.changeset.files:
+            if f.is_deleted or not f.is_regular:
+                continue
+            if f.size is not None and f.size > self.max_file_bytes:
+                continue
+            yield f
+
+
+@dataclass
+class CheckResult:
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def extend(self, other: CheckResult) -> None:
+        self.findings.extend(other.findings)
+        self.skipped.extend(other.skipped)
+
+
+RunCheck = Callable[[CheckContext, Sequence[Rule]], CheckResult]
+
+
+@dataclass(frozen=True)
+class CheckKind:
+    """A check kind: its name, its parameters' model and how to run it over all its rules."""
+
+    name: str
+    params: type[Params]
+    run: RunCheck
+    #: For kinds that read ruff's results: the ruff rule codes a rule needs selected.
+    ruff_codes: Callable[[Rule], Sequence[str]] | None = None
+    #: One sentence for the rule reference.
+    summary: str = ""
+
+
+def registry() -> Mapping[str, CheckKind]:
+    """All check kinds by name. Imported lazily so that each module stays independent."""
+    from prgate.checks import debug, flags, paths, pattern, ruff, secrets, size, tests
+    from prgate.llm import reviewer
+
+    kinds = [
+        ruff.KIND,
+        paths.KIND,
+        flags.KIND,
+        flags.REGISTERED_KIND,
+        pattern.KIND,
+        secrets.KIND,
+        debug.KIND,
+        size.KIND,
+        tests.KIND,
+        reviewer.KIND,
+    ]
+    return {k.name: k for k in kinds}

@@ -1,0 +1,206 @@
+"""Frozen values shared by every part of prgate: the change, what was found, the verdict."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+#: Reads one file's bytes on demand; ``None`` when the file does not exist on that side.
+Loader = Callable[[], bytes | None]
+#: Reads any repository path on one side of the change; ``None`` when it does not exist.
+PathReader = Callable[[str], bytes | None]
+
+
+def _nothing() -> bytes | None:
+    return None
+
+
+def _no_path(_path: str) -> bytes | None:
+    return None
+
+
+class Level(StrEnum):
+    """How much a finding matters. Only ``error`` blocks a change."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTICE = "notice"
+
+
+class Conclusion(StrEnum):
+    SUCCESS = "success"
+    FAILURE = "failure"
+
+
+class FileStatus(StrEnum):
+    ADDED = "added"
+    MODIFIED = "modified"
+    DELETED = "deleted"
+    RENAMED = "renamed"
+
+
+@dataclass(frozen=True, slots=True)
+class LineRange:
+    """Lines ``start`` to ``end`` of a file at head, 1-based and inclusive."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.start < 1 or self.end < self.start:
+            raise ValueError(f"bad line range {self.start}-{self.end}")
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file of a change. Contents are read only when a check asks for them."""
+
+    path: str
+    status: FileStatus
+    old_path: str | None = None
+    #: Line ranges added (or changed) at head, sorted and not overlapping.
+    added: tuple[LineRange, ...] = ()
+    #: Number of lines removed from the base version.
+    removed_lines: int = 0
+    is_binary: bool = False
+    is_symlink: bool = False
+    is_submodule: bool = False
+    #: Size in bytes at head, when known without reading the file.
+    size: int | None = None
+    head_loader: Loader = field(default=_nothing, repr=False, compare=False)
+    base_loader: Loader = field(default=_nothing, repr=False, compare=False)
+
+    @property
+    def added_lines(self) -> int:
+        return sum(r.end - r.start + 1 for r in self.added)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.status is FileStatus.DELETED
+
+    @property
+    def is_regular(self) -> bool:
+        """A real file whose contents prgate may read (not a link, submodule or binary)."""
+        return not (self.is_symlink or self.is_submodule or self.is_binary)
+
+    def head_bytes(self) -> bytes | None:
+        if self.is_deleted or self.is_symlink or self.is_submodule:
+            return None
+        return self.head_loader()
+
+    def base_bytes(self) -> bytes | None:
+        if self.is_symlink or self.is_submodule or self.status is FileStatus.ADDED:
+            return None
+        return self.base_loader()
+
+    def head_text(self) -> str | None:
+        """The file at head as text; undecodable bytes become U+FFFD. ``None`` for non-text."""
+        data = self.head_bytes()
+        if data is None or self.is_binary:
+            return None
+        return data.decode("utf-8", errors="replace")
+
+    def base_text(self) -> str | None:
+        data = self.base_bytes()
+        if data is None or self.is_binary:
+            return None
+        return data.decode("utf-8", errors="replace")
+
+    def is_utf8(self) -> bool:
+        data = self.head_bytes()
+        if data is None:
+            return False
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+
+    def touches(self, line: int | None, end_line: int | None = None) -> bool:
+        """Whether lines ``line``..``end_line`` overlap what the change added."""
+        if line is None:
+            return True
+        last = end_line if end_line is not None else line
+        starts = [r.start for r in self.added]
+        i = bisect.bisect_right(starts, last) - 1
+        return i >= 0 and self.added[i].end >= line
+
+    def added_line_numbers(self) -> Iterable[int]:
+        for r in self.added:
+            yield from range(r.start, r.end + 1)
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """The one snapshot of a change that every check reads."""
+
+    files: tuple[FileChange, ...]
+    labels: frozenset[str] = frozenset()
+    author: str | None = None
+    #: Human words for the two sides, such as ``main`` and ``working tree``.
+    base_name: str = "base"
+    head_name: str = "head"
+    read_head: PathReader = field(default=_no_path, repr=False, compare=False)
+    read_base: PathReader = field(default=_no_path, repr=False, compare=False)
+
+    def file(self, path: str) -> FileChange | None:
+        for f in self.files:
+            if f.path == path:
+                return f
+        return None
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    level: Level
+    path: str | None
+    line: int | None
+    end_line: int | None
+    title: str
+    message: str
+    fix: str
+    fixable: bool = False
+    #: 1-based column of ``line`` where known (used by SARIF and annotations).
+    column: int | None = None
+
+    def sort_key(self) -> tuple[str, int, str, str]:
+        return (self.path or "", self.line or 0, self.rule, self.message)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Something that was not judged, and why: never to be mistaken for a pass."""
+
+    rule: str | None
+    path: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """An automatic fix available for one file; its contents are computed by ``fixes``."""
+
+    path: str
+    rules: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class Report:
+    conclusion: Conclusion
+    findings: tuple[Finding, ...]
+    skipped: tuple[Skipped, ...] = ()
+    fixes: tuple[Fix, ...] = ()
+
+    @property
+    def blocking(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.level is Level.ERROR)
+
+    def counts_by_rule(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for f in self.findings:
+            counts[f.rule] = counts.get(f.rule, 0) + 1
+        return dict(sorted(counts.items()))
