@@ -21,3 +21,16 @@ class RuffOutput:
 
 def run_batch(*args: object, **kwargs: object) -> RuffOutput:
     raise NotImplementedError
+
+
+def _codes(rule: object) -> Sequence[str]:
+    return ()
+
+
+def _run(ctx: object, rules: object) -> object:
+    raise NotImplementedError
+
+
+from prgate.checks import CheckKind, NoParams  # noqa: E402
+
+KIND = CheckKind(name="ruff", params=NoParams, run=_run, ruff_codes=None)  # type: ignore[arg-type]
