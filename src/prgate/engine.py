@@ -197,9 +197,7 @@ def _on_changed_lines(changeset: ChangeSet, findings: Sequence[Finding]) -> list
 
 def _report(findings: Sequence[Finding], skipped: Sequence[Skipped]) -> Report:
     unique = sorted(set(findings), key=Finding.sort_key)
-    skipped_unique = sorted(
-        set(skipped), key=lambda s: (s.path or "", s.rule or "", s.reason)
-    )
+    skipped_unique = sorted(set(skipped), key=lambda s: (s.path or "", s.rule or "", s.reason))
     conclusion = (
         Conclusion.FAILURE if any(f.level is Level.ERROR for f in unique) else Conclusion.SUCCESS
     )
