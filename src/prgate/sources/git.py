@@ -1,0 +1,522 @@
+"""Build a ChangeSet from a local git repository: from merge-base(BASE, HEAD) to HEAD.
+
+HEAD is a commit, or the working tree (committed, staged and unstaged changes, and untracked files
+that git does not ignore). Git runs without a shell, with ``--`` before paths, with NUL-separated
+output, and with an environment that carries nothing of the caller's secrets.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+import threading
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from prgate.errors import SourceError
+from prgate.model import ChangeSet, FileChange, FileStatus, LineRange, Loader, PathReader
+
+#: git's well-known empty tree: the base of a repository that has no commits.
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+_ZERO = re.compile(r"^0+$")
+_HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_SYMLINK_MODE = "120000"
+_SUBMODULE_MODE = "160000"
+_BINARY_SNIFF = 8000
+
+
+def git_env() -> dict[str, str]:
+    """The environment git runs in: enough to work, and none of the caller's secrets."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env.update(
+        {
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_OPTIONAL_LOCKS": "0",
+            "LC_ALL": "C",
+        }
+    )
+    return env
+
+
+def run_git(root: Path, args: Sequence[str], *, check: bool = True) -> bytes:
+    """Run git in ``root`` and return its standard output."""
+    try:
+        proc = subprocess.run(
+            ["git", "-c", "core.quotePath=false", *args],
+            cwd=root,
+            env=git_env(),
+            capture_output=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except FileNotFoundError as exc:
+        raise SourceError("git is not installed, or not on the PATH.") from exc
+    if check and proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", errors="replace").strip().splitlines()
+        detail = message[-1] if message else f"exit code {proc.returncode}"
+        raise SourceError(f"git {args[0]} failed: {detail}")
+    return proc.stdout
+
+
+@dataclass(frozen=True)
+class LocalChange:
+    """A change in a local repository, with what is needed to read its base config."""
+
+    changeset: ChangeSet
+    root: Path
+    #: The BASE commit the config is read from (``None`` when the repository has no commits).
+    base_commit: str | None
+    #: The commit the diff starts from (merge-base of BASE and HEAD), or the empty tree.
+    diff_base: str
+    #: The head commit, or ``None`` for the working tree.
+    head_commit: str | None
+
+
+def repo_root(path: Path) -> Path:
+    if not path.exists():
+        raise SourceError(f"{path} does not exist.")
+    if not path.is_dir():
+        raise SourceError(f"{path} is not a folder.")
+    try:
+        out = run_git(path, ["rev-parse", "--show-toplevel"])
+    except SourceError as exc:
+        raise SourceError(
+            f"{path} is not inside a git repository, so prgate cannot tell what changed. "
+            "Run it inside a repository (or pass its path)."
+        ) from exc
+    return Path(out.decode("utf-8", errors="surrogateescape").strip())
+
+
+def resolve_commit(root: Path, ref: str) -> str | None:
+    """The commit ``ref`` names, or ``None`` when it names nothing."""
+    if ref.startswith("-"):
+        return None
+    out = run_git(
+        root,
+        ["rev-parse", "--verify", "--quiet", "--end-of-options", ref + "^{commit}"],
+        check=False,
+    )
+    text = out.decode().strip()
+    return text or None
+
+
+def default_base(root: Path) -> tuple[str, str] | None:
+    """The repository's default branch: ``origin/HEAD``, else ``main``, else ``master``."""
+    for ref in ("origin/HEAD", "main", "master"):
+        sha = resolve_commit(root, ref)
+        if sha:
+            return ref, sha
+    return None
+
+
+def has_commits(root: Path) -> bool:
+    return resolve_commit(root, "HEAD") is not None
+
+
+def open_change(
+    path: Path,
+    *,
+    base: str | None = None,
+    head: str | None = None,
+    labels: Iterable[str] = (),
+    author: str | None = None,
+) -> LocalChange:
+    """Read the change from merge-base(BASE, HEAD) to HEAD (the working tree when ``head`` is None)."""
+    root = repo_root(path)
+    head_commit: str | None = None
+    if head is not None:
+        head_commit = resolve_commit(root, head)
+        if head_commit is None:
+            raise SourceError(
+                f"The head '{head}' is not a branch, tag or commit in this repository."
+            )
+
+    base_name: str
+    base_commit: str | None
+    if base is not None:
+        base_commit = resolve_commit(root, base)
+        if base_commit is None:
+            raise SourceError(
+                f"The base '{base}' is not a branch, tag or commit in this repository. "
+                "Check the name with `git branch -a`."
+            )
+        base_name = base
+    else:
+        found = default_base(root)
+        if found is not None:
+            base_name, base_commit = found
+        elif not has_commits(root):
+            base_name, base_commit = "an empty repository", None
+        else:
+            raise SourceError(
+                "prgate could not find the branch to compare with: there is no origin/HEAD, "
+                "main or master. Name it with --base (for example --base develop)."
+            )
+
+    diff_base = EMPTY_TREE
+    if base_commit is not None:
+        tip = head_commit or resolve_commit(root, "HEAD")
+        if tip is None:
+            diff_base = base_commit
+        else:
+            mb = run_git(root, ["merge-base", base_commit, tip], check=False).decode().strip()
+            if not mb:
+                raise SourceError(
+                    f"The base '{base_name}' and the head share no history, so there is no "
+                    "change to compare. Pick a base branch this work started from."
+                )
+            diff_base = mb
+
+    reader = _BlobReader(root)
+    files = list(_diff_files(root, reader, diff_base=diff_base, head_commit=head_commit))
+    if head_commit is None:
+        files.extend(_untracked_files(root))
+    files.sort(key=lambda f: f.path)
+    head_name = head if head is not None else "the working tree"
+    changeset = ChangeSet(
+        files=tuple(files),
+        labels=frozenset(labels),
+        author=author,
+        base_name=base_name,
+        head_name=head_name,
+        read_head=_head_reader(root, reader, head_commit),
+        read_base=_ref_reader(reader, None if diff_base == EMPTY_TREE else diff_base),
+    )
+    return LocalChange(
+        changeset=changeset,
+        root=root,
+        base_commit=base_commit,
+        diff_base=diff_base,
+        head_commit=head_commit,
+    )
+
+
+@dataclass(frozen=True)
+class _RawEntry:
+    old_mode: str
+    new_mode: str
+    old_sha: str
+    new_sha: str
+    status: str
+    path: str
+    old_path: str | None
+
+
+def _decode_path(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="surrogateescape")
+
+
+def _parse_raw(out: bytes) -> Iterator[_RawEntry]:
+    parts = out.split(b"\0")
+    i = 0
+    while i < len(parts) and parts[i]:
+        meta = parts[i].decode("ascii").lstrip(":").split(" ")
+        old_mode, new_mode, old_sha, new_sha, status = meta[:5]
+        kind = status[0]
+        if kind in ("R", "C"):
+            old_path, path = _decode_path(parts[i + 1]), _decode_path(parts[i + 2])
+            i += 3
+        else:
+            old_path, path = None, _decode_path(parts[i + 1])
+            i += 2
+        yield _RawEntry(old_mode, new_mode, old_sha, new_sha, kind, path, old_path)
+
+
+def _parse_numstat(out: bytes) -> dict[str, int | None]:
+    """Lines removed per head path; ``None`` for files git considers binary."""
+    removed: dict[str, int | None] = {}
+    parts = out.split(b"\0")
+    i = 0
+    while i < len(parts) and parts[i]:
+        added, deleted, rest = parts[i].split(b"\t", 2)
+        if rest == b"":  # a rename: the old and new paths follow
+            path = parts[i + 2]
+            i += 3
+        else:
+            path = rest
+            i += 1
+        removed[_decode_path(path)] = None if added == b"-" else int(deleted)
+    return removed
+
+
+def _unquote(raw: bytes) -> bytes:
+    """Undo git's C-style quoting of a path in a patch header."""
+    if not raw.startswith(b'"'):
+        return raw
+    body = raw[1:-1]
+    out = bytearray()
+    i = 0
+    simple = {b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13}
+    while i < len(body):
+        c = body[i : i + 1]
+        if c != b"\\":
+            out += c
+            i += 1
+            continue
+        nxt = body[i + 1 : i + 2]
+        if nxt in simple:
+            out.append(simple[nxt])
+            i += 2
+        elif nxt.isdigit():
+            out.append(int(body[i + 1 : i + 4], 8))
+            i += 4
+        else:
+            out += nxt
+            i += 2
+    return bytes(out)
+
+
+def _parse_hunks(out: bytes) -> dict[str, list[LineRange]]:
+    """Added line ranges per head path, from a ``-U0`` patch."""
+    result: dict[str, list[LineRange]] = {}
+    current: str | None = None
+    in_hunk = False
+    for line in out.split(b"\n"):
+        if line.startswith(b"diff --git "):
+            current, in_hunk = None, False
+        elif not in_hunk and line.startswith(b"+++ "):
+            # git ends the name with a tab when it holds a space; a real tab would be quoted
+            target = line[4:].removesuffix(b"\t")
+            if target != b"/dev/null":
+                target = _unquote(target)
+                current = _decode_path(target[2:] if target.startswith(b"b/") else target)
+                result.setdefault(current, [])
+        elif line.startswith(b"@@ "):
+            match = _HUNK.match(line)
+            if match and current is not None:
+                in_hunk = True
+                start = int(match.group(1))
+                count = int(match.group(2)) if match.group(2) is not None else 1
+                if count > 0:
+                    result[current].append(LineRange(start, start + count - 1))
+    return result
+
+
+def _diff_files(
+    root: Path, reader: _BlobReader, *, diff_base: str, head_commit: str | None
+) -> Iterator[FileChange]:
+    sides = [diff_base] + ([head_commit] if head_commit else [])
+    common = ["-M", "--no-ext-diff", "--no-textconv", "--ignore-submodules=none"]
+    raw = run_git(root, ["diff", "--raw", "-z", "--no-abbrev", *common, *sides, "--"])
+    entries = list(_parse_raw(raw))
+    if not entries:
+        return
+    removed = _parse_numstat(run_git(root, ["diff", "--numstat", "-z", *common, *sides, "--"]))
+    patch = ["diff", "-U0", "--no-color", "--src-prefix=a/", "--dst-prefix=b/"]
+    hunks = _parse_hunks(run_git(root, [*patch, *common, *sides, "--"]))
+    if head_commit is not None:
+        reader.preload_sizes(e.new_sha for e in entries if not _ZERO.match(e.new_sha))
+    for e in entries:
+        status = _STATUS.get(e.status, FileStatus.MODIFIED)
+        deleted = status is FileStatus.DELETED
+        head_mode = e.old_mode if deleted else e.new_mode
+        is_symlink = head_mode == _SYMLINK_MODE
+        is_submodule = _SUBMODULE_MODE in (head_mode, e.old_mode)
+        is_binary = removed.get(e.path, 0) is None and not (is_symlink or is_submodule)
+        head_loader: Loader = _none
+        size: int | None = None
+        if deleted or is_submodule:
+            pass
+        elif head_commit is not None:
+            head_loader, size = reader.loader(e.new_sha), reader.known_size(e.new_sha)
+        else:
+            head_loader, size = _worktree_loader(root, e.path), _worktree_size(root, e.path)
+        old_sha = None if _ZERO.match(e.old_sha) or is_submodule else e.old_sha
+        special = is_binary or is_symlink or is_submodule
+        yield FileChange(
+            path=e.path,
+            status=status,
+            old_path=e.old_path if status is FileStatus.RENAMED else None,
+            added=() if special else tuple(hunks.get(e.path, ())),
+            removed_lines=removed.get(e.path) or 0,
+            is_binary=is_binary,
+            is_symlink=is_symlink,
+            is_submodule=is_submodule,
+            size=size,
+            head_loader=head_loader,
+            base_loader=reader.loader(old_sha) if old_sha else _none,
+        )
+
+
+_STATUS = {
+    "A": FileStatus.ADDED,
+    "C": FileStatus.ADDED,
+    "D": FileStatus.DELETED,
+    "R": FileStatus.RENAMED,
+}
+
+
+def _untracked_files(root: Path) -> Iterator[FileChange]:
+    out = run_git(root, ["ls-files", "--others", "--exclude-standard", "-z", "--"])
+    for raw in out.split(b"\0"):
+        if not raw:
+            continue
+        path = _decode_path(raw)
+        full = root / path
+        try:
+            info = os.lstat(full)
+        except OSError:
+            continue
+        is_symlink = stat.S_ISLNK(info.st_mode)
+        if stat.S_ISDIR(info.st_mode):  # an untracked nested repository
+            yield FileChange(path=path, status=FileStatus.ADDED, is_submodule=True)
+            continue
+        loader = _worktree_loader(root, path)
+        data = None if is_symlink else loader()
+        is_binary = data is not None and b"\0" in data[:_BINARY_SNIFF]
+        lines = 0 if data is None or is_binary else len(data.splitlines())
+        yield FileChange(
+            path=path,
+            status=FileStatus.ADDED,
+            added=(LineRange(1, lines),) if lines else (),
+            is_binary=is_binary,
+            is_symlink=is_symlink,
+            size=info.st_size,
+            head_loader=loader,
+        )
+
+
+def _none() -> bytes | None:
+    return None
+
+
+def _safe_worktree_path(root: Path, path: str) -> Path | None:
+    """``root/path`` if it is a regular file inside the repository reached without links."""
+    full = root / path
+    try:
+        info = os.lstat(full)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    resolved = full.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        return None
+    return full
+
+
+def _worktree_loader(root: Path, path: str) -> Loader:
+    def load() -> bytes | None:
+        full = _safe_worktree_path(root, path)
+        if full is None:
+            return None
+        try:
+            return full.read_bytes()
+        except OSError:
+            return None
+
+    return _cached(load)
+
+
+def _worktree_size(root: Path, path: str) -> int | None:
+    try:
+        return os.lstat(root / path).st_size
+    except OSError:
+        return None
+
+
+def _cached(load: Loader) -> Loader:
+    box: list[bytes | None] = []
+
+    def cached() -> bytes | None:
+        if not box:
+            box.append(load())
+        return box[0]
+
+    return cached
+
+
+def _head_reader(root: Path, reader: _BlobReader, head_commit: str | None) -> PathReader:
+    if head_commit is not None:
+        return _ref_reader(reader, head_commit)
+
+    def read(path: str) -> bytes | None:
+        full = _safe_worktree_path(root, path)
+        return full.read_bytes() if full is not None else None
+
+    return read
+
+
+def _ref_reader(reader: _BlobReader, commit: str | None) -> PathReader:
+    def read(path: str) -> bytes | None:
+        if commit is None or "\n" in path:
+            return None
+        return reader.read(f"{commit}:{path}")
+
+    return read
+
+
+class _BlobReader:
+    """One long-lived ``git cat-file --batch`` process: thousands of reads without a fork each."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self._sizes: dict[str, int] = {}
+
+    def _process(self) -> subprocess.Popen[bytes]:
+        if self._proc is None:
+            self._proc = subprocess.Popen(
+                ["git", "cat-file", "--batch"],
+                cwd=self._root,
+                env=git_env(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+            weakref.finalize(self, _close, self._proc)
+        return self._proc
+
+    def read(self, name: str) -> bytes | None:
+        with self._lock:
+            proc = self._process()
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write(name.encode("utf-8", errors="surrogateescape") + b"\n")
+            proc.stdin.flush()
+            header = proc.stdout.readline()
+            if not header or header.endswith(b"missing\n") or b" " not in header:
+                return None
+            _sha, kind, size_text = header.rstrip(b"\n").split(b" ")
+            size = int(size_text)
+            data = proc.stdout.read(size)
+            proc.stdout.read(1)  # the newline after the object
+            if kind != b"blob":
+                return None
+            return data
+
+    def preload_sizes(self, shas: Iterable[str]) -> None:
+        """Learn the sizes of many blobs with one ``git cat-file --batch-check``."""
+        wanted = sorted(set(shas) - self._sizes.keys())
+        if not wanted:
+            return
+        proc = subprocess.run(
+            ["git", "cat-file", "--batch-check"],
+            cwd=self._root,
+            env=git_env(),
+            input="\n".join(wanted).encode() + b"\n",
+            capture_output=True,
+            check=False,
+        )
+        for line in proc.stdout.decode("ascii", errors="replace").splitlines():
+            fields = line.split(" ")
+            if len(fields) == 3 and fields[1] == "blob":
+                self._sizes[fields[0]] = int(fields[2])
+
+    def known_size(self, sha: str) -> int | None:
+        return self._sizes.get(sha)
+
+    def loader(self, sha: str) -> Loader:
+        return _cached(lambda: self.read(sha))
+
+
+def _close(proc: subprocess.Popen[bytes]) -> None:
+    if proc.stdin:
+        proc.stdin.close()
+    proc.wait(timeout=5)

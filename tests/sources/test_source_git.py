@@ -1,0 +1,181 @@
+"""The local git source, on real repositories in temporary folders."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from prgate.errors import SourceError
+from prgate.model import FileStatus, LineRange
+from prgate.sources.git import open_change
+
+
+def git(root: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    out = subprocess.run(
+        ["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True
+    )
+    return out.stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "app.py").write_text("a = 1\nb = 2\nc = 3\n")
+    (root / "old name.py").write_text("x = 1\ny = 2\n")
+    (root / "gone.txt").write_text("bye\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "base")
+    git(root, "checkout", "-qb", "feature")
+    return root
+
+
+def files_by_path(root: Path, **kwargs: str | None) -> dict[str, object]:
+    change = open_change(root, **kwargs)  # type: ignore[arg-type]
+    return {f.path: f for f in change.changeset.files}
+
+
+def test_committed_change_has_statuses_ranges_and_contents(repo: Path) -> None:
+    (repo / "app.py").write_text("a = 1\nB = 2\nc = 3\nd = 4\n")
+    git(repo, "mv", "--", "old name.py", "-ünï côde.py")
+    (repo / "-ünï côde.py").write_text("x = 1\ny = 2\nz = 3\n")
+    git(repo, "rm", "-q", "--", "gone.txt")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "change")
+
+    change = open_change(repo, head="feature")
+    files = {f.path: f for f in change.changeset.files}
+    assert set(files) == {"app.py", "-ünï côde.py", "gone.txt"}
+    app = files["app.py"]
+    assert app.status is FileStatus.MODIFIED
+    assert app.added == (LineRange(2, 2), LineRange(4, 4))
+    assert app.removed_lines == 1
+    assert app.head_bytes() == b"a = 1\nB = 2\nc = 3\nd = 4\n"
+    assert app.base_bytes() == b"a = 1\nb = 2\nc = 3\n"
+    renamed = files["-ünï côde.py"]
+    assert renamed.status is FileStatus.RENAMED
+    assert renamed.old_path == "old name.py"
+    assert renamed.added == (LineRange(3, 3),)
+    gone = files["gone.txt"]
+    assert gone.status is FileStatus.DELETED
+    assert gone.head_bytes() is None
+    assert gone.removed_lines == 1
+    assert change.changeset.read_base("app.py") == b"a = 1\nb = 2\nc = 3\n"
+
+
+def test_working_tree_includes_staged_unstaged_and_untracked(repo: Path) -> None:
+    (repo / "app.py").write_text("a = 1\nb = 2\nc = 3\nstaged = 1\n")
+    git(repo, "add", "app.py")
+    (repo / "app.py").write_text("a = 1\nb = 2\nc = 3\nstaged = 1\nunstaged = 2\n")
+    (repo / "new file.py").write_text("print('hi')\n")
+    (repo / ".gitignore").write_text("ignored.py\n")
+    (repo / "ignored.py").write_text("secret = 1\n")
+
+    change = open_change(repo)
+    files = {f.path: f for f in change.changeset.files}
+    assert set(files) == {"app.py", "new file.py", ".gitignore"}
+    assert files["app.py"].added == (LineRange(4, 5),)
+    assert files["app.py"].head_bytes() == b"a = 1\nb = 2\nc = 3\nstaged = 1\nunstaged = 2\n"
+    assert files["new file.py"].status is FileStatus.ADDED
+    assert files["new file.py"].added == (LineRange(1, 1),)
+    assert change.changeset.head_name == "the working tree"
+    assert change.changeset.base_name == "main"
+
+
+def test_binary_symlink_and_submodule_are_flagged_not_read(repo: Path, tmp_path: Path) -> None:
+    (repo / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
+    os.symlink("/etc/passwd", repo / "link.py")
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    git(inner, "init", "-q", "-b", "main")
+    (inner / "f").write_text("f\n")
+    git(inner, "add", "-A")
+    git(inner, "commit", "-qm", "inner")
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(inner), "sub")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "odd files")
+
+    files = {f.path: f for f in open_change(repo, head="feature").changeset.files}
+    assert files["logo.png"].is_binary
+    assert files["logo.png"].added == ()
+    assert files["link.py"].is_symlink
+    assert files["link.py"].head_bytes() is None  # never followed
+    assert files["sub"].is_submodule
+    assert files["sub"].head_bytes() is None
+
+
+def test_untracked_symlink_is_not_followed(repo: Path) -> None:
+    os.symlink("/etc/hostname", repo / "outside.txt")
+    files = {f.path: f for f in open_change(repo).changeset.files}
+    assert files["outside.txt"].is_symlink
+    assert files["outside.txt"].head_bytes() is None
+    assert open_change(repo).changeset.read_head("outside.txt") is None
+
+
+def test_empty_change(repo: Path) -> None:
+    assert open_change(repo).changeset.files == ()
+    assert open_change(repo, head="feature").changeset.files == ()
+
+
+def test_repository_without_commits_judges_everything_as_added(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    change = open_change(tmp_path)
+    assert change.base_commit is None
+    [f] = change.changeset.files
+    assert (f.path, f.status, f.added) == ("a.py", FileStatus.ADDED, (LineRange(1, 1),))
+
+
+def test_not_a_repository(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="not inside a git repository"):
+        open_change(tmp_path)
+
+
+def test_unknown_refs_are_explained(repo: Path) -> None:
+    with pytest.raises(SourceError, match="base 'nope'"):
+        open_change(repo, base="nope")
+    with pytest.raises(SourceError, match="head 'nope'"):
+        open_change(repo, head="nope")
+    with pytest.raises(SourceError):
+        open_change(repo, base="--output=/tmp/x")
+
+
+def test_no_default_branch_asks_for_base(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q", "-b", "trunk")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "one")
+    with pytest.raises(SourceError, match="--base"):
+        open_change(tmp_path)
+    assert open_change(tmp_path, base="trunk").changeset.files == ()
+
+
+def test_change_is_measured_from_the_merge_base(repo: Path) -> None:
+    (repo / "feature.py").write_text("f = 1\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "feature work")
+    git(repo, "checkout", "-q", "main")
+    (repo / "main_only.py").write_text("m = 1\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "main moved on")
+    files = {f.path for f in open_change(repo, base="main", head="feature").changeset.files}
+    assert files == {"feature.py"}
+
+
+def test_non_utf8_content_is_read_as_bytes(repo: Path) -> None:
+    (repo / "latin.py").write_bytes("name = 'café'\n".encode("latin-1"))
+    [f] = open_change(repo).changeset.files
+    assert not f.is_binary
+    assert not f.is_utf8()
+    assert f.head_text() == "name = 'caf\ufffd'\n"
