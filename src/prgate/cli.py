@@ -111,11 +111,12 @@ def _check(args: argparse.Namespace) -> int:
     from prgate.engine import evaluate
     from prgate.llm.reviewer import reviewer_from_env
     from prgate.model import Conclusion
+    from prgate.render import render
 
     change, config = _load(args, head=args.head, labels=args.label)
     reviewer = reviewer_from_env(os.environ) if args.llm else None
     report = evaluate(change.changeset, config, reviewer=reviewer)
-    out = _render(report, args.format, color=args.output is None and _wants_color(sys.stdout))
+    out = render(report, args.format, color=args.output is None and _wants_color(sys.stdout))
     if args.output:
         Path(args.output).write_text(out, encoding="utf-8")
     else:
@@ -145,20 +146,6 @@ def _load(
 
 def _wants_color(stream: TextIO) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-
-
-def _render(report: object, fmt: str, *, color: bool) -> str:
-    from prgate.model import Report
-    from prgate.render import jsonout, markdown, sarif, text
-
-    assert isinstance(report, Report)
-    if fmt == "json":
-        return jsonout.render(report)
-    if fmt == "markdown":
-        return markdown.render(report)
-    if fmt == "sarif":
-        return sarif.render(report)
-    return text.render(report, color=color)
 
 
 def _fix(args: argparse.Namespace) -> int:

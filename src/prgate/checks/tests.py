@@ -1,14 +1,81 @@
-"""STUB, to be written: the tests check kind."""
+"""The ``tests`` check kind: code changed with no test changed alongside it.
+
+A source file counts when it matches ``source``, does not match ``tests``, and the change adds or
+changes lines in it: deleting code, or only removing lines, or only moving a file, needs no new
+test. Any test file that the change adds, changes or moves satisfies the rule (prgate does not
+judge whether the test covers the code). One finding for the whole pull request.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from prgate.checks import CheckContext, CheckKind, CheckResult, NoParams, Rule
+from prgate.checks import CheckContext, CheckKind, CheckResult, Params, Rule
+from prgate.checks.globs import Globs, compile_globs
+
+#: Python code anywhere, except packaging scripts, database migrations and documentation.
+DEFAULT_SOURCE: tuple[str, ...] = (
+    "*.py",
+    "!setup.py",
+    "!conftest.py",
+    "!**/migrations/**",
+    "!docs/",
+)
+#: Test folders and the usual names of test files.
+DEFAULT_TESTS: tuple[str, ...] = (
+    "tests/",
+    "test/",
+    "test_*.py",
+    "*_test.py",
+    "conftest.py",
+)
+#: How many source files a finding names before it says “and N more”.
+_NAMED = 5
+
+
+class SourceTestsParams(Params):
+    #: Source code that needs tests (gitignore-style; `!pattern` takes paths back out).
+    source: Globs = DEFAULT_SOURCE
+    #: Test files: changing any of them satisfies the rule.
+    tests: Globs = DEFAULT_TESTS
 
 
 def run(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
-    return CheckResult()
+    result = CheckResult()
+    for rule in rules:
+        params = rule.params
+        assert isinstance(params, SourceTestsParams)
+        source = compile_globs(params.source)
+        tests = compile_globs(params.tests)
+        changed: list[str] = []
+        tested = False
+        for change in ctx.changeset.files:
+            if change.is_deleted:
+                continue
+            if tests.matches(change.path):
+                tested = True
+            elif source.matches(change.path) and change.added:
+                changed.append(change.path)
+        if tested or not changed:
+            continue
+        result.findings.append(rule.finding(path=None, message=_describe(sorted(changed))))
+    return result
 
 
-KIND = CheckKind(name="tests", params=NoParams, run=run)
+def _describe(changed: Sequence[str]) -> str:
+    named = ", ".join(changed[:_NAMED])
+    if len(changed) > _NAMED:
+        named += f" and {len(changed) - _NAMED} more"
+    files = "a code file" if len(changed) == 1 else f"{len(changed)} code files"
+    return f"This change edits {files} ({named}) but adds or changes no test."
+
+
+KIND = CheckKind(
+    name="tests",
+    params=SourceTestsParams,
+    run=run,
+    summary=(
+        "Reports a pull request that adds or changes lines in files matching `source` without "
+        "adding or changing any file matching `tests`."
+    ),
+)

@@ -370,7 +370,7 @@ def _untracked_files(root: Path) -> Iterator[FileChange]:
         loader = _worktree_loader(root, path)
         data = None if is_symlink else loader()
         is_binary = data is not None and b"\0" in data[:_BINARY_SNIFF]
-        lines = 0 if data is None or is_binary else len(data.splitlines())
+        lines = 0 if data is None or is_binary else _line_count(data)
         yield FileChange(
             path=path,
             status=FileStatus.ADDED,
@@ -380,6 +380,11 @@ def _untracked_files(root: Path) -> Iterator[FileChange]:
             size=info.st_size,
             head_loader=loader,
         )
+
+
+def _line_count(data: bytes) -> int:
+    """Lines as git counts them: newlines, plus a last line without one."""
+    return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
 
 
 def _none() -> bytes | None:

@@ -28,8 +28,8 @@ def _as_bytes(value: str | bytes | None) -> bytes | None:
 
 def added_ranges(base: bytes | None, head: bytes | None) -> tuple[tuple[LineRange, ...], int]:
     """Line ranges of ``head`` that are new compared with ``base``, and the lines removed."""
-    head_lines = (head or b"").splitlines()
-    base_lines = (base or b"").splitlines()
+    head_lines = _lines(head)
+    base_lines = _lines(base)
     ranges: list[LineRange] = []
     removed = 0
     matcher = difflib.SequenceMatcher(a=base_lines, b=head_lines, autojunk=False)
@@ -39,6 +39,16 @@ def added_ranges(base: bytes | None, head: bytes | None) -> tuple[tuple[LineRang
         if tag in ("replace", "delete"):
             removed += i2 - i1
     return tuple(ranges), removed
+
+
+def _lines(data: bytes | None) -> list[bytes]:
+    """Lines as git counts them: split on ``\\n`` only."""
+    if not data:
+        return []
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    return lines
 
 
 def _looks_binary(data: bytes | None) -> bool:
@@ -81,7 +91,7 @@ def changeset_from_files(
         special = sides.is_symlink or sides.is_submodule
         if binary or special or head is None:
             ranges: tuple[LineRange, ...] = ()
-            removed = 0 if binary or special else len((base or b"").splitlines())
+            removed = 0 if binary or special else len(_lines(base))
         else:
             ranges, removed = added_ranges(base, head)
         changes.append(

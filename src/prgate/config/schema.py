@@ -1,0 +1,127 @@
+"""The strict shapes of prgate's YAML files: ``.github/prgate.yml`` and rule packs.
+
+These models check structure only. What a rule entry may hold depends on its check kind (and,
+for an override, on the packed rule it re-tunes), so rule entries are kept as mappings here and
+checked by :mod:`prgate.config.rules` against the kind's own parameters model.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Level = Literal["error", "warning", "notice", "off"]
+LEVELS: tuple[str, ...] = ("error", "warning", "notice", "off")
+
+#: A rule id: ``group/name``, for example ``team/no-todo``.
+RULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$"
+#: A pack name, also a file name under ``.github/prgate/``.
+PACK_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+#: A GitHub repository, ``owner/name``.
+REPO_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$"
+
+#: Keys of a rule entry that are not the check kind's parameters.
+RULE_KEYS: tuple[str, ...] = ("check", "level", "title", "why", "fix")
+#: What an override of an existing rule may set besides the kind's parameters.
+OVERRIDE_KEYS: tuple[str, ...] = ("level",)
+#: The text keys a rule must have.
+TEXT_KEYS: tuple[str, ...] = ("title", "why", "fix")
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+PackName = Annotated[str, StringConstraints(pattern=PACK_NAME_PATTERN)]
+RepoName = Annotated[str, StringConstraints(pattern=REPO_PATTERN)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Toggle(_Strict):
+    """An optional feature switched on or off."""
+
+    enabled: bool = Field(description="true to use this feature, false not to.")
+
+
+class ConfigFile(_Strict):
+    """`.github/prgate.yml`: which rules apply to every pull request of this repository."""
+
+    extends: RepoName | None = Field(
+        default=None,
+        description=(
+            "Another repository (owner/name, usually your-org/.github) whose "
+            ".github/prgate.yml is the starting point; this file's settings are applied on top."
+        ),
+    )
+    packs: list[PackName] | None = Field(
+        default=None,
+        description=(
+            "Rule packs to use: built-in ones (python-style, safe-zones, feature-flags, hygiene) "
+            "or this repository's own, kept as .github/prgate/<name>.yml. Default: "
+            "python-style and hygiene."
+        ),
+    )
+    rules: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description=(
+            "Rules re-tuned (a packed rule's level and parameters) or written here "
+            "(a rule of your own, with `check`, `level`, `title`, `why` and `fix`)."
+        ),
+    )
+    autofix: Toggle | None = Field(
+        default=None, description="Whether prgate offers automatic fixes. Default: enabled."
+    )
+    llm: Toggle | None = Field(
+        default=None, description="Whether the optional AI reviewer runs. Default: disabled."
+    )
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _empty_rules(cls, value: Any) -> Any:
+        # `rules:` with everything under it commented out is an empty mapping, not a mistake.
+        return {} if value is None else value
+
+
+class RuleTexts(_Strict):
+    """The part of a rule every rule has, whatever its check kind."""
+
+    check: str
+    level: Level
+    title: Text
+    why: Text
+    fix: Text
+
+
+class Override(_Strict):
+    level: Level | None = None
+
+
+class CaseFileSides(_Strict):
+    """One file of a test case: its text before (``base``) and after (``head``) the change."""
+
+    base: str | None = None
+    head: str | None = None
+    old_path: str | None = None
+
+
+class Expected(_Strict):
+    path: str | None
+    line: Annotated[int, Field(ge=1)] | None = None
+
+
+class CaseSpec(_Strict):
+    name: Text
+    files: Annotated[dict[str, CaseFileSides], Field(min_length=1)]
+    labels: list[str] = Field(default_factory=list)
+    head_files: dict[str, str] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
+    expect: list[Expected]
+    fixed: dict[str, str] | None = None
+
+
+class PackFile(_Strict):
+    """A rule pack: ``rules/<pack>.yml`` (built in) or ``.github/prgate/<pack>.yml``."""
+
+    pack: PackName
+    description: Text
+    rules: dict[str, dict[str, Any]]

@@ -1,0 +1,165 @@
+"""What every renderer says the same way: order, grouping, counts, the verdict, safe plain text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import assert_never
+
+from prgate.model import Finding, Level, Report
+
+#: Heading used for findings about the whole change rather than one file.
+WHOLE_CHANGE = "The whole change"
+
+_LEVEL_ORDER = {Level.ERROR: 0, Level.WARNING: 1, Level.NOTICE: 2}
+
+# Characters that can move the cursor, recolour a terminal, reorder text (bidi "Trojan source"
+# controls) or end a line where the reader does not expect it.
+_INVISIBLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
+
+
+def level_rank(level: Level) -> int:
+    return _LEVEL_ORDER[level]
+
+
+def level_word(level: Level) -> str:
+    """How a level is named to a person."""
+    if level is Level.ERROR:
+        return "error"
+    if level is Level.WARNING:
+        return "warning"
+    if level is Level.NOTICE:
+        return "notice"
+    assert_never(level)
+
+
+def by_priority(findings: Iterable[Finding]) -> list[Finding]:
+    """Blocking findings first, then warnings, then notices; each by file and line."""
+    return sorted(findings, key=lambda f: (level_rank(f.level), *f.sort_key()))
+
+
+@dataclass(frozen=True)
+class FileGroup:
+    """The findings about one file (``path`` None: about the whole change)."""
+
+    path: str | None
+    findings: tuple[Finding, ...]
+
+
+def group_by_file(findings: Iterable[Finding]) -> list[FileGroup]:
+    """Findings about the whole change first, then one group per file in path order.
+
+    Within a group, whole-file findings come first, then by line, most serious first.
+    """
+    groups: dict[str | None, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.path, []).append(f)
+    paths = sorted((p for p in groups if p is not None), key=lambda p: p)
+    ordered: list[str | None] = [None] if None in groups else []
+    ordered.extend(paths)
+    return [
+        FileGroup(
+            path=p,
+            findings=tuple(
+                sorted(
+                    groups[p],
+                    key=lambda f: (f.line or 0, level_rank(f.level), f.rule, f.message),
+                )
+            ),
+        )
+        for p in ordered
+    ]
+
+
+def plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def fixable_count(report: Report) -> int:
+    return sum(1 for f in report.findings if f.fixable)
+
+
+def verdict(report: Report) -> str:
+    """The one-line verdict, the same in the terminal, the comment and the check run."""
+    blocking = sum(1 for f in report.findings if f.level is Level.ERROR)
+    warnings = sum(1 for f in report.findings if f.level is Level.WARNING)
+    notices = sum(1 for f in report.findings if f.level is Level.NOTICE)
+    if blocking:
+        head = (
+            "1 problem blocks this change"
+            if blocking == 1
+            else f"{blocking} problems block this change"
+        )
+    else:
+        head = "nothing blocks this change"
+    rest = []
+    if warnings:
+        rest.append(plural(warnings, "warning", "warnings"))
+    if notices:
+        rest.append(plural(notices, "notice", "notices"))
+    return f"prgate: {head}" + (f"; {', '.join(rest)}." if rest else ".")
+
+
+def fix_hint(report: Report) -> str | None:
+    """The sentence about ``prgate fix``, when automatic fixes exist."""
+    n = fixable_count(report)
+    if not n:
+        return None
+    return f"Run `prgate fix` to fix {n} of them automatically."
+
+
+def line_label(f: Finding) -> str:
+    """``line 3``, ``lines 3-5``, ``whole file`` or ``whole change``."""
+    if f.path is None:
+        return "whole change"
+    if f.line is None:
+        return "whole file"
+    if f.end_line is not None and f.end_line != f.line:
+        return f"lines {f.line}-{f.end_line}"
+    return f"line {f.line}"
+
+
+def visible(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` with every control or invisible formatting character shown as an escape.
+
+    Nothing from a change can then move a terminal's cursor, change its colours, reorder what is
+    shown (bidirectional overrides) or start a line that seems to come from prgate. Tabs become a
+    space; with ``keep_newlines``, ``\\n`` (and ``\\r\\n``) stay line breaks.
+    """
+    if keep_newlines:
+        text = text.replace("\r\n", "\n")
+
+    def _escape(m: re.Match[str]) -> str:
+        ch = m.group(0)
+        if ch == "\t":
+            return " "
+        if ch == "\n" and keep_newlines:
+            return "\n"
+        code = ord(ch)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _INVISIBLE.sub(_escape, text)
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: line breaks become spaces, other controls are shown escaped."""
+    flat = re.sub(r"[ \t]*(?:\r\n|[\r\n\u2028\u2029\x0b\x0c\x85])+[ \t]*", " ", text)
+    return visible(flat).strip()
+
+
+def clip(text: str, limit: int) -> str:
+    """At most ``limit`` characters, ending with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def quote_code(text: str) -> str:
+    """``text`` between backticks, with a longer run of backticks when it contains some."""
+    runs = [len(r) for r in re.findall(r"`+", text)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text else ""
+    return f"{fence}{pad}{text}{pad}{fence}"

@@ -1,0 +1,37 @@
+"""The contract's ``--format json`` object, with a stable key order."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from prgate.model import Report
+from prgate.render.prompt import agent_prompt
+
+
+def to_json_object(report: Report) -> dict[str, Any]:
+    """The report as the contract's JSON object (keys in the contract's order)."""
+    return {
+        "conclusion": report.conclusion.value,
+        "findings": [
+            {
+                "rule": f.rule,
+                "level": f.level.value,
+                "path": f.path,
+                "line": f.line,
+                "end_line": f.end_line,
+                "title": f.title,
+                "message": f.message,
+                "fix": f.fix,
+                "fixable": f.fixable,
+            }
+            for f in report.findings
+        ],
+        "skipped": [{"rule": s.rule, "path": s.path, "reason": s.reason} for s in report.skipped],
+        "agent_prompt": agent_prompt(report),
+    }
+
+
+def render_json(report: Report) -> str:
+    """The JSON text: indented by 2, non-ASCII kept as is, ending with a newline."""
+    return json.dumps(to_json_object(report), ensure_ascii=False, indent=2) + "\n"

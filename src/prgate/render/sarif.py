@@ -1,0 +1,136 @@
+"""The report as a SARIF 2.1.0 log, for GitHub code scanning and other SARIF readers.
+
+Findings on lines carry a region; findings about a whole file carry the file without a region;
+findings about the whole change carry no location. What prgate did not check is reported as
+tool execution notifications, so that "not judged" is never read as "passed".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, assert_never
+from urllib.parse import quote
+
+from prgate import __version__
+from prgate.model import Finding, Level, Report
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/os/schemas/sarif-schema-2.1.0.json"
+SARIF_VERSION = "2.1.0"
+#: The base against which result paths are relative: the repository's root.
+SRCROOT = "%SRCROOT%"
+
+
+def sarif_level(level: Level) -> str:
+    if level is Level.ERROR:
+        return "error"
+    if level is Level.WARNING:
+        return "warning"
+    if level is Level.NOTICE:
+        return "note"
+    assert_never(level)
+
+
+def to_sarif(report: Report) -> dict[str, Any]:
+    """The SARIF log object for ``report``."""
+    rules: dict[str, int] = {}
+    descriptors: list[dict[str, Any]] = []
+    for f in sorted(report.findings, key=lambda f: f.rule):
+        if f.rule not in rules:
+            rules[f.rule] = len(descriptors)
+            descriptors.append(_descriptor(f))
+
+    results = [_result(f, rules[f.rule]) for f in report.findings]
+    notifications = [
+        {
+            "level": "warning",
+            "message": {"text": _skipped_text(s.path, s.reason)},
+            **({"descriptor": {"id": s.rule}} if s.rule else {}),
+            **(
+                {"locations": [{"physicalLocation": {"artifactLocation": _artifact(s.path)}}]}
+                if s.path is not None
+                else {}
+            ),
+        }
+        for s in report.skipped
+    ]
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "prgate",
+                "version": __version__,
+                "rules": descriptors,
+            }
+        },
+        "invocations": [
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": notifications,
+            }
+        ],
+        "results": results,
+        "properties": {"conclusion": report.conclusion.value},
+    }
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+def render_sarif(report: Report) -> str:
+    """The SARIF log as JSON text, indented by 2, ending with a newline."""
+    return json.dumps(to_sarif(report), ensure_ascii=False, indent=2) + "\n"
+
+
+def artifact_uri(path: str) -> str:
+    """A repository path as a relative URI reference (spaces and the like percent-encoded)."""
+    return quote(path.lstrip("/"), safe="/-._~")
+
+
+def _descriptor(f: Finding) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": f.rule,
+        "shortDescription": {"text": f.title},
+        "fullDescription": {"text": f.title},
+        "defaultConfiguration": {"level": sarif_level(f.level)},
+    }
+    if f.fix.strip():
+        out["help"] = {"text": f.fix}
+    return out
+
+
+def _result(f: Finding, index: int) -> dict[str, Any]:
+    text = f"{f.title}: {f.message}" if f.message.strip() else f.title
+    if f.fix.strip():
+        text += f"\nWhat to do: {f.fix}"
+    out: dict[str, Any] = {
+        "ruleId": f.rule,
+        "ruleIndex": index,
+        "level": sarif_level(f.level),
+        "message": {"text": text},
+    }
+    if f.path is not None:
+        physical: dict[str, Any] = {"artifactLocation": _artifact(f.path)}
+        if f.line is not None:
+            region: dict[str, Any] = {"startLine": f.line}
+            if f.end_line is not None and f.end_line >= f.line:
+                region["endLine"] = f.end_line
+            if f.column is not None and f.column >= 1:
+                region["startColumn"] = f.column
+            physical["region"] = region
+        out["locations"] = [{"physicalLocation": physical}]
+    out["partialFingerprints"] = {"prgateFinding/v1": _fingerprint(f)}
+    out["properties"] = {"fixable": f.fixable}
+    return out
+
+
+def _artifact(path: str) -> dict[str, Any]:
+    return {"uri": artifact_uri(path), "uriBaseId": SRCROOT}
+
+
+def _skipped_text(path: str | None, reason: str) -> str:
+    what = path if path is not None else "the whole change"
+    return f"Not checked: {what}: {reason}"
+
+
+def _fingerprint(f: Finding) -> str:
+    """Stable across runs for the same problem, even when lines above it move."""
+    key = "\x1f".join((f.rule, f.path or "", f.title, f.message))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
