@@ -1,14 +1,93 @@
-"""STUB, to be written: the debug check kind."""
+"""The debug check kind: ``print``, ``pprint``, ``breakpoint()`` and ``pdb`` left in code.
+
+It is ruff's T100 (debugger), T201 (print) and T203 (pprint), read from the one batched ruff run
+of the evaluation (nothing is parsed twice). Files matching ``exclude`` (gitignore-style globs)
+are not judged.
+
+The default ``exclude`` leaves out the places where printing or a debugger is normal: tests
+(``tests/``, ``test/``, ``test_*.py``, ``*_test.py``, ``conftest.py``) and folders of scripts,
+examples and documentation meant to be run by hand (``scripts/``, ``examples/``, ``docs/``).
+Application code, including command-line entry points, is judged: a program meant to print to
+its user should be listed in ``exclude`` by the team, a decision worth making once on purpose.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from prgate.checks import CheckContext, CheckKind, CheckResult, NoParams, Rule
+import pathspec
+from pydantic import field_validator
+
+from prgate.checks import CheckContext, CheckKind, CheckResult, Params, Rule
+from prgate.checks.ruff import Selection, required_output, violation_finding
+
+KIND_NAME = "debug"
+#: Ruff's codes for a debugger call or import, ``print`` and ``pprint``.
+DEBUG_CODES: tuple[str, ...] = ("T100", "T201", "T203")
+DEFAULT_EXCLUDE: tuple[str, ...] = (
+    "tests/",
+    "test/",
+    "test_*.py",
+    "*_test.py",
+    "conftest.py",
+    "scripts/",
+    "examples/",
+    "docs/",
+)
+
+#: Plain words for each code (ruff's own are terse: "`print` found").
+_DESCRIBE = {
+    "T100": "A debugger stop (breakpoint() or pdb) is left in the code",
+    "T201": "A print() call is left in the code",
+    "T203": "A pprint() call is left in the code",
+}
+
+
+class DebugParams(Params):
+    """``exclude``: gitignore-style globs of files where debug output is allowed."""
+
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+
+    @field_validator("exclude")
+    @classmethod
+    def _valid_globs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            pathspec.GitIgnoreSpec.from_lines(value)
+        except Exception as exc:  # pathspec raises several types for a bad pattern
+            raise ValueError(f"a pattern in exclude is not a valid glob: {exc}") from None
+        return value
+
+
+def _codes(rule: Rule) -> Sequence[str]:
+    return DEBUG_CODES
 
 
 def run(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
-    return CheckResult()
+    output = required_output(ctx)
+    result = CheckResult(skipped=list(output.skipped))
+    broken = {p.path for p in output.syntax_errors}
+    selection = Selection(select=DEBUG_CODES)
+    for rule in rules:
+        params = rule.params if isinstance(rule.params, DebugParams) else DebugParams()
+        spec = pathspec.GitIgnoreSpec.from_lines(params.exclude)
+        for path in sorted(broken):
+            if not spec.match_file(path):
+                result.skipped.append(
+                    rule.skipped("it could not be read as Python, so it was not checked", path=path)
+                )
+        result.findings.extend(
+            violation_finding(rule, v, describe=_DESCRIBE.get(v.code))
+            for v in output.reportable(selection)
+            if not spec.match_file(v.path)
+        )
+    return result
 
 
-KIND = CheckKind(name="debug", params=NoParams, run=run)
+KIND = CheckKind(
+    name=KIND_NAME,
+    params=DebugParams,
+    run=run,
+    ruff_codes=_codes,
+    summary="print(), pprint(), breakpoint() and pdb left in code outside tests (ruff T100, "
+    "T201, T203); exclude: globs of files where they are allowed",
+)

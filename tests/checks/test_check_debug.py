@@ -1,0 +1,134 @@
+"""The debug check kind: ruff's T100/T201/T203 outside tests, from the shared ruff run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from prgate.checks import CheckContext, Rule
+from prgate.checks import debug as debug_check
+from prgate.checks.debug import DEBUG_CODES, DebugParams
+from prgate.checks.ruff import ProcessResult, run_batch, run_process
+from prgate.config import Config
+from prgate.engine import evaluate
+from prgate.model import Report
+from prgate.sources.memory import FileSides, changeset_from_files
+
+
+def debug_rule(**params: object) -> Rule:
+    return Rule(
+        id="content/debug",
+        check="debug",
+        level="warning",
+        title="Debugging code was left in",
+        why="why",
+        fix="Remove it.",
+        params=DebugParams.model_validate(params),
+    )
+
+
+def judge(files: Mapping[str, FileSides], rule: Rule | None = None) -> Report:
+    config = Config(rules=(rule or debug_rule(),))
+    return evaluate(changeset_from_files(files), config)
+
+
+def where(report: Report) -> list[tuple[str | None, int | None]]:
+    return [(f.path, f.line) for f in report.findings if f.rule == "content/debug"]
+
+
+def test_print_in_application_code_is_reported_in_plain_words() -> None:
+    report = judge(
+        {
+            "app/orders.py": FileSides(
+                "def pay(o):\n    o.paid = True\n", "def pay(o):\n    print(o)\n    o.paid = True\n"
+            )
+        }
+    )
+    (finding,) = report.findings
+    assert (finding.path, finding.line, finding.level) == ("app/orders.py", 2, "warning")
+    assert finding.message == "A print() call is left in the code (ruff T201)"
+    assert finding.fixable is False  # ruff's fix for print is unsafe: never applied
+
+
+def test_breakpoint_pdb_and_pprint_are_reported() -> None:
+    head = "import pdb\nfrom pprint import pprint\n\nbreakpoint()\npdb.set_trace()\npprint(1)\n"
+    report = judge({"app/x.py": FileSides(None, head)})
+    assert where(report) == [("app/x.py", 1), ("app/x.py", 4), ("app/x.py", 5), ("app/x.py", 6)]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tests/test_orders.py",
+        "app/tests/helpers.py",
+        "app/orders_test.py",
+        "test_x.py",
+        "conftest.py",
+        "scripts/backfill.py",
+        "docs/example.py",
+    ],
+)
+def test_tests_and_scripts_are_excluded_by_default(path: str) -> None:
+    assert where(judge({path: FileSides(None, "print('hi')\n")})) == []
+
+
+def test_exclude_can_be_set_by_the_team() -> None:
+    rule = debug_rule(exclude=["app/cli.py"])
+    report = judge(
+        {
+            "app/cli.py": FileSides(None, "print('usage')\n"),
+            "tests/test_a.py": FileSides(None, "print('now judged')\n"),
+        },
+        rule,
+    )
+    assert where(report) == [("tests/test_a.py", 1)]
+
+
+def test_only_changed_lines_are_judged() -> None:
+    base = "print('old')\nX = 1\n"
+    assert where(judge({"app/a.py": FileSides(base, base + "Y = 2\n")})) == []
+
+
+def test_an_added_noqa_does_not_hide_a_print() -> None:
+    (finding,) = judge({"app/a.py": FileSides(None, "print(1)  # noqa: T201\n")}).findings
+    assert "does not silence prgate" in finding.message
+
+
+def test_a_file_that_does_not_parse_is_listed_as_not_judged() -> None:
+    report = judge({"app/a.py": FileSides(None, "print(1\n")})
+    assert report.findings == ()
+    assert [(s.rule, s.path) for s in report.skipped] == [("content/debug", "app/a.py")]
+
+
+@dataclass
+class CountingRunner:
+    commands: list[str] = field(default_factory=list)
+
+    def __call__(self, args: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> ProcessResult:
+        self.commands.append(args[1])
+        return run_process(args, cwd=cwd, env=env)
+
+
+def test_debug_alone_needs_one_lint_run_and_no_format_run() -> None:
+    rule = debug_rule()
+    assert tuple(debug_check.KIND.ruff_codes(rule)) == DEBUG_CODES  # type: ignore[misc]
+    changeset = changeset_from_files(
+        {f"app/m{i}.py": FileSides(None, "print(1)\n") for i in range(4)}
+    )
+    runner = CountingRunner()
+    output = run_batch(
+        CheckContext(changeset=changeset), codes=DEBUG_CODES, rules=[rule], runner=runner
+    )
+    assert runner.commands == ["check"]
+    ctx = CheckContext(changeset=changeset, ruff=output)
+    result = debug_check.run(ctx, [rule])
+    assert sorted(f.path or "" for f in result.findings) == [f"app/m{i}.py" for i in range(4)]
+
+
+def test_exclude_must_be_a_list() -> None:
+    with pytest.raises(ValidationError):
+        DebugParams.model_validate({"exclude": "tests/"})

@@ -1,0 +1,389 @@
+"""The ruff check kind, with real ruff runs on in-memory changes."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from prgate.checks import CheckContext, Rule
+from prgate.checks.debug import DebugParams
+from prgate.checks.ruff import (
+    DEFAULT_SELECT,
+    ProcessResult,
+    RuffBaseConfig,
+    RuffParams,
+    base_settings,
+    rule_selection,
+    run_batch,
+    run_process,
+    to_toml,
+)
+from prgate.config import Config
+from prgate.engine import evaluate
+from prgate.errors import CheckError
+from prgate.model import Finding, Report
+from prgate.sources.memory import FileSides, changeset_from_files
+
+
+def lint_rule(**params: object) -> Rule:
+    return Rule(
+        id="style/ruff-lint",
+        check="ruff",
+        level="error",
+        title="The Python code has a likely mistake",
+        why="why",
+        fix="Fix it.",
+        params=RuffParams.model_validate(params),
+    )
+
+
+FORMAT = Rule(
+    id="style/ruff-format",
+    check="ruff",
+    level="warning",
+    title="not formatted",
+    why="why",
+    fix="Format it.",
+    params=RuffParams(format=True),
+)
+DEBUG = Rule(
+    id="content/debug",
+    check="debug",
+    level="warning",
+    title="debug left in",
+    why="why",
+    fix="Remove it.",
+    params=DebugParams(),
+)
+
+
+@dataclass
+class RecordingRunner:
+    """Runs ruff for real and remembers every process it started."""
+
+    calls: list[list[str]] = field(default_factory=list)
+    envs: list[dict[str, str]] = field(default_factory=list)
+    cwds: list[Path] = field(default_factory=list)
+
+    def __call__(self, args: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> ProcessResult:
+        self.calls.append(list(args))
+        self.envs.append(dict(env))
+        self.cwds.append(cwd)
+        return run_process(args, cwd=cwd, env=env)
+
+    def files_of(self, command: str) -> list[str]:
+        (args,) = [a for a in self.calls if a[1] == command]
+        return args[args.index("--") + 1 :]
+
+
+@dataclass
+class FixedRunner:
+    """Pretends to be ruff, answering every run with the same result."""
+
+    result: ProcessResult
+
+    def __call__(self, args: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> ProcessResult:
+        return self.result
+
+
+def judge(
+    files: Mapping[str, FileSides],
+    rules: Sequence[Rule] = (),
+    *,
+    base: RuffBaseConfig | None = None,
+) -> Report:
+    config = Config(rules=tuple(rules) or (lint_rule(),), ruff=base)
+    return evaluate(changeset_from_files(files), config)
+
+
+def mine(report: Report, rule: str = "style/ruff-lint") -> list[Finding]:
+    return [f for f in report.findings if f.rule == rule]
+
+
+def test_reports_violations_on_changed_lines_with_ruffs_words() -> None:
+    report = judge(
+        {"app/a.py": FileSides("import sys\n\nVALUE = 1\n", "import sys\nimport os\n\nVALUE = 1\n")}
+    )
+    (finding,) = mine(report)
+    assert (finding.path, finding.line, finding.end_line, finding.column) == ("app/a.py", 2, 2, 8)
+    assert finding.message == "`os` imported but unused (ruff F401)"
+    assert finding.fixable is True
+    assert "Remove unused import: `os`" in finding.fix
+    assert report.conclusion == "failure"
+
+
+def test_a_violation_without_a_safe_fix_is_not_fixable() -> None:
+    report = judge({"app/a.py": FileSides(None, "def f(x=[]):\n    return x\n")})
+    (finding,) = mine(report)
+    assert "(ruff B006)" in finding.message
+    assert finding.fixable is False
+
+
+def test_one_lint_and_one_format_process_for_every_file() -> None:
+    files = {f"pkg/m{i}.py": FileSides(None, f"import os\nX{i} = {{'a':1}}\n") for i in range(6)}
+    changeset = changeset_from_files(files)
+    runner = RecordingRunner()
+    rules = [lint_rule(), FORMAT, DEBUG]
+    output = run_batch(
+        CheckContext(changeset=changeset),
+        codes=[*DEFAULT_SELECT, "T100", "T201", "T203"],
+        rules=rules,
+        runner=runner,
+    )
+    assert sorted(a[1] for a in runner.calls) == ["check", "format"]
+    assert sorted(runner.files_of("check")) == sorted(files)
+    assert sorted(runner.files_of("format")) == sorted(files)
+    assert output.unformatted == frozenset(files)
+    assert {v.path for v in output.violations if v.code == "F401"} == set(files)
+
+
+def test_no_python_files_means_no_ruff_process() -> None:
+    runner = RecordingRunner()
+    changeset = changeset_from_files({"README.md": FileSides(None, "hello\n")})
+    output = run_batch(
+        CheckContext(changeset=changeset), codes=["F"], rules=[lint_rule()], runner=runner
+    )
+    assert runner.calls == []
+    assert output.violations == ()
+
+
+def test_ruff_runs_with_a_bare_environment_and_without_cache() -> None:
+    runner = RecordingRunner()
+    changeset = changeset_from_files({"a.py": FileSides(None, "x = 1\n")})
+    run_batch(
+        CheckContext(changeset=changeset), codes=["F"], rules=[lint_rule(), FORMAT], runner=runner
+    )
+    for args, env, cwd in zip(runner.calls, runner.envs, runner.cwds, strict=True):
+        assert set(env) == {"PATH", "HOME"}
+        assert Path(env["HOME"]).parent == cwd.parent
+        assert "--no-cache" in args
+        assert args[args.index("--config") + 1] == str(cwd.parent / "ruff.toml")
+
+
+HEAD_CONFIGS = {
+    # A change that tries to loosen (or change) the rules it is judged by.
+    "pyproject.toml": FileSides(
+        None,
+        "[tool.ruff]\nline-length = 10\n[tool.ruff.lint]\nselect = ['ALL']\n"
+        "ignore = ['F401']\n[tool.ruff.format]\nquote-style = 'single'\n",
+    ),
+    "ruff.toml": FileSides(None, "[lint]\nignore = ['F']\n"),
+    "app/.ruff.toml": FileSides(None, "[lint]\nignore = ['F']\n"),
+    "app/pyproject.toml": FileSides(None, "[tool.ruff.lint]\nignore = ['F']\n"),
+}
+
+
+def test_a_ruff_configuration_added_by_the_change_is_never_read() -> None:
+    code = 'import os\n\nNAME = "a fairly long string value"\n'
+    report = judge({**HEAD_CONFIGS, "app/a.py": FileSides(None, code)}, [lint_rule(), FORMAT])
+    # F401 still reported (head ignores it), no E501/D100 from line-length 10 or ALL, and the
+    # double quotes are in format (the head asks for single quotes).
+    assert [(f.rule, f.line, f.message) for f in report.findings] == [
+        ("style/ruff-lint", 1, "`os` imported but unused (ruff F401)")
+    ]
+
+
+def test_the_base_branchs_ruff_settings_are_honoured() -> None:
+    base = RuffBaseConfig(
+        "pyproject.toml",
+        "[project]\nrequires-python = '>=3.12'\n"
+        "[tool.ruff]\nline-length = 20\nextend = '../elsewhere.toml'\n"
+        "[tool.ruff.lint]\nselect = ['E501', 'F']\nignore = ['F841']\n"
+        "[tool.ruff.lint.per-file-ignores]\n'tests/*' = ['E501']\n"
+        "[tool.ruff.format]\nquote-style = 'single'\n",
+    )
+    files = {
+        "app/a.py": FileSides(None, "x = 'a string longer than twenty'\n"),
+        "tests/t.py": FileSides(None, "y = 'a string longer than twenty'\n"),
+        "app/b.py": FileSides(None, 'def f():\n    unused = "z"\n'),
+    }
+    report = judge(files, [lint_rule(), FORMAT], base=base)
+    lint = [(f.path, f.line, f.message.split("(ruff ")[1]) for f in mine(report)]
+    assert lint == [("app/a.py", 1, "E501)")]
+    assert [f.path for f in mine(report, "style/ruff-format")] == ["app/b.py"]
+
+
+def test_base_settings_are_cleaned_and_keep_their_meaning() -> None:
+    base = base_settings(
+        RuffBaseConfig(
+            "ruff.toml",
+            "extend = 'x.toml'\ncache-dir = '/tmp/c'\nrequired-version = '==0.1'\n"
+            "select = ['E']\nline-length = 90\n[lint]\nextend-select = ['B']\n"
+            "ignore = ['E501']\n[format]\nquote-style = 'single'\nexclude = ['x']\n",
+        )
+    )
+    assert (base.select, base.extend_select, base.ignore) == (("E",), ("B",), ("E501",))
+    written = tomllib.loads(to_toml(base.settings(select=["F", "E"])))
+    assert written == {
+        "line-length": 90,
+        "lint": {"select": ["E", "F"]},
+        "format": {"quote-style": "single"},
+    }
+
+
+def test_base_pyproject_without_ruff_target_takes_requires_python() -> None:
+    base = base_settings(
+        RuffBaseConfig("pyproject.toml", "[project]\nrequires-python = '>=3.12'\n[tool.ruff]\n")
+    )
+    assert base.table["target-version"] == "py312"
+
+
+def test_invalid_base_toml_fails_the_check_in_plain_words() -> None:
+    with pytest.raises(CheckError, match="not valid TOML"):
+        base_settings(RuffBaseConfig("ruff.toml", "line-length = [\n"))
+
+
+def test_toml_writer_round_trips_awkward_values() -> None:
+    table: dict[str, object] = {
+        'we"ird\\key': ["tab\there", 'quote"s', "ctl\x01\x7f", "é ☃ 😀"],
+        "nested": {"a.b": {"c": True, "n": 1.5, "i": -3}},
+    }
+    assert tomllib.loads(to_toml(table)) == table
+
+
+def test_selection_precedence_rule_then_base_then_default() -> None:
+    base = base_settings(
+        RuffBaseConfig("ruff.toml", "[lint]\nselect = ['E']\nextend-select = ['UP']\n")
+    )
+    assert rule_selection(lint_rule(select=["B"]), base).select == ("B",)
+    assert rule_selection(lint_rule(), base).select == ("E", "UP")
+    default = rule_selection(lint_rule(), base_settings(None))
+    assert default.select == DEFAULT_SELECT
+    assert default.matches("B006") and not default.matches("B008")
+    assert rule_selection(lint_rule(select=["B"]), base_settings(None)).matches("B008")
+    chosen = rule_selection(lint_rule(select=["E"], ignore=["E5"]), base)
+    assert chosen.matches("E711") and not chosen.matches("E501")
+    specific = rule_selection(lint_rule(select=["E501"], ignore=["E"]), base)
+    assert specific.matches("E501") and not specific.matches("E711")
+
+
+def test_base_selection_decides_which_violations_are_reported() -> None:
+    base = RuffBaseConfig("ruff.toml", "[lint]\nselect = ['E711']\n")
+    files = {"a.py": FileSides(None, "import os\nimport sys\nif os == None:\n    pass\n")}
+    assert [f.line for f in mine(judge(files, base=base))] == [3]
+    own = judge(files, [lint_rule(select=["F401"])], base=base)
+    assert [f.line for f in mine(own)] == [2]
+
+
+def test_bad_params_are_refused() -> None:
+    with pytest.raises(ValidationError):
+        RuffParams.model_validate({"select": ["F4 01"]})
+    with pytest.raises(ValidationError):
+        RuffParams.model_validate({"format": True, "select": ["F"]})
+
+
+def test_a_syntax_error_is_one_finding_not_a_crash_or_a_flood() -> None:
+    head = "import os\nimport sys\n\ndef total(xs:\n    return sum(xs)\nprint(x y)\n"
+    report = judge({"app/broken.py": FileSides(None, head)}, [lint_rule(), FORMAT])
+    (finding,) = report.findings
+    assert (finding.rule, finding.path, finding.line) == ("style/ruff-lint", "app/broken.py", 4)
+    assert "could not be read as Python" in finding.message
+
+
+def test_a_syntax_error_on_an_unchanged_line_still_reports_the_file() -> None:
+    base = "x = 2\n\ndef f(:\n    pass\n"
+    head = "x = 3\n\ndef f(:\n    pass\n"
+    (finding,) = mine(judge({"a.py": FileSides(base, head)}))
+    assert finding.line is None
+    assert "could not be read as Python" in finding.message
+
+
+def test_non_utf8_python_is_skipped_and_said_so() -> None:
+    report = judge(
+        {
+            "latin.py": FileSides(None, b"import os\nname = '\xe9t\xe9'\n"),
+            "ok.py": FileSides(None, "import os\n"),
+        }
+    )
+    assert [f.path for f in report.findings] == ["ok.py"]
+    assert [(s.path, s.reason) for s in report.skipped] == [
+        ("latin.py", "not UTF-8 text: ruff did not check it")
+    ]
+
+
+def test_a_noqa_added_by_the_change_does_not_hide_the_finding() -> None:
+    report = judge({"a.py": FileSides("X = 1\n", "import os  # noqa: F401\nX = 1\n")})
+    (finding,) = mine(report)
+    assert finding.line == 1
+    assert "does not silence prgate" in finding.message
+    assert finding.fixable is False
+
+
+def test_a_noqa_that_was_already_there_is_honoured() -> None:
+    base = "import os  # noqa\nX = 1\n"
+    head = "import os  # noqa\nX = 2\nimport sys  # noqa: E402\n"
+    findings = mine(judge({"a.py": FileSides(base, head)}))
+    # Line 1 is not a changed line anyway; line 3's noqa (added) names E402 but not F401.
+    assert [(f.line, "does not silence" in f.message) for f in findings] == [
+        (3, True),
+        (3, False),
+    ]
+
+
+def test_file_level_noqa_old_is_honoured_new_is_not() -> None:
+    old = "# ruff: noqa\nX = 1\n"
+    kept = judge({"a.py": FileSides(old, old + "import os\n")})
+    assert mine(kept) == []
+    added = judge({"a.py": FileSides("X = 1\n", "# ruff: noqa: F401\nimport os\nX = 1\n")})
+    (finding,) = mine(added)
+    assert finding.line == 2 and "does not silence prgate" in finding.message
+
+
+def test_range_suppression_added_by_the_change_is_reported() -> None:
+    head = "# ruff: disable[F401]\nimport os\n# ruff: enable[F401]\n"
+    (finding,) = mine(judge({"a.py": FileSides(None, head)}))
+    assert finding.line == 2 and "does not silence prgate" in finding.message
+
+
+@pytest.mark.parametrize(
+    "path", ["my app/with space.py", "pkg/ünïcödé_名前.py", "-leading.py", "--help.py"]
+)
+def test_awkward_paths_are_checked_and_named_exactly(path: str) -> None:
+    report = judge({path: FileSides(None, "import os\n")}, [lint_rule(), FORMAT])
+    assert [(f.rule, f.path, f.line) for f in report.findings] == [("style/ruff-lint", path, 1)]
+
+
+def test_an_unsafe_path_is_skipped_not_written() -> None:
+    changeset = changeset_from_files({"../escape.py": FileSides(None, "import os\n")})
+    output = run_batch(
+        CheckContext(changeset=changeset),
+        codes=["F"],
+        rules=[lint_rule()],
+        runner=RecordingRunner(),
+    )
+    assert [s.path for s in output.skipped] == ["../escape.py"]
+    assert output.violations == ()
+
+
+@pytest.mark.parametrize(
+    ("result", "words"),
+    [
+        (ProcessResult(2, b"", b"ruff failed\n  Cause: something broke\n"), "something broke"),
+        (ProcessResult(1, b"not json", b""), "could not be read"),
+        (ProcessResult(0, b'{"a": 1}', b""), "unexpected shape"),
+        (ProcessResult(-11, b"", b""), "exit status -11"),
+    ],
+)
+def test_a_failing_ruff_raises_a_plain_check_error(result: ProcessResult, words: str) -> None:
+    changeset = changeset_from_files({"a.py": FileSides(None, "x = 1\n")})
+    with pytest.raises(CheckError, match=words):
+        run_batch(
+            CheckContext(changeset=changeset),
+            codes=["F"],
+            rules=[lint_rule()],
+            runner=FixedRunner(result),
+        )
+
+
+def test_the_engine_turns_a_ruff_failure_into_an_error_finding() -> None:
+    # Well-formed, but not a code ruff knows: ruff refuses to run.
+    report = judge({"a.py": FileSides(None, "x = 1\n")}, [lint_rule(select=["QQQ"])])
+    (finding,) = report.findings
+    assert finding.level == "error" and finding.line is None
+    assert "could not check this change" in finding.message
+    assert "QQQ" in finding.message

@@ -1,0 +1,545 @@
+"""FakeGitHub: the state, the test-facing helpers, and the server's lifecycle.
+
+See README.md next to this file for the API. The HTTP handlers live in ``handlers.py``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import secrets
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from fakegithub.gitrepo import FileValue, GitRepo
+from fakegithub.state import (
+    App,
+    CheckRun,
+    Comment,
+    Fault,
+    Installation,
+    LoggedRequest,
+    PullRequest,
+    Repo,
+    Token,
+)
+from fakegithub.webhooks import Delivery, build_delivery
+
+
+def generate_key_pair() -> tuple[str, str]:
+    """A fresh RSA key pair as (private PEM, public PEM)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+_KEY_CACHE: list[tuple[str, str]] = []
+# Ids are unique across every FakeGitHub of the process: clients (githubkit among them) cache
+# installation tokens by (app id, installation id), and a token of an earlier fake must not match.
+_IDS = itertools.count(1001)
+
+
+def _cached_key_pair() -> tuple[str, str]:
+    # Key generation costs ~50-100 ms; tests reuse one pair per process unless asked otherwise.
+    if not _KEY_CACHE:
+        _KEY_CACHE.append(generate_key_pair())
+    return _KEY_CACHE[0]
+
+
+class FakeGitHub:
+    """A stateful fake of GitHub's REST + GraphQL API over real HTTP on loopback."""
+
+    def __init__(self, *, validate_responses: bool = True, root: Path | None = None) -> None:
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if root is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="fakegithub-")
+            root = Path(self._tmp.name)
+        self.root = root
+        self.validate_responses = validate_responses
+        self.lock = threading.RLock()
+        self.apps: dict[int, App] = {}
+        self.installations: dict[int, Installation] = {}
+        self.repos: dict[str, Repo] = {}
+        self.pulls: dict[tuple[str, int], PullRequest] = {}
+        self.check_runs_by_id: dict[int, CheckRun] = {}
+        self.comments_by_id: dict[int, Comment] = {}
+        self.tokens: dict[str, Token] = {}
+        self.requests: list[LoggedRequest] = []
+        self.faults: list[Fault] = []
+        self.schema_errors: list[str] = []
+        self.manifest_codes: dict[str, dict[str, Any]] = {}
+        self.rate_used: dict[str, int] = {}
+        self.check_suites: dict[tuple[str, str, int], int] = {}
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._port: int | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def base_url(self) -> str:
+        if self._port is None:
+            raise RuntimeError("FakeGitHub is not started")
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def graphql_url(self) -> str:
+        return f"{self.base_url}/graphql"
+
+    def start(self) -> FakeGitHub:
+        from fakegithub.handlers import build_asgi_app
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self._port = sock.getsockname()[1]
+        self._sock: socket.socket | None = sock
+        config = uvicorn.Config(
+            build_asgi_app(self),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
+        server = uvicorn.Server(config)
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="fakegithub", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("FakeGitHub's server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = None
+        self._thread = None
+        self._port = None
+        if getattr(self, "_sock", None) is not None:
+            assert self._sock is not None
+            self._sock.close()
+            self._sock = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> FakeGitHub:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def next_id(self) -> int:
+        return next(_IDS)
+
+    # ------------------------------------------------------------------ apps & installations
+    def add_app(
+        self,
+        *,
+        slug: str = "prgate",
+        name: str | None = None,
+        webhook_secret: str | None = None,
+        owner: str = "octo-org",
+        fresh_key: bool = False,
+    ) -> App:
+        private, public = generate_key_pair() if fresh_key else _cached_key_pair()
+        with self.lock:
+            app_id = self.next_id()
+            app = App(
+                id=app_id,
+                slug=slug,
+                name=name or slug,
+                client_id=f"Iv1.{secrets.token_hex(8)}",
+                client_secret=secrets.token_hex(20),
+                webhook_secret=webhook_secret or secrets.token_hex(16),
+                private_key_pem=private,
+                public_key_pem=public,
+                owner=owner,
+            )
+            self.apps[app_id] = app
+            return app
+
+    def add_installation(
+        self, app: App, *, account: str = "octo-org", account_type: str = "Organization"
+    ) -> Installation:
+        with self.lock:
+            inst = Installation(
+                id=self.next_id(), app_id=app.id, account=account, account_type=account_type
+            )
+            self.installations[inst.id] = inst
+            return inst
+
+    def add_manifest_code(self, code: str, *, manifest: Mapping[str, Any] | None = None) -> None:
+        """Make ``code`` exchangeable once at ``POST /app-manifests/{code}/conversions``."""
+        with self.lock:
+            self.manifest_codes[code] = dict(manifest or {})
+
+    def issue_token(
+        self,
+        installation: Installation,
+        *,
+        repository_ids: frozenset[int] | None = None,
+        ttl: float = 3600.0,
+    ) -> Token:
+        with self.lock:
+            token = Token(
+                token=f"ghs_{secrets.token_urlsafe(27)[:36]}",
+                installation_id=installation.id,
+                repository_ids=repository_ids,
+                permissions=dict(installation.permissions),
+                expires_at=time.time() + ttl,
+            )
+            self.tokens[token.token] = token
+            return token
+
+    def expire_tokens(self) -> None:
+        with self.lock:
+            for token in self.tokens.values():
+                token.expires_at = time.time() - 1
+
+    # ------------------------------------------------------------------ repositories
+    def create_repo(
+        self,
+        full_name: str,
+        *,
+        files: Mapping[str, FileValue] | None = None,
+        default_branch: str = "main",
+        installation: Installation | None = None,
+        private: bool = False,
+        fork_of: Repo | None = None,
+    ) -> Repo:
+        owner, _, name = full_name.partition("/")
+        if not owner or not name or "/" in name:
+            raise ValueError(f"repository name must be owner/name, not {full_name!r}")
+        with self.lock:
+            if full_name.lower() in self.repos:
+                raise ValueError(f"{full_name} exists already")
+            path = self.root / "repos" / owner / f"{name}.git"
+            git = GitRepo.init(path, default_branch=default_branch)
+            if fork_of is not None:
+                git.git(
+                    "fetch",
+                    "--quiet",
+                    "--no-tags",
+                    str(fork_of.git.path),
+                    "+refs/heads/*:refs/heads/*",
+                )
+            elif files is not None:
+                git.commit_files(f"refs/heads/{default_branch}", files, "Initial commit")
+            if fork_of is not None and files:
+                git.commit_files(f"refs/heads/{default_branch}", files, "Fork changes")
+            repo = Repo(
+                id=self.next_id(),
+                owner=owner,
+                name=name,
+                default_branch=default_branch,
+                git=git,
+                private=private,
+                fork_of=fork_of,
+            )
+            self.repos[full_name.lower()] = repo
+            if installation is not None:
+                installation.repository_ids.add(repo.id)
+            return repo
+
+    def repo(self, full_name: str) -> Repo:
+        with self.lock:
+            return self.repos[full_name.lower()]
+
+    def repo_by_id(self, repo_id: int) -> Repo | None:
+        with self.lock:
+            return next((r for r in self.repos.values() if r.id == repo_id), None)
+
+    def install_repo(self, installation: Installation, repo: Repo) -> None:
+        with self.lock:
+            installation.repository_ids.add(repo.id)
+
+    def push(
+        self,
+        repo: Repo,
+        branch: str,
+        files: Mapping[str, FileValue],
+        *,
+        message: str = "Update",
+        parent: str | None = None,
+    ) -> str:
+        """Commit ``files`` on ``branch`` (created from the default branch if new); the new sha."""
+        with self.lock:
+            ref = f"refs/heads/{branch}"
+            if parent is None:
+                parent = repo.git.ref_sha(ref) or repo.git.ref_sha(
+                    f"refs/heads/{repo.default_branch}"
+                )
+            sha = repo.git.commit_files(
+                ref, files, message, parent=parent, when=1_700_000_000 + self.next_id()
+            )
+            self._sync_pull_refs()
+            return sha
+
+    def branch_head(self, repo: Repo, branch: str) -> str | None:
+        with self.lock:
+            return repo.git.ref_sha(f"refs/heads/{branch}")
+
+    def files_at(self, repo: Repo, rev: str) -> dict[str, bytes]:
+        with self.lock:
+            return repo.git.files_at(rev)
+
+    def commit_parents(self, repo: Repo, sha: str) -> list[str]:
+        with self.lock:
+            return list(repo.git.commit_info(sha).parents)
+
+    def commit_message(self, repo: Repo, sha: str) -> str:
+        with self.lock:
+            return repo.git.commit_info(sha).message
+
+    def set_permission(self, repo: Repo, login: str, permission: str) -> None:
+        if permission not in ("admin", "maintain", "write", "triage", "read", "none"):
+            raise ValueError(permission)
+        with self.lock:
+            repo.permissions[login] = permission
+
+    # ------------------------------------------------------------------ pull requests
+    def open_pull_request(
+        self,
+        repo: Repo,
+        *,
+        head: str = "feature",
+        files: Mapping[str, FileValue] | None = None,
+        base: str | None = None,
+        title: str = "A change",
+        body: str | None = "What this change does.",
+        author: str = "builder",
+        labels: list[str] | None = None,
+        fork_owner: str | None = None,
+        draft: bool = False,
+    ) -> PullRequest:
+        """Open a PR from ``head`` (in ``repo``, or in a fork owned by ``fork_owner``).
+
+        ``files`` are committed on the head branch first (branching from the base branch when the
+        head branch does not exist yet).
+        """
+        with self.lock:
+            base = base or repo.default_branch
+            head_repo = repo
+            if fork_owner is not None:
+                fork_name = f"{fork_owner}/{repo.name}"
+                head_repo = self.repos.get(fork_name.lower()) or self.create_repo(
+                    fork_name, fork_of=repo, default_branch=repo.default_branch
+                )
+            if files is not None or head_repo.git.ref_sha(f"refs/heads/{head}") is None:
+                start = head_repo.git.ref_sha(f"refs/heads/{head}") or head_repo.git.ref_sha(
+                    f"refs/heads/{base}"
+                )
+                head_repo.git.commit_files(
+                    f"refs/heads/{head}",
+                    files or {},
+                    title,
+                    parent=start,
+                    when=1_700_000_000 + self.next_id(),
+                )
+            number = 1 + max(
+                (n for (name, n) in self.pulls if name == repo.full_name.lower()), default=0
+            )
+            pr = PullRequest(
+                id=self.next_id(),
+                repo=repo,
+                number=number,
+                title=title,
+                body=body,
+                author=author,
+                labels=list(labels or []),
+                base_ref=base,
+                head_ref=head,
+                head_repo=head_repo,
+                draft=draft,
+            )
+            self.pulls[(repo.full_name.lower(), number)] = pr
+            self._sync_pull_refs()
+            return pr
+
+    def pull(self, repo: Repo, number: int) -> PullRequest | None:
+        with self.lock:
+            return self.pulls.get((repo.full_name.lower(), number))
+
+    def head_sha(self, pr: PullRequest) -> str:
+        with self.lock:
+            sha = pr.head_repo.git.ref_sha(f"refs/heads/{pr.head_ref}")
+            if sha is None:
+                sha = pr.repo.git.ref_sha(f"refs/pull/{pr.number}/head")
+            if sha is None:
+                raise RuntimeError(f"PR #{pr.number} has no head")
+            return sha
+
+    def base_sha(self, pr: PullRequest) -> str:
+        with self.lock:
+            sha = pr.repo.git.ref_sha(f"refs/heads/{pr.base_ref}")
+            if sha is None:
+                raise RuntimeError(f"PR #{pr.number} has no base branch {pr.base_ref}")
+            return sha
+
+    def change_base(self, pr: PullRequest, base: str) -> None:
+        """Retarget the PR at another base branch (what a ``pull_request.edited`` reports)."""
+        with self.lock:
+            if pr.repo.git.ref_sha(f"refs/heads/{base}") is None:
+                raise ValueError(f"{pr.repo.full_name} has no branch {base}")
+            pr.base_ref = base
+
+    def add_label(self, pr: PullRequest, label: str) -> None:
+        with self.lock:
+            if label not in pr.labels:
+                pr.labels.append(label)
+
+    def remove_label(self, pr: PullRequest, label: str) -> None:
+        with self.lock:
+            if label in pr.labels:
+                pr.labels.remove(label)
+
+    def _sync_pull_refs(self) -> None:
+        """Keep refs/pull/N/head in each base repo at its PR's head (fetching from forks)."""
+        for pr in self.pulls.values():
+            sha = pr.head_repo.git.ref_sha(f"refs/heads/{pr.head_ref}")
+            if sha is None:
+                continue
+            if pr.is_fork and pr.repo.git.object_type(sha) is None:
+                pr.repo.git.git(
+                    "fetch",
+                    "--quiet",
+                    "--no-tags",
+                    str(pr.head_repo.git.path),
+                    f"+refs/heads/{pr.head_ref}:refs/pull/{pr.number}/head",
+                )
+            else:
+                pr.repo.git.update_ref(f"refs/pull/{pr.number}/head", sha)
+
+    # ------------------------------------------------------------------ inspection
+    def check_runs(self, repo: Repo, *, head_sha: str | None = None) -> list[CheckRun]:
+        with self.lock:
+            return [
+                r
+                for r in self.check_runs_by_id.values()
+                if r.repo is repo and (head_sha is None or r.head_sha == head_sha)
+            ]
+
+    def comments(self, repo: Repo, number: int) -> list[Comment]:
+        with self.lock:
+            return [
+                c
+                for c in self.comments_by_id.values()
+                if c.repo is repo and c.issue_number == number
+            ]
+
+    def add_comment(self, repo: Repo, number: int, body: str, *, user: str = "builder") -> Comment:
+        """A comment written by a person (not through the API)."""
+        with self.lock:
+            now = _iso(time.time())
+            comment = Comment(
+                id=self.next_id(),
+                repo=repo,
+                issue_number=number,
+                body=body,
+                user=user,
+                user_type="User",
+                created_at=now,
+                updated_at=now,
+            )
+            self.comments_by_id[comment.id] = comment
+            return comment
+
+    def count(self, method: str | None = None, path_regex: str = "") -> int:
+        """How many logged requests match ``method`` (None = any) and ``path_regex``."""
+        pattern = re.compile(path_regex)
+        with self.lock:
+            return sum(
+                1
+                for r in self.requests
+                if (method is None or r.method == method.upper()) and pattern.search(r.path)
+            )
+
+    def clear_requests(self) -> None:
+        with self.lock:
+            self.requests.clear()
+
+    # ------------------------------------------------------------------ faults
+    def fail_next(
+        self,
+        method: str,
+        path_regex: str,
+        *,
+        status: int,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` requests matching (method, path regex) with this response."""
+        with self.lock:
+            self.faults.append(
+                Fault(
+                    method=method.upper(),
+                    pattern=re.compile(path_regex),
+                    status=status,
+                    headers=dict(headers or {}),
+                    body=body if body is not None else {"message": f"Injected {status}"},
+                    remaining=times,
+                )
+            )
+
+    # ------------------------------------------------------------------ webhooks
+    def webhook(
+        self,
+        event: str,
+        action: str | None,
+        *,
+        installation: Installation | None = None,
+        repo: Repo | None = None,
+        pr: PullRequest | None = None,
+        sender: str | None = None,
+        secret: str | None = None,
+        **extra: Any,
+    ) -> Delivery:
+        """A signed delivery of ``event``/``action`` patched with this fake's state (see README)."""
+        with self.lock:
+            return build_delivery(
+                self,
+                event,
+                action,
+                installation=installation,
+                repo=repo,
+                pr=pr,
+                sender=sender,
+                secret=secret,
+                extra=extra,
+            )
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
