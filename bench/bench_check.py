@@ -140,7 +140,9 @@ def main() -> int:
 
         med = {k: statistics.median(v) for k, v in results.items()}
         print(f"change: {len(paths)} Python files, {changed} changed lines, {size / 1e6:.2f} MB")
-        print(f"prgate check (4 built-in packs): {med['prgate']:.2f} s wall (median of {args.repeat})")
+        print(
+            f"prgate check (4 built-in packs): {med['prgate']:.2f} s wall (median of {args.repeat})"
+        )
         print(f"peak memory (prgate and its child processes): {max(peaks) / 1024:.0f} MB")
         print(f"bare ruff check + ruff format --check (ruff defaults): {med['ruff']:.2f} s")
         print(f"bare ruff check ({pack}) + ruff format --check: {med['ruff_pack']:.2f} s")

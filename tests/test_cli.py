@@ -212,9 +212,7 @@ def test_fix_reformats_and_says_what_it_changed(
     assert main(["fix", str(sample)]) == 0
     out = capsys.readouterr().out
     assert "app/orders.py" in out
-    assert (sample / "app/orders.py").read_text() == (
-        "def total(items):\n    return sum(items)\n"
-    )
+    assert (sample / "app/orders.py").read_text() == ("def total(items):\n    return sum(items)\n")
     code, report = check_json(sample, capsys=capsys)
     assert code == 0, report["findings"]
 
@@ -276,8 +274,18 @@ def test_console_script_exit_codes(sample: Path) -> None:
 def test_wheel_ships_the_built_in_packs(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(root)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(root),
+        ],
         capture_output=True,
         text=True,
     )

@@ -109,7 +109,7 @@ def _error(message: str) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     from prgate.engine import evaluate
-    from prgate.llm.reviewer import reviewer_from_env
+    from prgate.llm.client import reviewer_from_env
     from prgate.model import Conclusion
     from prgate.render import render
 

@@ -1,0 +1,233 @@
+"""One configured githubkit client: explicit timeouts, deliberate retries, typed errors.
+
+githubkit's defaults do not suit a gate: no timeout, automatic retries of *any* method on a 5xx
+(a retried POST can create a second check run), and sleeping until a rate limit resets inside
+the caller. Here only idempotent reads (GET) are retried, briefly, on a 5xx or a timeout; rate
+limits are raised at once as :class:`RateLimited` so that the job is retried later instead.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from types import TracebackType
+from typing import Any
+
+import httpx
+from githubkit import GitHub, UnauthAuthStrategy
+from githubkit.exception import (
+    GitHubException,
+    GraphQLFailed,
+    RateLimitExceeded,
+    RequestError,
+    RequestFailed,
+    RequestTimeout,
+)
+from githubkit.typing import RetryOption
+
+from prgate.github.errors import GitHubError, NotFound, RateLimited, Unprocessable
+
+#: Called after every HTTP answer from GitHub with (method, status); status 0 = no answer.
+CallObserver = Callable[[str, int], None]
+
+#: GitHub's REST API version prgate speaks (the published OpenAPI description's version).
+API_VERSION = "2022-11-28"
+
+
+def _no_observer(_method: str, _status: int) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """Where GitHub is and how patient to be with it."""
+
+    base_url: str = "https://api.github.com"
+    #: Seconds for connecting, reading, writing; every call has a bound.
+    timeout: float = 15.0
+    user_agent: str = "prgate"
+    #: Retries of a GET after a 5xx answer or a timeout (never of a write).
+    read_retries: int = 2
+    retry_pause: float = 0.5
+    observer: CallObserver = _no_observer
+    trust_env: bool = True
+
+
+class _RetryReads:
+    """githubkit retry decision: GETs on 5xx/timeouts only, never rate limits, never writes."""
+
+    def __init__(self, retries: int, pause: float) -> None:
+        self.retries = retries
+        self.pause = pause
+
+    def __call__(self, exc: GitHubException, retry_count: int) -> RetryOption:
+        if retry_count >= self.retries or isinstance(exc, RateLimitExceeded):
+            return RetryOption(False)
+        if isinstance(exc, RequestFailed):
+            if exc.request.method == "GET" and exc.response.status_code >= 500:
+                return RetryOption(True, timedelta(seconds=self.pause * (retry_count + 1)))
+        elif isinstance(exc, RequestTimeout) and exc.request.method == "GET":
+            return RetryOption(True, timedelta(seconds=self.pause * (retry_count + 1)))
+        return RetryOption(False)
+
+
+class Http:
+    """Requests to GitHub with one ``Authorization`` header. Use as a context manager to reuse
+    one connection pool; without it, each call opens its own connection."""
+
+    def __init__(self, settings: ApiSettings, *, authorization: str | None) -> None:
+        self._settings = settings
+        headers: dict[str, str] = {"X-GitHub-Api-Version": API_VERSION}
+        if authorization:
+            headers["Authorization"] = authorization
+        self._headers = headers
+        observer = settings.observer
+
+        def on_response(response: httpx.Response) -> None:
+            observer(response.request.method, response.status_code)
+
+        self._client: GitHub[Any] = GitHub(
+            UnauthAuthStrategy(),
+            base_url=settings.base_url.rstrip("/") + "/",
+            user_agent=settings.user_agent,
+            timeout=httpx.Timeout(settings.timeout),
+            follow_redirects=False,
+            trust_env=settings.trust_env,
+            event_hooks={"response": [on_response]},
+            http_cache=False,
+            auto_retry=_RetryReads(settings.read_retries, settings.retry_pause),
+            rest_api_validate_body=False,
+        )
+        self._entered = False
+
+    def __repr__(self) -> str:  # never show the authorization header
+        return f"Http({self._settings.base_url!r})"
+
+    def __enter__(self) -> Http:
+        self._client.__enter__()  # type: ignore[no-untyped-call]
+        self._entered = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._entered:
+            self._entered = False
+            self._client.__exit__(exc_type, exc, tb)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: object = None,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """One REST call; the raw response on 2xx, a typed :class:`GitHubError` otherwise."""
+        merged = dict(self._headers)
+        merged.update(headers or {})
+        try:
+            resp = self._client.request(
+                method,
+                path.lstrip("/"),
+                json=json,
+                params=dict(params) if params else None,
+                headers=merged,
+            )
+        except GitHubException as exc:
+            raise _translate(exc, method, path) from None
+        return resp.raw_response
+
+    def json(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: object = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> Any:
+        return self.request(method, path, json=json, params=params).json()
+
+    def graphql(self, query: str, variables: Mapping[str, object] | None = None) -> Any:
+        """One GraphQL query; its ``data`` object. Errors become :class:`GitHubError`."""
+        try:
+            resp = self._client.request(
+                "POST",
+                "graphql",
+                json={"query": query, "variables": dict(variables or {})},
+                headers=self._headers,
+            )
+            body = resp.raw_response.json()
+        except GitHubException as exc:
+            raise _translate(exc, "POST", "/graphql") from None
+        except ValueError:
+            raise GitHubError("GitHub's GraphQL API answered with something not JSON") from None
+        if not isinstance(body, dict):
+            raise GitHubError("GitHub's GraphQL API answered with an unexpected shape")
+        errors = body.get("errors")
+        if errors:
+            kinds = {str(e.get("type", "")) for e in errors if isinstance(e, dict)}
+            if kinds & {"RATE_LIMIT", "RATE_LIMITED"}:
+                raise RateLimited(
+                    "GitHub's GraphQL rate limit was reached", retry_at=time.time() + 60
+                )
+            if body.get("data") is None:
+                raise GitHubError(f"GitHub's GraphQL API refused the query ({_first(errors)})")
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise GitHubError("GitHub's GraphQL API returned no data")
+        return data
+
+
+def _first(errors: object) -> str:
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return str(errors[0].get("message", "unknown error"))[:200]
+    return "unknown error"
+
+
+def _translate(exc: GitHubException, method: str, path: str) -> GitHubError:
+    what = f"{method} {path.split('?')[0]}"
+    if isinstance(exc, RateLimitExceeded):
+        return RateLimited(
+            f"GitHub's rate limit was reached ({what})",
+            retry_at=time.time() + exc.retry_after.total_seconds(),
+            status=exc.response.status_code,
+        )
+    if isinstance(exc, GraphQLFailed):
+        return GitHubError(f"GitHub's GraphQL API refused the query ({what})")
+    if isinstance(exc, RequestFailed):
+        status = exc.response.status_code
+        if status == 429:  # throttled without the usual headers: try again in a minute
+            return RateLimited(
+                f"GitHub asked to slow down ({what})", retry_at=time.time() + 60, status=status
+            )
+        message = f"GitHub answered {status} to {what}"
+        detail = _message(exc.response.raw_response)
+        if detail:
+            message += f": {detail}"
+        if status == 404:
+            return NotFound(message, status=status)
+        if status == 422:
+            return Unprocessable(message, status=status)
+        return GitHubError(message, status=status)
+    if isinstance(exc, RequestTimeout):
+        return GitHubError(f"GitHub did not answer in time ({what})")
+    if isinstance(exc, RequestError):
+        return GitHubError(f"GitHub could not be reached ({what}: {type(exc.exc).__name__})")
+    return GitHubError(f"GitHub call failed ({what}: {type(exc).__name__})")
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])[:200]
+    return ""

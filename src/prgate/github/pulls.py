@@ -1,0 +1,214 @@
+"""Reading a pull request and repository contents: the PR, its files, blobs in batches."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from prgate.errors import SourceError
+from prgate.github.errors import GitHubError, NotFound
+from prgate.github.http import Http
+
+#: GitHub lists at most this many files of a pull request.
+MAX_PR_FILES = 3000
+#: Blob lookups per GraphQL query: a PR's 100 files plus the base's config files fit in one.
+BLOBS_PER_QUERY = 110
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    number: int
+    state: str
+    head_sha: str
+    head_ref: str
+    #: ``owner/name`` of the repository the head branch lives in (differs for forks).
+    head_repo: str | None
+    base_ref: str
+    base_sha: str
+    base_repo: str
+    author: str | None
+    labels: tuple[str, ...]
+    changed_files: int
+    draft: bool = False
+
+    @property
+    def is_fork(self) -> bool:
+        return self.head_repo is None or self.head_repo.lower() != self.base_repo.lower()
+
+
+@dataclass(frozen=True)
+class PullFile:
+    """One entry of GitHub's list of a PR's files."""
+
+    path: str
+    status: str
+    previous_path: str | None
+    additions: int
+    deletions: int
+    #: The unified diff hunks, absent for binary files and very large diffs.
+    patch: str | None
+    sha: str | None
+
+
+@dataclass(frozen=True)
+class Blob:
+    oid: str
+    byte_size: int
+    is_binary: bool
+    text: str | None
+
+
+def repo_path(repo: str) -> str:
+    owner, name = repo.split("/", 1)
+    return f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
+
+
+def get_pull(http: Http, repo: str, number: int) -> PullRequest:
+    data = http.json("GET", f"{repo_path(repo)}/pulls/{number}")
+    return parse_pull(data, repo)
+
+
+def parse_pull(data: Mapping[str, Any], repo: str) -> PullRequest:
+    head = data.get("head") or {}
+    base = data.get("base") or {}
+    head_repo = (head.get("repo") or {}).get("full_name")
+    user = data.get("user") or {}
+    return PullRequest(
+        number=int(data["number"]),
+        state=str(data.get("state", "open")),
+        head_sha=str(head["sha"]),
+        head_ref=str(head.get("ref", "")),
+        head_repo=str(head_repo) if head_repo else None,
+        base_ref=str(base.get("ref", "")),
+        base_sha=str(base.get("sha", "")),
+        base_repo=str((base.get("repo") or {}).get("full_name") or repo),
+        author=str(user["login"]) if user.get("login") else None,
+        labels=tuple(str(label["name"]) for label in data.get("labels") or ()),
+        changed_files=int(data.get("changed_files") or 0),
+        draft=bool(data.get("draft", False)),
+    )
+
+
+class TooManyFiles(SourceError):
+    """The PR changes more files than GitHub will list: the gate cannot see all of it."""
+
+
+def list_files(http: Http, repo: str, number: int, *, expected: int) -> list[PullFile]:
+    """All files of the PR, 100 per page. More than GitHub's cap raises :class:`TooManyFiles`."""
+    if expected > MAX_PR_FILES:
+        raise TooManyFiles(_too_many(expected))
+    files: list[PullFile] = []
+    page = 1
+    while True:
+        batch = http.json(
+            "GET",
+            f"{repo_path(repo)}/pulls/{number}/files",
+            params={"per_page": 100, "page": page},
+        )
+        if not isinstance(batch, list):
+            raise GitHubError("GitHub listed the pull request's files in an unexpected shape")
+        files.extend(_parse_file(item) for item in batch)
+        if len(batch) < 100 or len(files) >= MAX_PR_FILES or 0 < expected <= len(files):
+            break
+        page += 1
+    if len(files) >= MAX_PR_FILES and expected != len(files):
+        raise TooManyFiles(_too_many(max(expected, len(files))))
+    return files
+
+
+def _too_many(count: int) -> str:
+    return (
+        f"This pull request changes {count} files; GitHub shows prgate at most {MAX_PR_FILES}, "
+        "so it cannot see the whole change"
+    )
+
+
+def _parse_file(item: Mapping[str, Any]) -> PullFile:
+    patch = item.get("patch")
+    prev = item.get("previous_filename")
+    return PullFile(
+        path=str(item["filename"]),
+        status=str(item.get("status", "modified")),
+        previous_path=str(prev) if prev else None,
+        additions=int(item.get("additions") or 0),
+        deletions=int(item.get("deletions") or 0),
+        patch=str(patch) if isinstance(patch, str) else None,
+        sha=str(item["sha"]) if item.get("sha") else None,
+    )
+
+
+def fetch_blobs(
+    http: Http, repo: str, wanted: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], Blob | None]:
+    """Blobs at ``(rev, path)`` in as few GraphQL queries as possible.
+
+    ``None`` means nothing is there (or it is not a file). Files GitHub returns without text
+    (binary) keep ``text`` ``None``.
+    """
+    owner, name = repo.split("/", 1)
+    unique = list(dict.fromkeys(wanted))
+    found: dict[tuple[str, str], Blob | None] = {}
+    for start in range(0, len(unique), BLOBS_PER_QUERY):
+        chunk = unique[start : start + BLOBS_PER_QUERY]
+        fields = "\n".join(
+            f"    f{i}: object(expression: {json.dumps(f'{rev}:{path}')}) "
+            "{ ... on Blob { oid byteSize isBinary text } }"
+            for i, (rev, path) in enumerate(chunk)
+        )
+        query = (
+            "query($owner: String!, $name: String!) {\n"
+            "  repository(owner: $owner, name: $name) {\n"
+            f"{fields}\n"
+            "  }\n"
+            "}"
+        )
+        data = http.graphql(query, {"owner": owner, "name": name})
+        repository = data.get("repository")
+        if not isinstance(repository, dict):
+            raise NotFound(f"GitHub did not show the repository {repo}")
+        for i, key in enumerate(chunk):
+            found[key] = _parse_blob(repository.get(f"f{i}"))
+    return found
+
+
+def _parse_blob(node: object) -> Blob | None:
+    if not isinstance(node, dict) or "oid" not in node:
+        return None
+    text = node.get("text")
+    return Blob(
+        oid=str(node["oid"]),
+        byte_size=int(node.get("byteSize") or 0),
+        is_binary=bool(node.get("isBinary")),
+        text=text if isinstance(text, str) else None,
+    )
+
+
+def read_content(http: Http, repo: str, path: str, *, ref: str | None = None) -> bytes | None:
+    """One file through the contents API; ``None`` when it does not exist."""
+    params = {"ref": ref} if ref else None
+    try:
+        data = http.json("GET", f"{repo_path(repo)}/contents/{quote(path)}", params=params)
+    except NotFound:
+        return None
+    if not isinstance(data, dict) or data.get("type") != "file":
+        return None
+    if data.get("encoding") == "base64" and isinstance(data.get("content"), str):
+        return base64.b64decode(data["content"])
+    raise GitHubError(f"GitHub did not return the contents of {path}")
+
+
+def permission(http: Http, repo: str, user: str) -> str:
+    """``admin``, ``maintain``, ``write``, ``triage``, ``read`` or ``none``."""
+    try:
+        data = http.json(
+            "GET", f"{repo_path(repo)}/collaborators/{quote(user, safe='')}/permission"
+        )
+    except NotFound:
+        return "none"
+    role = data.get("role_name") if isinstance(data, dict) else None
+    perm = data.get("permission") if isinstance(data, dict) else None
+    return str(role or perm or "none")

@@ -1,0 +1,174 @@
+"""API budget, annotation batches, same verdict as evaluate(), re-runs, rule explanations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from appharness import RunningApp, World, make_world
+from fakegithub.fake import FakeGitHub
+
+from prgate.config.fetchers import DirectoryFetcher
+from prgate.config.loader import resolve_config
+from prgate.engine import evaluate
+from prgate.sources.memory import FileSides, changeset_from_files
+
+CONFIG = 'packs: [python-style, hygiene]\nrules:\n  size/limit:\n    level: "off"\n'
+
+
+def _world_with_config(gh: FakeGitHub, tmp: Path) -> World:
+    return make_world(
+        gh,
+        tmp,
+        files={".github/prgate.yml": CONFIG, "app/__init__.py": "", "tests/test_x.py": "x = 1\n"},
+    )
+
+
+def test_a_100_file_pr_is_judged_within_8_api_calls(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    world = _world_with_config(fake_github, tmp_path)
+    gh = world.gh
+    files: dict[str, str | None] = {f"app/m{i:03}.py": f"VALUE_{i} = {i}\n" for i in range(99)}
+    files["tests/test_x.py"] = "x = 2\n"
+    pr = gh.open_pull_request(world.repo, files=files)
+    with RunningApp(world.settings) as running:
+        gh.clear_requests()
+        running.deliver(
+            gh.webhook("pull_request", "opened", repo=world.repo, pr=pr, installation=world.inst)
+        )
+        running.wait_idle()
+        (rec,) = running.store.runs()
+    calls = [(r.method, r.path) for r in gh.requests]
+    assert len(calls) <= 8, calls
+    assert rec.api_calls == len(calls)
+    assert calls.count(("POST", "/graphql")) == 1  # 100 files and the config files at once
+    (run,) = gh.check_runs(world.repo)
+    assert run.conclusion == "success", run.summary
+    assert len(gh.comments(world.repo, pr.number)) == 1
+
+
+def test_annotations_go_50_per_request_and_all_arrive(world: World, running: RunningApp) -> None:
+    gh = world.gh
+    body = "".join(f"print({i})\n" for i in range(120))
+    pr = gh.open_pull_request(
+        world.repo, files={"app/noisy.py": body, "tests/test_noisy.py": "x = 1\n"}
+    )
+    running.deliver(
+        gh.webhook("pull_request", "opened", repo=world.repo, pr=pr, installation=world.inst)
+    )
+    running.wait_idle()
+    (run,) = gh.check_runs(world.repo)
+    patches = [r for r in gh.requests if r.method == "PATCH" and "/check-runs/" in r.path]
+    sizes = [len(r.body.get("output", {}).get("annotations", [])) for r in patches]
+    assert max(sizes) <= 50
+    assert len(run.annotations) == sum(sizes) >= 120
+    assert run.status == "completed"
+
+
+def test_the_app_reaches_the_verdict_evaluate_reaches(world: World, running: RunningApp) -> None:
+    gh = world.gh
+    base = {"app/core.py": "def add(a, b):\n    return a + b\n"}
+    head = {
+        "app/core.py": "import sys\n\ndef add(a, b):\n    print(a)\n    return a + b\n",
+        "app/keys.py": "TOKEN = 'ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8" + "'\n",
+    }
+    pr = gh.open_pull_request(world.repo, files=dict(head))
+    running.deliver(
+        gh.webhook("pull_request", "opened", repo=world.repo, pr=pr, installation=world.inst)
+    )
+    running.wait_idle()
+    (rec,) = running.store.runs()
+    local_files = {p: FileSides(base=base.get(p), head=h) for p, h in head.items()}
+    changeset = changeset_from_files(local_files, author="builder")
+    root = world.tmp / "empty"
+    root.mkdir()
+    report = evaluate(changeset, resolve_config(DirectoryFetcher(root)))
+    assert rec.conclusion == report.conclusion.value
+    assert dict(rec.counts) == report.counts_by_rule()
+    (run,) = gh.check_runs(world.repo)
+    on_lines = sorted((a["path"], a["start_line"]) for a in run.annotations)
+    expected = sorted((f.path, f.line or 1) for f in report.findings if f.path is not None)
+    assert on_lines == expected
+
+
+def test_rerun_on_the_same_sha_updates_the_same_check_run(
+    world: World, running: RunningApp
+) -> None:
+    gh = world.gh
+    pr = gh.open_pull_request(world.repo, files={"app/core.py": "import os\n"})
+    running.deliver(
+        gh.webhook("pull_request", "opened", repo=world.repo, pr=pr, installation=world.inst)
+    )
+    running.wait_idle()
+    (run,) = gh.check_runs(world.repo)
+    rerun = gh.webhook(
+        "check_run", "rerequested", repo=world.repo, pr=pr, check_run=run, installation=world.inst
+    )
+    assert running.deliver(rerun).status_code == 202
+    running.wait_idle()
+    recheck = gh.webhook(
+        "issue_comment",
+        "created",
+        repo=world.repo,
+        pr=pr,
+        comment_body="/prgate recheck",
+        sender="builder",
+        installation=world.inst,
+    )
+    running.deliver(recheck)
+    running.wait_idle()
+    assert [r.id for r in gh.check_runs(world.repo)] == [run.id]
+    assert len(running.store.runs()) == 3
+    assert gh.count("POST", r"/check-runs$") == 1
+    assert len(gh.comments(world.repo, pr.number)) == 1
+
+
+def test_explain_replies_with_the_rule_in_plain_words(world: World, running: RunningApp) -> None:
+    gh = world.gh
+    pr = gh.open_pull_request(world.repo, files={"app/core.py": "x = 1\n"})
+    cmd = gh.webhook(
+        "issue_comment",
+        "created",
+        repo=world.repo,
+        pr=pr,
+        comment_body="/prgate explain content/secrets",
+        sender="builder",
+        installation=world.inst,
+    )
+    running.deliver(cmd)
+    running.wait_idle()
+    (reply,) = gh.comments(world.repo, pr.number)
+    assert "Why it matters" in reply.body and "secrets" in reply.body
+    cmd = gh.webhook(
+        "issue_comment",
+        "created",
+        repo=world.repo,
+        pr=pr,
+        comment_body="/prgate explain @everyone",
+        sender="builder",
+        installation=world.inst,
+    )
+    running.deliver(cmd)
+    running.wait_idle()
+    replies = gh.comments(world.repo, pr.number)
+    assert len(replies) == 2
+    assert "@everyone" not in replies[1].body and "no rule called" in replies[1].body
+
+
+def test_installation_token_is_scoped_to_the_repository_and_reused(
+    world: World, running: RunningApp
+) -> None:
+    gh = world.gh
+    for n in range(2):
+        pr = gh.open_pull_request(world.repo, head=f"topic-{n}", files={f"app/f{n}.py": "x = 1\n"})
+        running.deliver(
+            gh.webhook("pull_request", "opened", repo=world.repo, pr=pr, installation=world.inst)
+        )
+        running.wait_idle()
+    token_calls = [
+        r
+        for r in gh.requests
+        if r.method == "POST" and r.path.endswith("/access_tokens") and r.status == 201
+    ]
+    assert len(token_calls) == 1
+    assert token_calls[0].body == {"repositories": ["widgets"]}

@@ -1,0 +1,183 @@
+"""The App's pieces on their own: signatures, routing of recorded payloads, the store, pages."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from appharness import RunningApp, World
+
+from prgate.app import pages
+from prgate.app.events import route
+from prgate.app.settings import from_env
+from prgate.app.signature import sign, signature_ok
+from prgate.app.sqlite_store import SQLiteStore, database_path
+from prgate.app.store import Delivery, JobKind, JobSpec, JobState
+from prgate.github.checks import fit
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "tests" / "fixtures" / "webhooks").glob("*.json"))
+
+
+def test_signature_checks() -> None:
+    body = b'{"a": 1}'
+    good = sign(body, "s3cret")
+    assert signature_ok(body, good, "s3cret")
+    assert signature_ok(body, good.upper().replace("SHA256=", "sha256="), "s3cret")
+    for header in (None, "", good[7:], "sha1=" + good[7:], "sha256=" + good[7:-1], "sha256=xyz"):
+        assert not signature_ok(body, header, "s3cret"), header
+    assert not signature_ok(body + b" ", good, "s3cret")
+    assert not signature_ok(body, good, "")
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_every_recorded_payload_routes_without_error(path: Path) -> None:
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    event = path.stem.split(".")[0]
+    app_id = str(
+        ((payload.get("check_run") or payload.get("check_suite") or {}).get("app") or {}).get("id")
+    )
+    routed = route(event, payload, app_id=app_id)
+    for job in routed.jobs:
+        assert job.repo == payload["repository"]["full_name"] and job.pr > 0
+    if event in ("installation", "installation_repositories"):
+        assert routed.installation is not None
+    if path.stem in ("pull_request.opened", "pull_request.synchronize"):
+        assert [j.kind for j in routed.jobs] == [JobKind.EVALUATE]
+        assert routed.jobs[0].sha == payload["pull_request"]["head"]["sha"]
+
+
+def test_comment_commands_are_parsed() -> None:
+    base = {
+        "action": "created",
+        "installation": {"id": 1},
+        "repository": {"full_name": "o/r"},
+        "issue": {"number": 4, "pull_request": {"url": "x"}},
+        "sender": {"login": "ann", "type": "User"},
+    }
+
+    def jobs(body: str, **over: object) -> list[tuple[JobKind, dict[str, object]]]:
+        payload = dict(base, comment={"body": body}, **over)
+        return [(j.kind, dict(j.payload)) for j in route("issue_comment", payload, app_id="9").jobs]
+
+    assert jobs("/prgate recheck") == [(JobKind.EVALUATE, {"force": True})]
+    assert jobs("thanks!\n/prgate fix") == [(JobKind.FIX, {"requested_by": "ann"})]
+    assert jobs("/prgate explain paths/forbidden") == [
+        (JobKind.EXPLAIN, {"rule": "paths/forbidden", "requested_by": "ann"})
+    ]
+    assert jobs("please run /prgate fix") == []
+    assert jobs("/prgate fix", sender={"login": "bot[bot]", "type": "Bot"}) == []
+    assert jobs("/prgate fix", issue={"number": 4}) == []  # an issue, not a PR
+
+
+def test_store_coalesces_and_supersedes(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "db.sqlite")
+    spec = JobSpec(JobKind.EVALUATE, "o/r", 1, 7, "aaa")
+    first = store.enqueue(spec)
+    assert store.enqueue(spec) == first
+    newer = store.enqueue(JobSpec(JobKind.EVALUATE, "o/r", 7 - 6, 7, "bbb"))
+    assert store.job(first).state is JobState.SUPERSEDED  # type: ignore[union-attr]
+    other_pr = store.enqueue(JobSpec(JobKind.EVALUATE, "o/r", 1, 8, "ccc"))
+    claimed = store.claim(now=time.time() + 1)
+    assert claimed is not None and claimed.id == newer
+    # The same PR is never worked on twice at once.
+    store.enqueue(JobSpec(JobKind.FIX, "o/r", 1, 7, "bbb"))
+    second = store.claim(now=time.time() + 1)
+    assert second is not None and second.id == other_pr
+    assert store.claim(now=time.time() + 1) is None
+    assert store.recover() == 2
+    d = Delivery("d-1", "ping", None, None, time.time())
+    assert store.accept(d, []) is True and store.accept(d, []) is False
+    assert database_path("sqlite:///prgate.db") == "prgate.db"
+    assert database_path("sqlite:////var/lib/prgate.db") == "/var/lib/prgate.db"
+    with pytest.raises(ValueError):
+        database_path("postgresql://x")
+
+
+def test_fit_cuts_on_a_line_boundary_with_a_note() -> None:
+    text = "\n".join(f"line {i}" for i in range(20000))
+    out = fit(text, 65_535)
+    assert len(out.encode()) <= 65_535
+    assert out.endswith("(cut for length)")
+    assert out.split("\n")[-3].startswith("line ")
+    assert fit("short", 10) == "short"
+
+
+def test_health_ready_and_metrics(world: World, running: RunningApp) -> None:
+    assert running.get("/healthz").status_code == 200
+    ready = running.get("/readyz")
+    assert ready.status_code == 200 and ready.json() == {"ready": True}
+    pr = world.gh.open_pull_request(world.repo, files={"app/core.py": "import os\n"})
+    running.deliver(
+        world.gh.webhook("pull_request", "opened", repo=world.repo, pr=pr, installation=world.inst)
+    )
+    running.wait_idle()
+    text = running.get("/metrics").text
+    assert 'prgate_webhook_deliveries_total{event="pull_request",outcome="queued"} 1.0' in text
+    assert 'prgate_conclusions_total{conclusion="failure"} 1.0' in text
+    assert 'prgate_jobs{state="done"} 1.0' in text
+    assert 'prgate_github_api_calls_total{method="POST",status="201"}' in text
+    assert "prgate_evaluation_seconds_count 1.0" in text
+    assert world.app.webhook_secret not in text
+
+
+def test_readyz_fails_with_a_bad_key(world: World) -> None:
+    from dataclasses import replace
+
+    with RunningApp(replace(world.settings, private_key="not a key"), start_workers=False) as app:
+        resp = app.get("/readyz")
+    assert resp.status_code == 503
+    assert "not a key" not in resp.text
+
+
+def test_status_page_lists_runs_escaped(world: World, running: RunningApp) -> None:
+    page = running.get("/")
+    assert page.status_code == 200 and "Connected to GitHub" in page.text
+
+
+def test_app_yml_matches_the_setup_manifest() -> None:
+    doc = yaml.safe_load((ROOT / "app.yml").read_text(encoding="utf-8"))
+    made = pages.manifest("https://prgate.example.com")
+    assert doc["default_permissions"] == made["default_permissions"]
+    assert sorted(doc["default_events"]) == sorted(made["default_events"])
+    assert doc["hook_attributes"] == made["hook_attributes"]
+    assert doc["redirect_url"] == made["redirect_url"]
+
+
+def test_setup_flow_up_to_github(world: World, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    bare = replace(world.settings, app_id=None, private_key=None, webhook_secret=None)
+    world.gh.add_manifest_code("code-123")
+    with RunningApp(bare) as app:
+        page = app.get("/")
+        assert page.status_code == 200 and 'action="/setup/start"' in page.text
+        start = httpx.get(
+            f"{app.url}/setup/start", params={"url": "https://gate.example.com", "org": "octo-org"}
+        )
+        assert start.status_code == 200
+        assert "/organizations/octo-org/settings/apps/new?state=" in start.text
+        state = start.text.split("state=")[1].split('"')[0]
+        assert "gate.example.com/api/github/webhooks" in start.text
+        forged = httpx.get(
+            f"{app.url}/setup/callback", params={"code": "code-123", "state": "forged"}
+        )
+        assert forged.status_code == 400
+        done = httpx.get(f"{app.url}/setup/callback", params={"code": "code-123", "state": state})
+        assert done.status_code == 200, done.text
+        assert "installations/new" in done.text
+        creds = bare.credentials_file
+        assert stat.S_IMODE(os.stat(creds).st_mode) == 0o600
+        saved = json.loads(creds.read_text())
+        assert saved["pem"].startswith("-----BEGIN") and saved["webhook_secret"]
+        assert saved["pem"] not in done.text and saved["webhook_secret"] not in done.text
+        assert app.get("/readyz").status_code == 200
+        assert "Connected to GitHub" in app.get("/").text
+    loaded = from_env({}, cwd=creds.parent)
+    assert loaded.app_id == saved["id"] and loaded.configured

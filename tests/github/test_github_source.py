@@ -1,0 +1,77 @@
+"""Building the ChangeSet from the fake GitHub's API (real git diffs behind it)."""
+
+from __future__ import annotations
+
+import pytest
+from fakegithub.fake import FakeGitHub
+
+from prgate.github.auth import AppAuth, AppCredentials
+from prgate.github.http import ApiSettings
+from prgate.github.pulls import get_pull
+from prgate.model import FileStatus, LineRange
+from prgate.sources.github import load_pull, patch_ranges, reverse_patch
+
+BASE = {
+    "app/core.py": "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\nten\n",
+    "app/gone.py": "bye\nnow\n",
+    "docs/old name.md": "# Title\n\nText.\n",
+    "app/tail.py": "a\nb",
+    "-dash ü.py": "x = 1\n",
+}
+HEAD = {
+    "app/core.py": "one\nTWO\nthree\nfour\nfive\nsix\nseven\nextra\neight\nnine\nten\nend\n",
+    "app/gone.py": None,
+    "app/new.py": "print('hi')\n",
+    "app/tail.py": "a\nc",
+    "-dash ü.py": "x = 2\n",
+}
+
+
+@pytest.fixture
+def source(fake_github: FakeGitHub):  # type: ignore[no-untyped-def]
+    app = fake_github.add_app()
+    inst = fake_github.add_installation(app)
+    repo = fake_github.create_repo("octo-org/widgets", files=BASE, installation=inst)
+    pr = fake_github.open_pull_request(repo, files=HEAD, labels=["safe"], author="builder")
+    auth = AppAuth(
+        AppCredentials(str(app.id), app.private_key_pem), ApiSettings(base_url=fake_github.base_url)
+    )
+    with auth.repo_http(inst.id, repo.full_name) as http:
+        pull = get_pull(http, repo.full_name, pr.number)
+        yield load_pull(http, repo.full_name, pull)
+
+
+def test_changeset_matches_the_change(source) -> None:  # type: ignore[no-untyped-def]
+    cs = source.changeset
+    assert cs.labels == frozenset({"safe"}) and cs.author == "builder"
+    by_path = {f.path: f for f in cs.files}
+    assert set(by_path) == {"app/core.py", "app/gone.py", "app/new.py", "app/tail.py", "-dash ü.py"}
+    core = by_path["app/core.py"]
+    assert core.status is FileStatus.MODIFIED
+    assert core.added == (LineRange(2, 2), LineRange(8, 8), LineRange(12, 12))
+    assert core.head_text() == HEAD["app/core.py"]
+    assert core.base_text() == BASE["app/core.py"]
+    assert by_path["app/gone.py"].status is FileStatus.DELETED
+    assert by_path["app/gone.py"].base_text() == BASE["app/gone.py"]
+    new = by_path["app/new.py"]
+    assert new.status is FileStatus.ADDED and new.added == (LineRange(1, 1),)
+    tail = by_path["app/tail.py"]
+    assert tail.base_text() == "a\nb" and tail.head_text() == "a\nc"
+    assert by_path["-dash ü.py"].head_text() == "x = 2\n"
+    assert cs.read_head("app/new.py") == b"print('hi')\n"
+    assert cs.read_base("app/gone.py") == b"bye\nnow\n"
+
+
+def test_config_files_come_with_the_first_query(source) -> None:  # type: ignore[no-untyped-def]
+    fetcher = source.fetcher
+    assert fetcher.read(None, ".github/prgate.yml") is None
+    assert fetcher.read(None, "pyproject.toml") is None
+    assert fetcher.calls == 0
+
+
+def test_patch_helpers_round_trip() -> None:
+    patch = "@@ -1,3 +1,4 @@\n a\n-b\n+B\n+C\n c\n@@ -10,2 +11,2 @@\n x\n-y\n\\ No newline at end of file\n+z\n\\ No newline at end of file"
+    ranges, removed = patch_ranges(patch)
+    assert ranges == (LineRange(2, 3), LineRange(12, 12)) and removed == 2
+    head = b"a\nB\nC\nc\n5\n6\n7\n8\n9\n10\nx\nz"
+    assert reverse_patch(head, patch) == b"a\nb\nc\n5\n6\n7\n8\n9\n10\nx\ny"
