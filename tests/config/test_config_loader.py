@@ -165,6 +165,13 @@ def test_unknown_top_level_key() -> None:
     assert (err.line, err.column) == (1, 1)
 
 
+def test_unquoted_off_turns_a_rule_off() -> None:
+    # YAML 1.1 reads a bare `off` as false; the contract's example writes it unquoted.
+    config = resolve({(None, CONFIG): "packs: [hygiene]\nrules:\n  size/limit:\n    level: off\n"})
+    rule = config.rule("size/limit")
+    assert rule is not None and rule.level == "off" and not rule.enabled
+
+
 def test_bad_level_is_located_at_the_value() -> None:
     err = error_of(
         {(None, CONFIG): "packs: [safe-zones]\nrules:\n  paths/forbidden:\n    level: fatal\n"}

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prgate.app.store import Job, JobKind, JobSpec, RunRecord, Store
+from prgate.checks import Reviewer
 from prgate.config import Config
 from prgate.config.loader import resolve_config
 from prgate.engine import evaluate
@@ -31,8 +32,7 @@ from prgate.render import markdown
 from prgate.sources.github import PullSource, load_pull
 
 log = logging.getLogger("prgate.app")
-#: The renderer's ``annotations`` (its name collides with the ``__future__`` import for mypy).
-_annotations: Callable[[Report], list[dict[str, Any]]] = vars(markdown)["annotations"]
+_annotations = markdown.check_annotations
 
 MARKER = "<!-- prgate:report -->"
 FIX_ACTION = checks.Action(
@@ -76,6 +76,8 @@ class JobContext:
     observe_conclusion: Callable[[str], None] = lambda _c: None
     observe_seconds: Callable[[float], None] = lambda _s: None
     clock: Callable[[], float] = time.time
+    #: The LLM reviewer for configs with ``llm: {enabled: true}``; ``None`` when no key is set.
+    reviewer: Reviewer | None = None
 
 
 class Skip(Exception):
@@ -132,7 +134,7 @@ def judge(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Verdict:
         config = resolve_config(source.fetcher, org=job.repo.split("/", 1)[0])
         timings["config"] = ctx.clock() - t
         t = ctx.clock()
-        report = evaluate(source.changeset, config)
+        report = evaluate(source.changeset, config, reviewer=ctx.reviewer if config.llm else None)
         timings["evaluate"] = ctx.clock() - t
     except GitHubError:
         raise

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -27,8 +28,11 @@ from prgate.app.signature import signature_ok
 from prgate.app.sqlite_store import SQLiteStore
 from prgate.app.store import Delivery, Job, JobSpec, Store, StoreError
 from prgate.app.worker import WorkerPool
+from prgate.checks import Reviewer
+from prgate.errors import PrgateError
 from prgate.github.auth import AppAuth, AppCredentials
 from prgate.github.http import ApiSettings
+from prgate.llm.client import reviewer_from_env
 
 log = logging.getLogger("prgate.app")
 
@@ -46,6 +50,7 @@ class AppState:
     metrics: Metrics
     counter: ApiCounter = field(default_factory=ApiCounter)
     auth: AppAuth | None = None
+    reviewer: Reviewer | None = None
     pool: WorkerPool | None = None
     setup_states: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -64,6 +69,11 @@ class AppState:
     def configure(self, settings: Settings) -> None:
         with self.lock:
             self.settings = settings
+            try:
+                self.reviewer = reviewer_from_env(os.environ)
+            except PrgateError as exc:  # a bad ANTHROPIC_BASE_URL: llm rules report it
+                log.warning("the LLM reviewer is off: %s", exc)
+                self.reviewer = None
             if settings.app_id and settings.private_key:
                 creds = AppCredentials(app_id=settings.app_id, private_key=settings.private_key)
                 self.auth = AppAuth(creds, self.api_settings())
@@ -82,6 +92,7 @@ class AppState:
             counter=self.counter,
             observe_conclusion=lambda c: self.metrics.conclusions.labels(conclusion=c).inc(),
             observe_seconds=self.metrics.evaluation_seconds.observe,
+            reviewer=self.reviewer,
         )
 
     def enqueue(self, spec: JobSpec) -> None:

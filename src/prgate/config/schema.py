@@ -9,9 +9,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
-Level = Literal["error", "warning", "notice", "off"]
+
+def _unquoted_off(value: object) -> object:
+    """YAML 1.1 reads an unquoted ``off`` as ``false``: take it as the level ``off`` it meant."""
+    return "off" if value is False else value
+
+
+Level = Annotated[Literal["error", "warning", "notice", "off"], BeforeValidator(_unquoted_off)]
 LEVELS: tuple[str, ...] = ("error", "warning", "notice", "off")
 
 #: A rule id: ``group/name``, for example ``team/no-todo``.
