@@ -235,7 +235,8 @@ def test_rules_test_runs_built_in_and_repo_packs(
     assert "python-style" in capsys.readouterr().out
     pack = tmp_path / "team.yml"
     pack.write_text(
-        "pack: team\nrules:\n  team/no-todo:\n    check: pattern\n    level: warning\n"
+        "pack: team\ndescription: The team's own rules.\nrules:\n"
+        "  team/no-todo:\n    check: pattern\n    level: warning\n"
         "    pattern: 'TODO'\n    title: TODO left\n    why: It gets lost.\n"
         "    fix: Open a ticket.\n    cases:\n"
         "      - name: flagged\n        files: {a.py: {head: 'x = 1  # TODO\\n'}}\n"
