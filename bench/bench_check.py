@@ -129,7 +129,17 @@ def main() -> int:
         lint_pack = [ruff, "check", "--no-cache", "--exit-zero", "--isolated", "--select", pack]
         lint_pack += rel
 
-        results: dict[str, list[float]] = {"prgate": [], "ruff": [], "ruff_pack": []}
+        empty = [str(BIN / "prgate"), "check", "--base", "change", "--head", "change"]
+        no_flags_config = root.parent / f"{root.name}-no-flags.yml"
+        no_flags_config.write_text("packs: [python-style, safe-zones, hygiene]\n")
+        no_flags = [*prgate, "--config", str(no_flags_config)]
+        results: dict[str, list[float]] = {
+            "prgate": [],
+            "ruff": [],
+            "ruff_pack": [],
+            "empty": [],
+            "no_flags": [],
+        }
         peaks: list[int] = []
         for _ in range(args.repeat):
             wall, peak = timed(prgate, root)
@@ -137,6 +147,8 @@ def main() -> int:
             peaks.append(peak)
             results["ruff"].append(timed(lint, root)[0] + timed(fmt, root)[0])
             results["ruff_pack"].append(timed(lint_pack, root)[0] + timed(fmt, root)[0])
+            results["empty"].append(timed(empty, root)[0])
+            results["no_flags"].append(timed(no_flags, root)[0])
 
         med = {k: statistics.median(v) for k, v in results.items()}
         print(f"change: {len(paths)} Python files, {changed} changed lines, {size / 1e6:.2f} MB")
@@ -148,8 +160,13 @@ def main() -> int:
         print(f"bare ruff check ({pack}) + ruff format --check: {med['ruff_pack']:.2f} s")
         print(f"ratio prgate / bare ruff (defaults): {med['prgate'] / med['ruff']:.2f}")
         print(f"ratio prgate / bare ruff (pack selection): {med['prgate'] / med['ruff_pack']:.2f}")
+        print(f"prgate check on an empty change (start-up, config, packs): {med['empty']:.2f} s")
+        print(f"prgate check without the feature-flags pack (no libcst): {med['no_flags']:.2f} s")
+        beyond = (med["prgate"] - med["empty"]) / med["ruff"]
+        print(f"ratio of prgate's time beyond start-up to bare ruff (defaults): {beyond:.2f}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
+        (root.parent / f"{root.name}-no-flags.yml").unlink(missing_ok=True)
     return 0
 
 

@@ -109,12 +109,15 @@ def _error(message: str) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     from prgate.engine import evaluate
-    from prgate.llm.client import reviewer_from_env
     from prgate.model import Conclusion
     from prgate.render import render
 
     change, config = _load(args, head=args.head, labels=args.label)
-    reviewer = reviewer_from_env(os.environ) if args.llm else None
+    reviewer = None
+    if args.llm:  # the SDK takes most of a second to import: only when asked for
+        from prgate.llm.client import reviewer_from_env
+
+        reviewer = reviewer_from_env(os.environ)
     report = evaluate(change.changeset, config, reviewer=reviewer)
     out = render(report, args.format, color=args.output is None and _wants_color(sys.stdout))
     if args.output:

@@ -20,7 +20,7 @@ import hashlib
 import re
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
@@ -32,7 +32,7 @@ from prgate.checks.globs import Globs, Matcher, compile_globs
 from prgate.model import ChangeSet, FileChange, Finding
 
 if TYPE_CHECKING:
-    from prgate.checks.flagscan import ScanOutcome, Unit
+    from prgate.checks.flagscan import FlagUse, ScanOutcome, Unit
 
 #: Calls that count as checking a feature flag unless a rule says otherwise. A call matches when
 #: its dotted name is one of these or ends with ``.`` and one of these (``self.flags.enabled``).
@@ -186,6 +186,8 @@ def _wanted(f: FileChange, text: str, functions: tuple[str, ...]) -> _Wanted:
 
 
 def _scan(ctx: CheckContext, wanted: Sequence[_Wanted]) -> dict[_Key, ScanOutcome]:
+    if not wanted:  # libcst takes a tenth of a second to import: only when there is work
+        return {}
     from prgate.checks.flagscan import ScanJob, scan_isolated
 
     cache = _cache_for(ctx.changeset)
@@ -213,8 +215,6 @@ def _skip_reason(outcome: ScanOutcome, consequence: str) -> str:
 
 
 def run_guarded(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
-    from prgate.checks.flagscan import FileScan
-
     result = CheckResult()
     plans = [(rule, _params(rule, GuardedParams)) for rule in rules]
     wanted: list[tuple[Rule, GuardedParams, _Wanted]] = []
@@ -223,6 +223,10 @@ def run_guarded(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
             text = f.head_text()
             if text is not None:
                 wanted.append((rule, params, _wanted(f, text, params.functions)))
+    if not wanted:
+        return result
+    from prgate.checks.flagscan import FileScan
+
     outcomes = _scan(ctx, [w for _, _, w in wanted])
     for rule, params, w in wanted:
         outcome = outcomes[w.key]
@@ -394,9 +398,16 @@ def _names(items: list[object], where: str) -> FlagRegistry | RegistryProblem:
     return FlagRegistry(frozenset(names))
 
 
-def run_registered(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
-    from prgate.checks.flagscan import call_candidates
+def call_candidates(text: str, functions: Iterable[str]) -> bool:
+    """Whether ``text`` may call one of ``functions`` (a cheap test before looking for uses)."""
+    last = {f.rsplit(".", 1)[-1] for f in functions}
+    if not last:
+        return False
+    pattern = r"\b(?:" + "|".join(re.escape(n) for n in sorted(last)) + r")\s*\("
+    return re.search(pattern, text) is not None
 
+
+def run_registered(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
     result = CheckResult()
     plans = [(rule, _params(rule, RegisteredParams)) for rule in rules]
     wanted: list[tuple[Rule, _Wanted]] = []
@@ -419,11 +430,11 @@ def _check_registry(
     wanted: Sequence[_Wanted],
     outcomes: dict[_Key, ScanOutcome],
 ) -> CheckResult:
-    from prgate.checks.flagscan import FileScan, FlagUse
-
     result = CheckResult()
     uses: list[tuple[str, FlagUse]] = []
     for w in wanted:
+        from prgate.checks.flagscan import FileScan
+
         outcome = outcomes[w.key]
         if isinstance(outcome, FileScan):
             uses.extend((w.file.path, use) for use in outcome.uses)

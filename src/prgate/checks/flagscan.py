@@ -18,11 +18,13 @@ accepts (200 levels of brackets, 100 of indentation), which is where native pars
 from __future__ import annotations
 
 import bisect
+import contextlib
 import json
 import multiprocessing
 import os
 import re
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,6 +36,8 @@ from typing import Literal
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from prgate.checks.flags import call_candidates
 
 UnitKind = Literal["function", "method", "class"]
 
@@ -187,15 +191,6 @@ def nesting_problem(
             while len(levels) > 1 and width < levels[-1]:
                 levels.pop()
     return None
-
-
-def call_candidates(text: str, functions: Iterable[str]) -> bool:
-    """Whether ``text`` may call one of ``functions`` (a cheap test before looking for uses)."""
-    last = {f.rsplit(".", 1)[-1] for f in functions}
-    if not last:
-        return False
-    pattern = r"\b(?:" + "|".join(re.escape(n) for n in sorted(last)) + r")\s*\("
-    return re.search(pattern, text) is not None
 
 
 # --------------------------------------------------------------------------------------------
@@ -898,7 +893,14 @@ def _run_workers(
 
 
 def _context() -> BaseContext:
-    """A start method that is safe in a threaded parent: forkserver, else spawn."""
+    """A start method that is safe for the parent.
+
+    A single-threaded parent (the command line) forks: the child starts at once with libcst
+    already imported. A threaded parent (the App's workers) must not fork, because a lock held by
+    another thread would stay locked in the child: it uses a fork server, else spawn.
+    """
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
     try:
         context = multiprocessing.get_context("forkserver")
     except ValueError:
@@ -964,7 +966,11 @@ class _Worker:
         self.conn.close()
 
     def stop(self) -> None:
-        self.conn.close()  # the child sees the end of its input and leaves
+        # An empty request asks the child to leave. Closing the pipe alone is not enough for a
+        # forked child, which holds a copy of this end too and so never sees the end of input.
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.send_bytes(b"")
+        self.conn.close()
         self.process.join(timeout=2)
         if self.process.is_alive():
             self.process.kill()
@@ -979,6 +985,8 @@ def _child_main(conn: Connection, memory_bytes: int) -> None:
         try:
             raw = conn.recv_bytes()
         except (EOFError, OSError):
+            return
+        if not raw:
             return
         reply = _answer(raw)
         conn.send_bytes(json.dumps(reply).encode("utf-8"))

@@ -414,11 +414,17 @@ def safe_relpath(path: str) -> tuple[str, ...] | None:
     return parts
 
 
+def fast_tmp_dir() -> str | None:
+    """A memory-backed folder for the copies ruff reads, when the system has one (Linux)."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
 class Workspace:
     """A private temporary folder holding the files ruff reads, its settings and a HOME."""
 
     def __init__(self) -> None:
-        self._tmp = tempfile.mkdtemp(prefix="prgate-ruff-")
+        self._tmp = tempfile.mkdtemp(prefix="prgate-ruff-", dir=fast_tmp_dir())
         root = Path(os.path.realpath(self._tmp))
         self.tree = root / "tree"
         self.home = root / "home"
