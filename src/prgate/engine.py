@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from prgate.checks import (
     DEFAULT_MAX_FILE_BYTES,
@@ -36,13 +36,15 @@ def evaluate(
     *,
     reviewer: Reviewer | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    kinds: Mapping[str, CheckKind] | None = None,
 ) -> Report:
     """Judge ``changeset`` by ``config``'s rules.
 
     A rule whose check cannot run at all becomes an ``error`` finding: the gate fails closed.
     Files that cannot be analysed (binary, links, submodules, too large) are listed as skipped.
+    ``kinds`` replaces the registry of check kinds (for tests of the engine itself).
     """
-    kinds = registry()
+    kinds = kinds if kinds is not None else registry()
     rules = [r for r in config.rules if r.enabled]
     result = CheckResult()
     result.extend(_file_notices(changeset, max_file_bytes))

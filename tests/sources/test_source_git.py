@@ -179,3 +179,15 @@ def test_non_utf8_content_is_read_as_bytes(repo: Path) -> None:
     assert not f.is_binary
     assert not f.is_utf8()
     assert f.head_text() == "name = 'caf\ufffd'\n"
+
+
+def test_git_runs_without_the_callers_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prgate.sources.git import git_env
+
+    monkeypatch.setenv("PRGATE_PRIVATE_KEY", "-----BEGIN KEY-----")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_test")
+    env = git_env()
+    assert "PATH" in env
+    assert not {"PRGATE_PRIVATE_KEY", "ANTHROPIC_API_KEY", "GITHUB_TOKEN"} & set(env)
+    assert env["GIT_TERMINAL_PROMPT"] == "0"

@@ -6,7 +6,6 @@ uses :class:`GitRefFetcher` (a ref of a local repository) or :class:`DirectoryFe
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -109,7 +108,9 @@ class GitRefFetcher:
         return self._commit
 
     def _git(self, *args: str) -> subprocess.CompletedProcess[bytes]:
-        env = {**os.environ, "GIT_LITERAL_PATHSPECS": "1", "LC_ALL": "C"}
+        from prgate.sources.git import git_env
+
+        env = {**git_env(), "GIT_LITERAL_PATHSPECS": "1"}  # none of the caller's secrets
         try:
             return subprocess.run(
                 ["git", *args],
