@@ -189,6 +189,8 @@ def test_cannot_judge_exits_2_with_plain_message(
     assert "not inside a git repository" in capsys.readouterr().err
     assert main(["check", str(sample), "--base", "no-such-branch"]) == 2
     assert "no-such-branch" in capsys.readouterr().err
+    assert main(["check", str(sample), "--output", str(tmp_path)]) == 2
+    assert "could not write the report" in capsys.readouterr().err
 
 
 def test_broken_config_on_base_exits_2_with_location(

@@ -100,6 +100,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CANNOT_JUDGE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug must not read as a verdict (1 means "blocked")
+        # The type only: an exception's text may quote the change, which may hold secrets.
+        _error(
+            f"an internal error stopped prgate ({type(exc).__name__}), so the change was not "
+            "judged. Please report it to whoever maintains prgate for your team."
+        )
+        return EXIT_CANNOT_JUDGE
     raise AssertionError(f"unhandled command {args.command}")
 
 
@@ -121,7 +128,12 @@ def _check(args: argparse.Namespace) -> int:
     report = evaluate(change.changeset, config, reviewer=reviewer)
     out = render(report, args.format, color=args.output is None and _wants_color(sys.stdout))
     if args.output:
-        Path(args.output).write_text(out, encoding="utf-8")
+        try:
+            Path(args.output).write_text(out, encoding="utf-8")
+        except OSError as exc:
+            raise PrgateError(
+                f"could not write the report to {args.output}: {exc.strerror or exc}"
+            ) from None
     else:
         sys.stdout.write(out)
     return EXIT_BLOCKED if report.conclusion is Conclusion.FAILURE else EXIT_OK

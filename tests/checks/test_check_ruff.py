@@ -26,7 +26,7 @@ from prgate.checks.ruff import (
 from prgate.config import Config
 from prgate.engine import evaluate
 from prgate.errors import CheckError
-from prgate.model import Finding, Report
+from prgate.model import Conclusion, Finding, Level, Report
 from prgate.sources.memory import FileSides, changeset_from_files
 
 
@@ -293,17 +293,19 @@ def test_a_syntax_error_on_an_unchanged_line_still_reports_the_file() -> None:
     assert "could not be read as Python" in finding.message
 
 
-def test_non_utf8_python_is_skipped_and_said_so() -> None:
+def test_non_utf8_python_fails_closed_and_says_why() -> None:
+    # Python refuses such a file, and a file ruff could not check must not pass unseen.
     report = judge(
         {
-            "latin.py": FileSides(None, b"import os\nname = '\xe9t\xe9'\n"),
+            "latin.py": FileSides(None, b"import os\nname = '\xe9t\xe9'\nbreakpoint()\n"),
             "ok.py": FileSides(None, "import os\n"),
         }
     )
-    assert [f.path for f in report.findings] == ["ok.py"]
-    assert [(s.path, s.reason) for s in report.skipped] == [
-        ("latin.py", "not UTF-8 text: ruff did not check it")
-    ]
+    assert [f.path for f in report.findings] == ["latin.py", "ok.py"]
+    latin = report.findings[0]
+    assert latin.level is Level.ERROR and latin.line is None
+    assert "not UTF-8" in latin.message
+    assert report.conclusion is Conclusion.FAILURE
 
 
 def test_a_noqa_added_by_the_change_does_not_hide_the_finding() -> None:
@@ -348,15 +350,19 @@ def test_awkward_paths_are_checked_and_named_exactly(path: str) -> None:
     assert [(f.rule, f.path, f.line) for f in report.findings] == [("style/ruff-lint", path, 1)]
 
 
-def test_an_unsafe_path_is_skipped_not_written() -> None:
+def test_an_unsafe_path_is_not_written_and_is_reported() -> None:
     changeset = changeset_from_files({"../escape.py": FileSides(None, "import os\n")})
+    runner = RecordingRunner()
     output = run_batch(
         CheckContext(changeset=changeset),
         codes=["F"],
         rules=[lint_rule()],
-        runner=RecordingRunner(),
+        runner=runner,
     )
-    assert [s.path for s in output.skipped] == ["../escape.py"]
+    assert runner.calls == []  # nothing was written or run
+    assert [(p.path, p.unreadable is not None) for p in output.syntax_errors] == [
+        ("../escape.py", True)
+    ]
     assert output.violations == ()
 
 

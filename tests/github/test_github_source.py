@@ -6,6 +6,7 @@ import pytest
 from fakegithub.fake import FakeGitHub
 
 from prgate.github.auth import AppAuth, AppCredentials
+from prgate.github.errors import GitHubError
 from prgate.github.http import ApiSettings
 from prgate.github.pulls import get_pull
 from prgate.model import FileStatus, LineRange
@@ -75,3 +76,77 @@ def test_patch_helpers_round_trip() -> None:
     assert ranges == (LineRange(2, 3), LineRange(12, 12)) and removed == 2
     head = b"a\nB\nC\nc\n5\n6\n7\n8\n9\n10\nx\nz"
     assert reverse_patch(head, patch) == b"a\nb\nc\n5\n6\n7\n8\n9\n10\nx\ny"
+
+
+def _open(fake_github: FakeGitHub, files: dict[str, str | None]):  # type: ignore[no-untyped-def]
+    app = fake_github.add_app()
+    inst = fake_github.add_installation(app)
+    repo = fake_github.create_repo(
+        "octo-org/partial", files={".github/prgate.yml": "packs: [safe-zones]\n"}, installation=inst
+    )
+    pr = fake_github.open_pull_request(repo, files=files)
+    auth = AppAuth(
+        AppCredentials(str(app.id), app.private_key_pem), ApiSettings(base_url=fake_github.base_url)
+    )
+    return auth, inst, repo, pr
+
+
+def test_a_graphql_answer_with_errors_is_never_read_as_missing_files(
+    fake_github: FakeGitHub,
+) -> None:
+    # A field that failed reads as null next to the error; taking that null for "no config"
+    # would judge the PR by looser default rules.
+    auth, inst, repo, pr = _open(fake_github, {"infra/main.tf": "x\n"})
+    fake_github.fail_next(
+        "POST",
+        r"/graphql$",
+        status=200,
+        body={
+            "data": {"repository": {"f0": None, "f1": None}},
+            "errors": [{"message": "Something went wrong while executing your query."}],
+        },
+    )
+    with auth.repo_http(inst.id, repo.full_name) as http:
+        pull = get_pull(http, repo.full_name, pr.number)
+        with pytest.raises(GitHubError, match="reported an error"):
+            load_pull(http, repo.full_name, pull)
+
+
+def test_a_truncated_or_missing_text_fails_closed() -> None:
+    from prgate.errors import SourceError
+    from prgate.github.pulls import Blob
+    from prgate.sources.github import _blob_bytes
+
+    whole = Blob(oid="a", byte_size=3, is_binary=False, text="x\n")
+    assert _blob_bytes(whole, "a.py") == b"x\n"
+    cut = Blob(oid="b", byte_size=9_000_000, is_binary=False, text="x", is_truncated=True)
+    with pytest.raises(SourceError, match=r"whole contents of big\.py"):
+        _blob_bytes(cut, "big.py")
+    with pytest.raises(SourceError):
+        _blob_bytes(Blob(oid="c", byte_size=3, is_binary=False, text=None), "c.py")
+    assert _blob_bytes(Blob(oid="d", byte_size=3, is_binary=True, text=None), "d.png") == b"\0"
+
+
+def test_another_bot_quoting_the_marker_is_not_taken_for_prgates_comment(
+    fake_github: FakeGitHub,
+) -> None:
+    from prgate.github.comments import find_marked, upsert
+
+    auth, inst, repo, pr = _open(fake_github, {"a.py": "x = 1\n"})
+    other = fake_github.add_comment(
+        repo, pr.number, "Summary of checks:\n> <!-- prgate:report --> quoted", user="other[bot]"
+    )
+    other.user_type = "Bot"
+    marker = "<!-- prgate:report -->"
+    with auth.repo_http(inst.id, repo.full_name) as http:
+        assert find_marked(http, repo.full_name, pr.number, marker) is None
+        mine = upsert(
+            http, repo.full_name, pr.number, f"{marker}\nfirst", marker=marker, known_id=None
+        )
+        assert find_marked(http, repo.full_name, pr.number, marker) == mine
+        again = upsert(
+            http, repo.full_name, pr.number, f"{marker}\nsecond", marker=marker, known_id=None
+        )
+    assert again == mine
+    bodies = {c.body for c in fake_github.comments(repo, pr.number)}
+    assert bodies == {"Summary of checks:\n> <!-- prgate:report --> quoted", f"{marker}\nsecond"}

@@ -191,3 +191,23 @@ def test_git_runs_without_the_callers_secrets(monkeypatch: pytest.MonkeyPatch) -
     assert "PATH" in env
     assert not {"PRGATE_PRIVATE_KEY", "ANTHROPIC_API_KEY", "GITHUB_TOKEN"} & set(env)
     assert env["GIT_TERMINAL_PROMPT"] == "0"
+
+
+def test_gitattributes_in_the_change_cannot_mark_code_as_binary(repo: Path) -> None:
+    (repo / ".gitattributes").write_text("*.py binary\n* -diff\n")
+    (repo / "app.py").write_text("a = 1\nb = 2\nc = 3\nbreakpoint()\n")
+    (repo / "real.bin").write_bytes(b"\x00\x01\x02 not text")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "hide code")
+    for change in (open_change(repo), open_change(repo, head="feature")):
+        files = {f.path: f for f in change.changeset.files}
+        assert not files["app.py"].is_binary
+        assert files["app.py"].added == (LineRange(4, 4),)
+        assert files["real.bin"].is_binary
+        assert files["real.bin"].added == ()
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_not_skipped(repo: Path) -> None:
+    (repo / os.fsdecode(b"m\xe9.py")).write_text("import os\nbreakpoint()\n")
+    with pytest.raises(SourceError, match="not UTF-8"):
+        open_change(repo)

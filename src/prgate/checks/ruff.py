@@ -540,6 +540,9 @@ class SyntaxProblem:
     line: int
     column: int
     message: str
+    #: Why the file could not be read, when it is not a syntax error (not UTF-8, a name prgate
+    #: cannot handle): the whole sentence for the finding.
+    unreadable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -575,11 +578,12 @@ class PythonSource:
 
 def python_sources(
     ctx: CheckContext, max_file_bytes: int | None = None
-) -> tuple[list[PythonSource], list[Skipped]]:
-    """The changed Python files ruff can read, and notices for those it cannot."""
+) -> tuple[list[PythonSource], list[Skipped], list[SyntaxProblem]]:
+    """The changed Python files ruff can read, notices, and the files it cannot read."""
     limit = max_file_bytes if max_file_bytes is not None else ctx.max_file_bytes
     sources: list[PythonSource] = []
     skipped: list[Skipped] = []
+    unreadable: list[SyntaxProblem] = []
     for f in ctx.analysable():
         if not f.path.endswith(PYTHON_SUFFIXES):
             continue
@@ -589,17 +593,26 @@ def python_sources(
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
-            skipped.append(
-                Skipped(rule=None, path=f.path, reason="not UTF-8 text: ruff did not check it")
-            )
+            unreadable.append(_unreadable(f.path, NOT_UTF8))
             continue
         if safe_relpath(f.path) is None:
-            skipped.append(
-                Skipped(rule=None, path=f.path, reason="its path cannot be checked safely")
-            )
+            unreadable.append(_unreadable(f.path, BAD_NAME))
             continue
         sources.append(PythonSource(f, data))
-    return sources, skipped
+    return sources, skipped, unreadable
+
+
+#: Python files that cannot be checked are reported, never skipped: Python itself refuses a
+#: file that is not UTF-8, and a file prgate cannot check must not pass unseen.
+NOT_UTF8 = "This file is not UTF-8 text, so Python cannot read it and ruff could not check it."
+BAD_NAME = (
+    "This file's name holds characters prgate cannot handle safely (such as a backslash or a "
+    "control character), so ruff could not check it."
+)
+
+
+def _unreadable(path: str, why: str) -> SyntaxProblem:
+    return SyntaxProblem(path=path, line=1, column=1, message="", unreadable=why)
 
 
 def run_batch(
@@ -623,18 +636,20 @@ def run_batch(
         if rule.check == KIND_NAME and not is_format_rule(rule):
             lint_codes.update(rule_selection(rule, base).select)
     want_format = any(is_format_rule(r) for r in rules)
-    sources, skipped = python_sources(ctx, max_file_bytes)
+    sources, skipped, unreadable = python_sources(ctx, max_file_bytes)
     if not sources or not (lint_codes or want_format):
-        return RuffOutput(skipped=tuple(skipped), codes=tuple(sorted(lint_codes)))
+        return RuffOutput(
+            syntax_errors=tuple(unreadable),
+            skipped=tuple(skipped),
+            codes=tuple(sorted(lint_codes)),
+        )
 
     with Workspace() as ws:
         written: list[Path] = []
         for src in sources:
             target = ws.write(src.change.path, src.data)
             if target is None:
-                skipped.append(
-                    Skipped(rule=None, path=src.change.path, reason="it could not be checked")
-                )
+                unreadable.append(_unreadable(src.change.path, BAD_NAME))
                 continue
             written.append(target)
         ws.write_settings(base.settings(select=lint_codes))
@@ -653,6 +668,7 @@ def run_batch(
             lint_items,
             format_items,
             skipped=skipped,
+            unreadable=unreadable,
             codes=tuple(sorted(lint_codes)),
         )
 
@@ -709,17 +725,19 @@ def _collect(
     format_items: Sequence[Mapping[str, object]],
     *,
     skipped: Sequence[Skipped],
+    unreadable: Sequence[SyntaxProblem],
     codes: tuple[str, ...],
 ) -> RuffOutput:
     violations: list[Violation] = []
-    syntax: dict[str, SyntaxProblem] = {}
+    syntax: dict[str, SyntaxProblem] = {p.path: p for p in unreadable}
     unformatted: set[str] = set()
     directives: dict[str, _Directives] = {}
     tagged = [(False, i) for i in lint_items] + [(True, i) for i in format_items]
     for from_format, item in tagged:
         path = ws.repo_path(str(item.get("filename", "")))
         if path is None or path not in sources:
-            continue
+            # Never drop what ruff found: a finding prgate cannot place fails the check.
+            raise CheckError("ruff reported on a file prgate could not match to the change")
         code = item.get("code")
         line, column = _location(item.get("location"))
         if code == SYNTAX_CODE or not isinstance(code, str):
@@ -923,6 +941,15 @@ def _run(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
 
 
 def _syntax_finding(rule: Rule, problem: SyntaxProblem, ctx: CheckContext) -> Finding:
+    if problem.unreadable is not None:
+        return rule.finding(
+            path=problem.path,
+            message=problem.unreadable,
+            fix=(
+                "Save the file as UTF-8 text and give it a plain name (letters, digits, `-`, "
+                "`_` and `.`), then run the check again."
+            ),
+        )
     change = ctx.changeset.file(problem.path)
     on_change = change is not None and change.touches(problem.line)
     return rule.finding(

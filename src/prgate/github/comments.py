@@ -11,7 +11,11 @@ COMMENT_LIMIT = 65_536
 
 
 def find_marked(http: Http, repo: str, number: int, marker: str) -> int | None:
-    """The id of the bot comment on PR ``number`` that carries ``marker``."""
+    """The id of the bot comment on PR ``number`` that starts with ``marker``.
+
+    prgate's comment begins with its marker; another bot that quotes it somewhere in its own
+    text does not, and so is never taken for prgate's.
+    """
     page = 1
     found: int | None = None
     while True:
@@ -26,7 +30,8 @@ def find_marked(http: Http, repo: str, number: int, marker: str) -> int | None:
             if not isinstance(c, dict):
                 continue
             user = c.get("user") or {}
-            if marker in str(c.get("body") or "") and user.get("type") == "Bot":
+            body = str(c.get("body") or "")
+            if body.lstrip().startswith(marker) and user.get("type") == "Bot":
                 found = found or int(c["id"])
         if len(batch) < 100 or found is not None:
             return found

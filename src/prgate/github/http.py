@@ -177,8 +177,9 @@ class Http:
                 raise RateLimited(
                     "GitHub's GraphQL rate limit was reached", retry_at=time.time() + 60
                 )
-            if body.get("data") is None:
-                raise GitHubError(f"GitHub's GraphQL API refused the query ({_first(errors)})")
+            # Also with partial data: a field that failed reads as null, which must never be
+            # taken for "this file does not exist" (a missing config would loosen the rules).
+            raise GitHubError(f"GitHub's GraphQL API reported an error ({_first(errors)})")
         data = body.get("data")
         if not isinstance(data, dict):
             raise GitHubError("GitHub's GraphQL API returned no data")

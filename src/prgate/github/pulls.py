@@ -60,6 +60,8 @@ class Blob:
     byte_size: int
     is_binary: bool
     text: str | None
+    #: GitHub gave only the start of the text (very large files).
+    is_truncated: bool = False
 
 
 def repo_path(repo: str) -> str:
@@ -156,7 +158,7 @@ def fetch_blobs(
         chunk = unique[start : start + BLOBS_PER_QUERY]
         fields = "\n".join(
             f"    f{i}: object(expression: {json.dumps(f'{rev}:{path}')}) "
-            "{ ... on Blob { oid byteSize isBinary text } }"
+            "{ ... on Blob { oid byteSize isBinary isTruncated text } }"
             for i, (rev, path) in enumerate(chunk)
         )
         query = (
@@ -184,6 +186,7 @@ def _parse_blob(node: object) -> Blob | None:
         byte_size=int(node.get("byteSize") or 0),
         is_binary=bool(node.get("isBinary")),
         text=text if isinstance(text, str) else None,
+        is_truncated=bool(node.get("isTruncated")),
     )
 
 

@@ -27,6 +27,8 @@ _HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _SYMLINK_MODE = "120000"
 _SUBMODULE_MODE = "160000"
 _BINARY_SNIFF = 8000
+#: Larger files are not read to decide whether they are binary (they are not analysed anyway).
+_SNIFF_MAX_BYTES = 8 * 1024 * 1024
 
 
 def git_env() -> dict[str, str]:
@@ -178,6 +180,8 @@ def open_change(
     if head_commit is None:
         files.extend(_untracked_files(root))
     files.sort(key=lambda f: f.path)
+    for f in files:
+        _require_utf8_name(f.path)
     head_name = head if head is not None else "the working tree"
     changeset = ChangeSet(
         files=tuple(files),
@@ -206,6 +210,19 @@ class _RawEntry:
     status: str
     path: str
     old_path: str | None
+
+
+def _require_utf8_name(path: str) -> None:
+    """Refuse (fail closed) a change with a file name that is not UTF-8: it cannot be shown,
+    matched against the rules' patterns, or checked as the same file on GitHub."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        raise SourceError(
+            f"The file name {shown!r} is not UTF-8 text, so prgate cannot judge this change. "
+            "Rename the file using plain letters, digits, '-', '_' and '.'."
+        ) from None
 
 
 def _decode_path(raw: bytes) -> str:
@@ -307,8 +324,11 @@ def _diff_files(
     entries = list(_parse_raw(raw))
     if not entries:
         return
-    removed = _parse_numstat(run_git(root, ["diff", "--numstat", "-z", *common, *sides, "--"]))
-    patch = ["diff", "-U0", "--no-color", "--src-prefix=a/", "--dst-prefix=b/"]
+    # `--text`: whether a file is binary is decided below from its contents, never by git's
+    # attributes, which the change itself could set (`*.py binary` must not hide code).
+    counts = ["diff", "--numstat", "-z", "--text", *common, *sides, "--"]
+    removed = _parse_numstat(run_git(root, counts))
+    patch = ["diff", "-U0", "--text", "--no-color", "--src-prefix=a/", "--dst-prefix=b/"]
     hunks = _parse_hunks(run_git(root, [*patch, *common, *sides, "--"]))
     if head_commit is not None:
         reader.preload_sizes(e.new_sha for e in entries if not _ZERO.match(e.new_sha))
@@ -318,7 +338,6 @@ def _diff_files(
         head_mode = e.old_mode if deleted else e.new_mode
         is_symlink = head_mode == _SYMLINK_MODE
         is_submodule = _SUBMODULE_MODE in (head_mode, e.old_mode)
-        is_binary = removed.get(e.path, 0) is None and not (is_symlink or is_submodule)
         head_loader: Loader = _none
         size: int | None = None
         if deleted or is_submodule:
@@ -328,20 +347,34 @@ def _diff_files(
         else:
             head_loader, size = _worktree_loader(root, e.path), _worktree_size(root, e.path)
         old_sha = None if _ZERO.match(e.old_sha) or is_submodule else e.old_sha
+        base_loader = reader.loader(old_sha) if old_sha else _none
+        sniffed = base_loader if deleted else head_loader
+        is_binary = not (is_symlink or is_submodule) and _looks_binary(sniffed, size)
         special = is_binary or is_symlink or is_submodule
         yield FileChange(
             path=e.path,
             status=status,
             old_path=e.old_path if status is FileStatus.RENAMED else None,
             added=() if special else tuple(hunks.get(e.path, ())),
-            removed_lines=removed.get(e.path) or 0,
+            removed_lines=0 if special else removed.get(e.path) or 0,
             is_binary=is_binary,
             is_symlink=is_symlink,
             is_submodule=is_submodule,
             size=size,
             head_loader=head_loader,
-            base_loader=reader.loader(old_sha) if old_sha else _none,
+            base_loader=base_loader,
         )
+
+
+def _looks_binary(load: Loader, size: int | None) -> bool:
+    """A NUL byte near the start, as git itself judges when no attribute says otherwise.
+
+    Files too large to analyse are not read here: the engine reports them as not analysed.
+    """
+    if size is not None and size > _SNIFF_MAX_BYTES:
+        return False
+    data = load()
+    return data is not None and b"\0" in data[:_BINARY_SNIFF]
 
 
 _STATUS = {

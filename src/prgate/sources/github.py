@@ -54,7 +54,7 @@ class GitHubConfigFetcher:
             return self.cache[key]
         if key[0] is None:
             found = fetch_blobs(self.http, self.repo, [(self.base_sha, path)])
-            data = _blob_bytes(found[(self.base_sha, path)])
+            data = _blob_bytes(found[(self.base_sha, path)], path)
         else:
             if self.other_repo is None:
                 raise SourceError(f"prgate cannot read {key[0]} from here")
@@ -95,7 +95,7 @@ def load_pull(
         http=http, repo=repo, base_sha=pull.base_sha, other_repo=other_repo
     )
     for path in CONFIG_FILES:
-        fetcher.cache[(None, path)] = _blob_bytes(blobs[(pull.base_sha, path)])
+        fetcher.cache[(None, path)] = _blob_bytes(blobs[(pull.base_sha, path)], path)
 
     base_reader = _LazyReader(http, repo, pull.base_sha)
     head_reader = _LazyReader(http, repo, pull.head_sha)
@@ -135,19 +135,23 @@ class _LazyReader:
             if path in self.known:
                 return self.known[path]
         blob = fetch_blobs(self._http, self._repo, [(self._rev, path)])[(self._rev, path)]
-        data = _blob_bytes(blob)
+        data = _blob_bytes(blob, path)
         with self._lock:
             self.known[path] = data
         return data
 
 
-def _blob_bytes(blob: Blob | None) -> bytes | None:
+def _blob_bytes(blob: Blob | None, path: str) -> bytes | None:
     if blob is None:
         return None
-    if blob.text is None:
-        if blob.is_binary:
-            return b"\0"  # contents never analysed; marks the file as binary
-        return b""
+    if blob.is_binary:
+        return b"\0"  # contents never analysed; marks the file as binary
+    if blob.text is None or blob.is_truncated:
+        # Judging part of a file (or an empty stand-in) as if it were the whole would pass
+        # what was never read.
+        raise SourceError(
+            f"GitHub did not give the whole contents of {path}, so the change cannot be judged"
+        )
     return blob.text.encode("utf-8")
 
 
@@ -179,7 +183,7 @@ def _file_change(
             f"prgate could not read {f.path} at {pull.head_sha[:12]}; "
             "the change cannot be judged without it"
         )
-    head = _blob_bytes(blob)
+    head = _blob_bytes(blob, f.path)
     binary = blob.is_binary
     if binary:
         added: tuple[LineRange, ...] = ()
