@@ -136,9 +136,26 @@ def test_readyz_fails_with_a_bad_key(world: World) -> None:
     assert "not a key" not in resp.text
 
 
-def test_status_page_lists_runs_escaped(world: World, running: RunningApp) -> None:
+def test_status_page_shows_counts_but_no_repository(world: World, running: RunningApp) -> None:
+    from prgate.app.store import RunRecord
+
+    running.store.record_run(
+        RunRecord(
+            repo="octo-org/secret-project",
+            pr=7,
+            sha="f" * 40,
+            config_sha="c" * 40,
+            conclusion="failure",
+            counts={"paths/forbidden": 1},
+            started_at=1.0,
+            finished_at=2.0,
+            api_calls=5,
+        )
+    )
     page = running.get("/")
     assert page.status_code == 200 and "Connected to GitHub" in page.text
+    assert "failure: 1" in page.text
+    assert "secret-project" not in page.text and "ffffffff" not in page.text
 
 
 def test_app_yml_matches_the_setup_manifest() -> None:
@@ -181,3 +198,46 @@ def test_setup_flow_up_to_github(world: World, tmp_path: Path) -> None:
         assert "Connected to GitHub" in app.get("/").text
     loaded = from_env({}, cwd=creds.parent)
     assert loaded.app_id == saved["id"] and loaded.configured
+
+
+def test_a_worker_survives_a_store_that_fails_to_record_and_the_job_runs_again(
+    tmp_path: Path,
+) -> None:
+    import threading
+
+    from prgate.app.sqlite_store import SQLiteStore
+    from prgate.app.store import Job, JobKind, JobSpec, JobState, StoreError
+    from prgate.app.worker import WorkerPool
+
+    class FlakyStore(SQLiteStore):
+        failures = 1
+
+        def finish(self, job_id: int, *, state: JobState, error: str | None = None) -> None:
+            if self.failures:
+                self.failures -= 1
+                raise StoreError("database is locked")
+            super().finish(job_id, state=state, error=error)
+
+    store = FlakyStore(tmp_path / "flaky.db")
+    store.enqueue(JobSpec(kind=JobKind.EVALUATE, repo="o/r", installation_id=1, pr=1, sha="a"))
+    ran: list[int] = []
+    done = threading.Event()
+
+    def handle(job: Job) -> str:
+        ran.append(job.id)
+        if len(ran) == 2:
+            done.set()
+        return "ok"
+
+    pool = WorkerPool(store, handle, lambda _j, _r: None, workers=1, backoff=lambda _a: 0.0)
+    pool.start()
+    try:
+        assert done.wait(10), "the job did not run again after the store failed"
+        for _ in range(100):
+            if store.jobs()[0].state is JobState.DONE:
+                break
+            threading.Event().wait(0.05)
+    finally:
+        pool.stop()
+    assert len(ran) == 2
+    assert store.jobs()[0].state is JobState.DONE

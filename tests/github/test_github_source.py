@@ -150,3 +150,45 @@ def test_another_bot_quoting_the_marker_is_not_taken_for_prgates_comment(
     assert again == mine
     bodies = {c.body for c in fake_github.comments(repo, pr.number)}
     assert bodies == {"Summary of checks:\n> <!-- prgate:report --> quoted", f"{marker}\nsecond"}
+
+
+def test_a_fix_commit_keeps_an_executable_file_executable(fake_github: FakeGitHub) -> None:
+    import base64
+
+    from prgate.github.commits import head_of, push_files, tree_of
+
+    auth, inst, repo, pr = _open(fake_github, {"run.py": "print( 1 )\n"})
+    branch = pr.head_ref
+    with auth.repo_http(inst.id, repo.full_name) as http:
+        base = f"/repos/{repo.full_name}"
+        parent = head_of(http, repo.full_name, branch)
+        blob = http.json(
+            "POST",
+            f"{base}/git/blobs",
+            json={"content": base64.b64encode(b"print( 1 )\n").decode(), "encoding": "base64"},
+        )
+        tree = http.json(
+            "POST",
+            f"{base}/git/trees",
+            json={
+                "base_tree": tree_of(http, repo.full_name, parent)[0],
+                "tree": [{"path": "run.py", "mode": "100755", "type": "blob", "sha": blob["sha"]}],
+            },
+        )
+        commit = http.json(
+            "POST",
+            f"{base}/git/commits",
+            json={"message": "make it executable", "tree": tree["sha"], "parents": [parent]},
+        )
+        http.json("PATCH", f"{base}/git/refs/heads/{branch}", json={"sha": commit["sha"]})
+        assert tree_of(http, repo.full_name, commit["sha"])[1]["run.py"] == "100755"
+
+        fixed = push_files(
+            http,
+            repo.full_name,
+            branch=branch,
+            parent=commit["sha"],
+            files={"run.py": b"print(1)\n"},
+            message="prgate: apply automatic fixes",
+        )
+        assert tree_of(http, repo.full_name, fixed)[1]["run.py"] == "100755"

@@ -97,15 +97,16 @@ def setup_page(base_url: str) -> str:
 
 
 def status_page(settings: Settings, store: Store) -> str:
+    """What anyone reaching the server may see: that it runs, and counts. No repository names,
+    pull requests or commits: the server faces the internet for GitHub's webhooks."""
     esc = html.escape
     counts = store.counts()
-    runs = store.runs(limit=20)
-    rows = "".join(
-        f"<tr><td>{esc(r.repo)}#{r.pr}</td><td><code>{esc(r.sha[:12])}</code></td>"
-        f"<td>{esc(r.conclusion)}</td><td>{r.finished_at - r.started_at:.1f}s</td></tr>"
-        for r in runs
-    )
+    runs = store.runs(limit=100)
+    verdicts: dict[str, int] = {}
+    for r in runs:
+        verdicts[r.conclusion] = verdicts.get(r.conclusion, 0) + 1
     jobs = ", ".join(f"{esc(k)}: {v}" for k, v in sorted(counts.items()) if v)
+    recent = ", ".join(f"{esc(k)}: {v}" for k, v in sorted(verdicts.items()))
     app = f"App id <code>{esc(settings.app_id or '')}</code>"
     if settings.app_slug:
         link = f"{web_url(settings.api_url)}/apps/{settings.app_slug}"
@@ -114,13 +115,8 @@ def status_page(settings: Settings, store: Store) -> str:
         "prgate",
         f"<p>Connected to GitHub as {app}.</p>"
         f"<p>Jobs: {jobs or 'none'}.</p>"
-        "<h2>Recent runs</h2>"
-        + (
-            f"<table><tr><th>pull request</th><th>commit</th><th>verdict</th><th>time</th></tr>"
-            f"{rows}</table>"
-            if rows
-            else "<p>No runs yet.</p>"
-        ),
+        f"<p>Verdicts of the last {len(runs)} runs: {recent or 'none yet'}.</p>"
+        "<p>Each pull request's verdict is on its <code>prgate</code> check run.</p>",
     )
 
 

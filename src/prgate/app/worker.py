@@ -87,6 +87,18 @@ class WorkerPool:
                 self._busy += 1
             try:
                 self.run(job)
+            except Exception:  # the store failed while recording: the worker must live on
+                log.exception("job %s could not be recorded; it will run again", job.id)
+                try:
+                    self._store.defer(
+                        job.id,
+                        run_at=self._clock() + self._backoff(job.attempts),
+                        error="the store could not record the job's outcome",
+                        rate_limited=False,
+                    )
+                except Exception:  # still failing: a restart recovers it (jobs left running)
+                    log.exception("job %s stays claimed until prgate restarts", job.id)
+                    self._sleep()
             finally:
                 with self._busy_lock:
                     self._busy -= 1

@@ -22,10 +22,16 @@ def head_of(http: Http, repo: str, branch: str) -> str:
     return str(data["object"]["sha"])
 
 
-def tree_of(http: Http, repo: str, commit: str) -> str:
-    """The sha of ``commit``'s root tree (GitHub resolves a commit sha to its tree here)."""
-    data = http.json("GET", f"{repo_path(repo)}/git/trees/{commit}")
-    return str(data["sha"])
+def tree_of(http: Http, repo: str, commit: str) -> tuple[str, dict[str, str]]:
+    """The sha of ``commit``'s root tree (GitHub resolves a commit sha to its tree here), and
+    the mode of each file in it, so that a fix keeps an executable file executable."""
+    data = http.json("GET", f"{repo_path(repo)}/git/trees/{commit}", params={"recursive": "1"})
+    modes = {
+        str(e["path"]): str(e["mode"])
+        for e in data.get("tree") or []
+        if isinstance(e, dict) and e.get("type") == "blob" and "path" in e and "mode" in e
+    }
+    return str(data["sha"]), modes
 
 
 def push_files(
@@ -43,6 +49,7 @@ def push_files(
     base = repo_path(repo)
     if head_of(http, repo, branch) != parent:
         raise BranchMoved(f"{branch} moved past {parent[:12]}")
+    base_tree, known_modes = tree_of(http, repo, parent)
     entries = []
     for path, content in sorted(files.items()):
         blob = http.json(
@@ -50,12 +57,12 @@ def push_files(
             f"{base}/git/blobs",
             json={"content": base64.b64encode(content).decode("ascii"), "encoding": "base64"},
         )
-        mode = (modes or {}).get(path, "100644")
+        mode = (modes or {}).get(path) or known_modes.get(path, "100644")
         entries.append({"path": path, "mode": mode, "type": "blob", "sha": str(blob["sha"])})
     tree = http.json(
         "POST",
         f"{base}/git/trees",
-        json={"base_tree": tree_of(http, repo, parent), "tree": entries},
+        json={"base_tree": base_tree, "tree": entries},
     )
     commit = http.json(
         "POST",
