@@ -143,7 +143,12 @@ def _load(
     args: argparse.Namespace, *, head: str | None, labels: Sequence[str]
 ) -> tuple[LocalChange, Config]:
     """The change in the repository at PATH, and the config it is judged by (BASE's)."""
-    from prgate.config.loader import GitRefFetcher, LocalFetcher, resolve_config
+    from prgate.config.loader import (
+        GitRefFetcher,
+        LocalFetcher,
+        load_config_file,
+        resolve_config,
+    )
     from prgate.sources.git import open_change
 
     change = open_change(Path(args.path), base=args.base, head=head, labels=labels)
@@ -151,7 +156,7 @@ def _load(
         config_file = Path(args.config)
         if not config_file.is_file():
             raise ConfigError("this config file does not exist.", file=str(config_file))
-        config = resolve_config(LocalFetcher.for_config_file(config_file))
+        config = load_config_file(config_file)
     elif change.base_commit is None:
         config = resolve_config(LocalFetcher.empty())
     else:

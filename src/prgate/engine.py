@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from prgate.checks import (
     DEFAULT_MAX_FILE_BYTES,
@@ -78,13 +79,7 @@ def evaluate(
                 result.findings.append(_cannot_run(rule, _describe(exc)))
                 broken.add(rule.id)
         else:
-            ctx = CheckContext(
-                changeset=changeset,
-                ruff_config=config.ruff,
-                ruff=output,
-                reviewer=reviewer,
-                max_file_bytes=max_file_bytes,
-            )
+            ctx = replace(ctx, ruff=output)
 
     for name in sorted(by_kind):
         group = [r for r in by_kind[name] if r.id not in broken]

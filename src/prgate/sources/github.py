@@ -18,7 +18,7 @@ from prgate.github.errors import NotFound
 from prgate.github.http import Http
 from prgate.github.pulls import Blob, PullFile, PullRequest, fetch_blobs, list_files, read_content
 from prgate.model import ChangeSet, FileChange, FileStatus, LineRange, Loader
-from prgate.sources.memory import added_ranges
+from prgate.sources.memory import added_ranges, constant
 
 #: Files of the base branch read with the first query, so that config loading needs no call.
 CONFIG_FILES = (
@@ -204,16 +204,9 @@ def _file_change(
         removed_lines=removed,
         is_binary=binary,
         size=blob.byte_size,
-        head_loader=_const(None if binary else head),
+        head_loader=constant(None if binary else head),
         base_loader=_base_loader(f, head if not binary else None, base_reader),
     )
-
-
-def _const(value: bytes | None) -> Loader:
-    def load() -> bytes | None:
-        return value
-
-    return load
 
 
 def _base_loader(f: PullFile, head: bytes | None, base_reader: _LazyReader) -> Loader:

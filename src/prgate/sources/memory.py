@@ -105,8 +105,8 @@ def changeset_from_files(
                 is_symlink=sides.is_symlink,
                 is_submodule=sides.is_submodule,
                 size=len(head) if head is not None else None,
-                head_loader=_const(head),
-                base_loader=_const(base),
+                head_loader=constant(head),
+                base_loader=constant(base),
             )
         )
     return ChangeSet(
@@ -122,7 +122,9 @@ def _bytes_map(files: Mapping[str, str | bytes] | None) -> dict[str, bytes]:
     return {k: v if isinstance(v, bytes) else v.encode("utf-8") for k, v in (files or {}).items()}
 
 
-def _const(value: bytes | None) -> Loader:
+def constant(value: bytes | None) -> Loader:
+    """A loader of contents already in memory."""
+
     def load() -> bytes | None:
         return value
 
