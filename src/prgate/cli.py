@@ -17,6 +17,7 @@ from prgate import __version__
 from prgate.errors import ConfigError, PrgateError
 
 if TYPE_CHECKING:
+    from prgate.checks import Reviewer
     from prgate.config import Config
     from prgate.sources.git import LocalChange
 
@@ -120,11 +121,7 @@ def _check(args: argparse.Namespace) -> int:
     from prgate.render import render
 
     change, config = _load(args, head=args.head, labels=args.label)
-    reviewer = None
-    if args.llm:  # the SDK takes most of a second to import: only when asked for
-        from prgate.llm.client import reviewer_from_env
-
-        reviewer = reviewer_from_env(os.environ)
+    reviewer = _llm_reviewer(config) if args.llm else None
     report = evaluate(change.changeset, config, reviewer=reviewer)
     out = render(report, args.format, color=args.output is None and _wants_color(sys.stdout))
     if args.output:
@@ -137,6 +134,23 @@ def _check(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(out)
     return EXIT_BLOCKED if report.conclusion is Conclusion.FAILURE else EXIT_OK
+
+
+def _llm_reviewer(config: Config) -> Reviewer | None:
+    """The AI reviewer for ``--llm``: with ``ANTHROPIC_API_KEY``, else ``None`` (and a note)."""
+    if not any(r.enabled and r.check == "llm" for r in config.rules):
+        return None
+    # The SDK takes most of a second to import: only when there is something to review.
+    from prgate.llm.cache import FileCache, default_cache_dir
+    from prgate.llm.client import KEY_VARIABLE, service_from_env
+    from prgate.llm.session import ReviewSession
+
+    service = service_from_env(os.environ)  # takes the key out: no child process inherits it
+    if service is None:
+        _error(f"the AI review rules were skipped: {KEY_VARIABLE} is not set. Set it to run them.")
+        return None
+    cache = FileCache(default_cache_dir(os.environ))
+    return ReviewSession(service, settings=config.llm_settings, cache=cache)
 
 
 def _load(

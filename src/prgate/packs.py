@@ -242,8 +242,13 @@ def run_case(pack: Pack, pack_rule: PackRule, case: Case) -> CaseResult:
     result = CaseResult(pack=pack.name, rule=rule.id, case=case.name, passed=True, where=where)
     from prgate.engine import evaluate
 
+    reviewer = None
+    if case.answer is not None:  # an llm rule's case: the scripted answer, through the real checks
+        from prgate.llm.replay import replay_session
+
+        reviewer = replay_session(case.answer)
     try:
-        report = evaluate(changeset, config)
+        report = evaluate(changeset, config, reviewer=reviewer)
     except Exception as exc:  # a broken check must show up as a failed case, not a crash
         return replace(result, passed=False, problems=(f"the engine failed: {exc!r}",))
     problems = _compare_findings(rule.id, case.expect, report.findings)

@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import uvicorn
 from fakegithub.fake import FakeGitHub
-from fakegithub.state import App, Installation, Repo
+from fakegithub.state import App, Installation, PullRequest, Repo
+from fakegithub.webhooks import Delivery
 
 from prgate.app.server import create_app
 from prgate.app.settings import Settings
@@ -53,8 +54,38 @@ def make_world(gh: FakeGitHub, tmp: Path, *, files: dict[str, Any] | None = None
         credentials_file=tmp / "prgate-app.json",
         workers=2,
         api_timeout=10.0,
+        reconcile_interval=0,  # the reconcilers' own tests turn them on
     )
     return World(gh=gh, app=app, inst=inst, repo=repo, settings=settings, tmp=tmp)
+
+
+def comment_delivery(
+    world: World, pr: PullRequest, body: str, *, sender: str = "builder"
+) -> Delivery:
+    """The ``issue_comment`` webhook for a new comment ``body`` by ``sender`` on ``pr``."""
+    return world.gh.webhook(
+        "issue_comment",
+        "created",
+        repo=world.repo,
+        pr=pr,
+        comment_body=body,
+        sender=sender,
+        installation=world.inst,
+    )
+
+
+def fix_click(world: World, pr: PullRequest, run: Any, *, sender: str = "builder") -> Delivery:
+    """The ``check_run`` webhook for ``sender`` pressing "Apply fixes" on ``run``."""
+    return world.gh.webhook(
+        "check_run",
+        "requested_action",
+        repo=world.repo,
+        pr=pr,
+        check_run=run,
+        requested_action="apply-fixes",
+        installation=world.inst,
+        sender=sender,
+    )
 
 
 class RunningApp:

@@ -8,11 +8,13 @@ import json
 import time
 
 import httpx
-from appharness import RunningApp, World
+from appharness import RunningApp, World, comment_delivery, fix_click
 from fakegithub.fake import FakeGitHub
+from ratelimits import spend_rate_limit
 
 from prgate.app.sqlite_store import SQLiteStore
 from prgate.app.store import Delivery, JobSpec, JobState, StoreError
+from prgate.app.worker import MAX_ATTEMPTS
 
 BAD = "import os\n\n\ndef add(a, b):\n    return a + b\n"
 
@@ -113,16 +115,7 @@ def test_branch_moved_before_fix_evaluates_new_head_instead(
     running.wait_idle()
     (run,) = gh.check_runs(repo)
     moved = gh.push(repo, "feature", {"app/other.py": "x = 1\n"})
-    click = gh.webhook(
-        "check_run",
-        "requested_action",
-        repo=repo,
-        pr=pr,
-        check_run=run,
-        requested_action="apply-fixes",
-        installation=world.inst,
-        sender="builder",
-    )
+    click = fix_click(world, pr, run)
     running.deliver(click)
     running.wait_idle()
     assert gh.branch_head(repo, "feature") == moved
@@ -145,16 +138,7 @@ def test_ref_update_refused_as_not_fast_forward_is_not_forced(
         status=422,
         body={"message": "Update is not a fast forward"},
     )
-    click = gh.webhook(
-        "check_run",
-        "requested_action",
-        repo=repo,
-        pr=pr,
-        check_run=run,
-        requested_action="apply-fixes",
-        installation=world.inst,
-        sender="builder",
-    )
+    click = fix_click(world, pr, run)
     running.deliver(click)
     running.wait_idle()
     assert gh.branch_head(repo, "feature") == head
@@ -171,15 +155,7 @@ def test_fork_gets_no_push_and_the_comment_says_how(world: World, running: Runni
     assert run.conclusion == "failure" and run.actions == []
     (comment,) = gh.comments(repo, pr.number)
     assert "cannot push to this pull request's branch" in comment.body
-    cmd = gh.webhook(
-        "issue_comment",
-        "created",
-        repo=repo,
-        pr=pr,
-        comment_body="/prgate fix",
-        sender="someone",
-        installation=world.inst,
-    )
+    cmd = comment_delivery(world, pr, "/prgate fix", sender="someone")
     running.deliver(cmd)
     running.wait_idle()
     assert gh.count("POST", r"/git/") == 0
@@ -191,28 +167,12 @@ def test_fix_command_needs_write_access_or_authorship(world: World, running: Run
     running.deliver(d)
     running.wait_idle()
     gh.set_permission(repo, "stranger", "read")
-    cmd = gh.webhook(
-        "issue_comment",
-        "created",
-        repo=repo,
-        pr=pr,
-        comment_body="/prgate fix",
-        sender="stranger",
-        installation=world.inst,
-    )
+    cmd = comment_delivery(world, pr, "/prgate fix", sender="stranger")
     running.deliver(cmd)
     running.wait_idle()
     assert gh.count("POST", r"/git/commits$") == 0
     gh.set_permission(repo, "lead", "write")
-    cmd = gh.webhook(
-        "issue_comment",
-        "created",
-        repo=repo,
-        pr=pr,
-        comment_body="please\n/prgate fix",
-        sender="lead",
-        installation=world.inst,
-    )
+    cmd = comment_delivery(world, pr, "please\n/prgate fix", sender="lead")
     running.deliver(cmd)
     running.wait_idle()
     assert gh.count("POST", r"/git/commits$") == 1
@@ -265,13 +225,7 @@ def test_502_on_a_write_is_not_blindly_retried_and_nothing_is_doubled(
 def test_rate_limit_defers_the_job_instead_of_sleeping(world: World, running: RunningApp) -> None:
     gh, repo = world.gh, world.repo
     reset = int(time.time()) + 3
-    gh.fail_next(
-        "GET",
-        r"/pulls/\d+/files$",
-        status=403,
-        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)},
-        body={"message": "API rate limit exceeded"},
-    )
+    spend_rate_limit(gh, "GET", r"/pulls/\d+/files$", reset=reset)
     _pr, d = _open(world, {"app/core.py": BAD})
     running.deliver(d)
     deadline = time.time() + 10
@@ -304,7 +258,7 @@ def test_job_left_running_by_a_killed_process_resumes_on_restart(world: World) -
             sha=gh.head_sha(pr),
         )
     )  # type: ignore[arg-type]
-    claimed = store.claim(now=time.time() + 1)
+    claimed = store.claim(now=time.time() + 1, owner="dead-worker", lease=60)
     assert claimed is not None and claimed.state is JobState.RUNNING
     store.close()  # the process "dies" here, with the job marked running
     with RunningApp(world.settings) as running:
@@ -319,12 +273,12 @@ def test_github_failing_on_every_try_concludes_failure_with_the_reason(
     world: World, running: RunningApp
 ) -> None:
     gh, repo = world.gh, world.repo
-    gh.fail_next("GET", r"/pulls/\d+/files$", status=502, times=9)
+    gh.fail_next("GET", r"/pulls/\d+/files$", status=502, times=100)
     pr, d = _open(world, {"app/core.py": "x = 1\n"})
     running.deliver(d)
     running.wait_idle()
     (job,) = running.store.jobs()
-    assert job.state is JobState.FAILED and job.attempts == 3
+    assert job.state is JobState.FAILED and job.attempts == MAX_ATTEMPTS
     (run,) = gh.check_runs(repo)
     assert run.status == "completed" and run.conclusion == "failure"
     assert "could not judge" in (run.summary or "") and "502" in (run.summary or "")
@@ -340,15 +294,7 @@ def test_loop_guard_never_fixes_a_prgate_commit_again(world: World, running: Run
     head = gh.head_sha(pr)
     # As if prgate itself had pushed the head commit: asking again must not add another.
     running.store.save_fix_commit(repo.full_name, pr.number, commit=head, parent="0" * 40)
-    cmd = gh.webhook(
-        "issue_comment",
-        "created",
-        repo=repo,
-        pr=pr,
-        comment_body="/prgate fix",
-        sender="builder",
-        installation=world.inst,
-    )
+    cmd = comment_delivery(world, pr, "/prgate fix")
     running.deliver(cmd)
     running.wait_idle()
     assert gh.count("POST", r"/git/") == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from appharness import RunningApp, World
+from appharness import RunningApp, World, fix_click
 
 from prgate.app.jobs import MARKER
 
@@ -53,16 +53,7 @@ def test_done_when_fail_fix_pass_each_exactly_once_under_redelivery(
     assert [a["identifier"] for a in run.actions] == ["apply-fixes"]
     (comment,) = gh.comments(repo, pr.number)
 
-    click = gh.webhook(
-        "check_run",
-        "requested_action",
-        repo=repo,
-        pr=pr,
-        check_run=run,
-        requested_action="apply-fixes",
-        installation=world.inst,
-        sender="builder",
-    )
+    click = fix_click(world, pr, run)
     assert running.deliver(click).status_code == 202
     running.wait_idle()
     fixed = gh.branch_head(repo, "feature")

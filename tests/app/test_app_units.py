@@ -84,13 +84,13 @@ def test_store_coalesces_and_supersedes(tmp_path: Path) -> None:
     newer = store.enqueue(JobSpec(JobKind.EVALUATE, "o/r", 7 - 6, 7, "bbb"))
     assert store.job(first).state is JobState.SUPERSEDED  # type: ignore[union-attr]
     other_pr = store.enqueue(JobSpec(JobKind.EVALUATE, "o/r", 1, 8, "ccc"))
-    claimed = store.claim(now=time.time() + 1)
+    claimed = store.claim(now=time.time() + 1, owner="w", lease=60)
     assert claimed is not None and claimed.id == newer
     # The same PR is never worked on twice at once.
     store.enqueue(JobSpec(JobKind.FIX, "o/r", 1, 7, "bbb"))
-    second = store.claim(now=time.time() + 1)
+    second = store.claim(now=time.time() + 1, owner="w", lease=60)
     assert second is not None and second.id == other_pr
-    assert store.claim(now=time.time() + 1) is None
+    assert store.claim(now=time.time() + 1, owner="w", lease=60) is None
     assert store.recover() == 2
     d = Delivery("d-1", "ping", None, None, time.time())
     assert store.accept(d, []) is True and store.accept(d, []) is False
@@ -212,11 +212,13 @@ def test_a_worker_survives_a_store_that_fails_to_record_and_the_job_runs_again(
     class FlakyStore(SQLiteStore):
         failures = 1
 
-        def finish(self, job_id: int, *, state: JobState, error: str | None = None) -> None:
+        def finish(
+            self, job_id: int, *, state: JobState, error: str | None = None, owner: str
+        ) -> bool:
             if self.failures:
                 self.failures -= 1
                 raise StoreError("database is locked")
-            super().finish(job_id, state=state, error=error)
+            return super().finish(job_id, state=state, error=error, owner=owner)
 
     store = FlakyStore(tmp_path / "flaky.db")
     store.enqueue(JobSpec(kind=JobKind.EVALUATE, repo="o/r", installation_id=1, pr=1, sha="a"))

@@ -6,6 +6,7 @@ See README.md next to this file for the API. The HTTP handlers live in ``handler
 from __future__ import annotations
 
 import itertools
+import random
 import re
 import secrets
 import socket
@@ -22,11 +23,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fakegithub.gitrepo import FileValue, GitRepo
+from fakegithub.locks import StateLock
 from fakegithub.state import (
     App,
+    Chaos,
     CheckRun,
     Comment,
     Fault,
+    HookDelivery,
     Installation,
     LoggedRequest,
     PullRequest,
@@ -68,14 +72,21 @@ def _cached_key_pair() -> tuple[str, str]:
 class FakeGitHub:
     """A stateful fake of GitHub's REST + GraphQL API over real HTTP on loopback."""
 
-    def __init__(self, *, validate_responses: bool = True, root: Path | None = None) -> None:
+    def __init__(
+        self, *, validate_responses: bool = True, root: Path | None = None, latency: float = 0.0
+    ) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if root is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="fakegithub-")
             root = Path(self._tmp.name)
         self.root = root
         self.validate_responses = validate_responses
-        self.lock = threading.RLock()
+        #: Guards the state: ``with lock:`` to change it, ``with lock.shared():`` to read it.
+        self.lock = StateLock()
+        #: Guards the request log, rate-limit counters and schema errors (appended by readers).
+        self.log_lock = threading.Lock()
+        #: Guards ``faults`` and ``chaos``.
+        self.fault_lock = threading.Lock()
         self.apps: dict[int, App] = {}
         self.installations: dict[int, Installation] = {}
         self.repos: dict[str, Repo] = {}
@@ -89,6 +100,12 @@ class FakeGitHub:
         self.manifest_codes: dict[str, dict[str, Any]] = {}
         self.rate_used: dict[str, int] = {}
         self.check_suites: dict[tuple[str, str, int], int] = {}
+        #: Seconds added to every answer (the server keeps answering other requests meanwhile).
+        self.latency = latency
+        self.chaos: Chaos | None = None
+        self.stopping = False
+        self.hook_log: list[HookDelivery] = []
+        self._senders: list[threading.Thread] = []
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._port: int | None = None
@@ -107,6 +124,7 @@ class FakeGitHub:
     def start(self) -> FakeGitHub:
         from fakegithub.handlers import build_asgi_app
 
+        self.stopping = False
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
@@ -133,6 +151,12 @@ class FakeGitHub:
         return self
 
     def stop(self) -> None:
+        for sender in list(self._senders):
+            sender.join(timeout=10)
+        self._senders.clear()
+        with self.fault_lock:
+            self.chaos = None
+            self.stopping = True  # hanging answers end at once
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -140,6 +164,9 @@ class FakeGitHub:
         self._server = None
         self._thread = None
         self._port = None
+        with self.lock:
+            for repo in self.repos.values():
+                repo.git.close()
         if getattr(self, "_sock", None) is not None:
             assert self._sock is not None
             self._sock.close()
@@ -273,11 +300,11 @@ class FakeGitHub:
             return repo
 
     def repo(self, full_name: str) -> Repo:
-        with self.lock:
+        with self.lock.shared():
             return self.repos[full_name.lower()]
 
     def repo_by_id(self, repo_id: int) -> Repo | None:
-        with self.lock:
+        with self.lock.shared():
             return next((r for r in self.repos.values() if r.id == repo_id), None)
 
     def install_repo(self, installation: Installation, repo: Repo) -> None:
@@ -307,19 +334,19 @@ class FakeGitHub:
             return sha
 
     def branch_head(self, repo: Repo, branch: str) -> str | None:
-        with self.lock:
+        with self.lock.shared():
             return repo.git.ref_sha(f"refs/heads/{branch}")
 
     def files_at(self, repo: Repo, rev: str) -> dict[str, bytes]:
-        with self.lock:
+        with self.lock.shared():
             return repo.git.files_at(rev)
 
     def commit_parents(self, repo: Repo, sha: str) -> list[str]:
-        with self.lock:
+        with self.lock.shared():
             return list(repo.git.commit_info(sha).parents)
 
     def commit_message(self, repo: Repo, sha: str) -> str:
-        with self.lock:
+        with self.lock.shared():
             return repo.git.commit_info(sha).message
 
     def set_permission(self, repo: Repo, login: str, permission: str) -> None:
@@ -388,11 +415,11 @@ class FakeGitHub:
             return pr
 
     def pull(self, repo: Repo, number: int) -> PullRequest | None:
-        with self.lock:
+        with self.lock.shared():
             return self.pulls.get((repo.full_name.lower(), number))
 
     def head_sha(self, pr: PullRequest) -> str:
-        with self.lock:
+        with self.lock.shared():
             sha = pr.head_repo.git.ref_sha(f"refs/heads/{pr.head_ref}")
             if sha is None:
                 sha = pr.repo.git.ref_sha(f"refs/pull/{pr.number}/head")
@@ -401,7 +428,7 @@ class FakeGitHub:
             return sha
 
     def base_sha(self, pr: PullRequest) -> str:
-        with self.lock:
+        with self.lock.shared():
             sha = pr.repo.git.ref_sha(f"refs/heads/{pr.base_ref}")
             if sha is None:
                 raise RuntimeError(f"PR #{pr.number} has no base branch {pr.base_ref}")
@@ -430,6 +457,8 @@ class FakeGitHub:
             sha = pr.head_repo.git.ref_sha(f"refs/heads/{pr.head_ref}")
             if sha is None:
                 continue
+            if pr.repo.git.ref_sha(f"refs/pull/{pr.number}/head") == sha:
+                continue
             if pr.is_fork and pr.repo.git.object_type(sha) is None:
                 pr.repo.git.git(
                     "fetch",
@@ -443,7 +472,7 @@ class FakeGitHub:
 
     # ------------------------------------------------------------------ inspection
     def check_runs(self, repo: Repo, *, head_sha: str | None = None) -> list[CheckRun]:
-        with self.lock:
+        with self.lock.shared():
             return [
                 r
                 for r in self.check_runs_by_id.values()
@@ -451,7 +480,7 @@ class FakeGitHub:
             ]
 
     def comments(self, repo: Repo, number: int) -> list[Comment]:
-        with self.lock:
+        with self.lock.shared():
             return [
                 c
                 for c in self.comments_by_id.values()
@@ -478,7 +507,7 @@ class FakeGitHub:
     def count(self, method: str | None = None, path_regex: str = "") -> int:
         """How many logged requests match ``method`` (None = any) and ``path_regex``."""
         pattern = re.compile(path_regex)
-        with self.lock:
+        with self.log_lock:
             return sum(
                 1
                 for r in self.requests
@@ -486,7 +515,7 @@ class FakeGitHub:
             )
 
     def clear_requests(self) -> None:
-        with self.lock:
+        with self.log_lock:
             self.requests.clear()
 
     # ------------------------------------------------------------------ faults
@@ -501,7 +530,7 @@ class FakeGitHub:
         times: int = 1,
     ) -> None:
         """Answer the next ``times`` requests matching (method, path regex) with this response."""
-        with self.lock:
+        with self.fault_lock:
             self.faults.append(
                 Fault(
                     method=method.upper(),
@@ -512,6 +541,189 @@ class FakeGitHub:
                     remaining=times,
                 )
             )
+
+    def inject_faults(
+        self,
+        rate: float,
+        *,
+        kinds: tuple[str, ...] = ("502", "429", "hang"),
+        seed: int = 0,
+        method: str | None = None,
+        path_regex: str | None = None,
+        hang_seconds: float = 2.0,
+    ) -> None:
+        """Answer a share ``rate`` of the requests (matching ``method``/``path_regex`` when
+        given) with a fault picked at random from ``kinds`` (see README). ``rate=0`` stops it."""
+        unknown = set(kinds) - {"502", "429", "hang", "lost"}
+        if unknown or not kinds:
+            raise ValueError(f"unknown fault kinds: {sorted(unknown)}")
+        if not 0.0 <= rate <= 1.0 or not 0.0 < hang_seconds <= 30.0:
+            raise ValueError("rate must be within 0..1 and hang_seconds within 0..30")
+        with self.fault_lock:
+            if rate == 0.0:
+                self.chaos = None
+                return
+            self.chaos = Chaos(
+                rate=rate,
+                kinds=tuple(kinds),
+                rng=random.Random(seed),
+                method=method.upper() if method else None,
+                pattern=re.compile(path_regex) if path_regex else None,
+                hang_seconds=hang_seconds,
+            )
+
+    def clear_faults(self) -> None:
+        """Stop random faults and drop pending ``fail_next`` faults."""
+        with self.fault_lock:
+            self.chaos = None
+            self.faults.clear()
+
+    def faults_injected(self) -> dict[str, int]:
+        """How many random faults of each kind were answered so far."""
+        with self.fault_lock:
+            return dict(self.chaos.injected) if self.chaos is not None else {}
+
+    # ------------------------------------------------------------------ webhook deliveries
+    def set_webhook_url(self, app: App, url: str | None) -> None:
+        """Where redeliveries of ``app``'s webhooks are sent."""
+        with self.lock:
+            app.webhook_url = url
+
+    def deliver(self, delivery: Delivery, url: str, *, timeout: float = 10.0) -> HookDelivery:
+        """POST ``delivery`` to ``url`` as GitHub would, and record the attempt (listed by
+        ``GET /app/hook/deliveries``)."""
+        return self._send(delivery.body, delivery.headers, url, timeout=timeout, redelivery=False)
+
+    def record_delivery(
+        self,
+        delivery: Delivery,
+        *,
+        status_code: int,
+        status: str | None = None,
+        redelivery: bool = False,
+    ) -> HookDelivery:
+        """Record an attempt without sending it (e.g. the App was down: ``status_code=0``)."""
+        return self._record(
+            delivery.body,
+            delivery.headers,
+            status_code=status_code,
+            status=status or _status_text(status_code),
+            duration=0.0,
+            redelivery=redelivery,
+        )
+
+    def hook_deliveries(self, app: App | None = None) -> list[HookDelivery]:
+        with self.lock.shared():
+            return [d for d in self.hook_log if app is None or d.app_id == app.id]
+
+    def wait_redeliveries(self, timeout: float = 10.0) -> None:
+        """Until every redelivery asked for so far has been attempted."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                pending = [t for t in self._senders if t.is_alive()]
+                self._senders = pending
+            if not pending:
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("redeliveries are still being sent")
+            pending[0].join(left)
+
+    def redeliver(self, hook: HookDelivery) -> None:
+        """Send ``hook`` again to its App's webhook URL, in the background (as GitHub does
+        after ``POST /app/hook/deliveries/{id}/attempts``)."""
+        app = self.apps.get(hook.app_id or -1)
+        url = app.webhook_url if app is not None else None
+
+        def send() -> None:
+            if url is None:
+                self._record(
+                    hook.body,
+                    hook.headers,
+                    status_code=0,
+                    status="no URL",
+                    duration=0.0,
+                    redelivery=True,
+                )
+                return
+            self._send(hook.body, hook.headers, url, timeout=10.0, redelivery=True)
+
+        thread = threading.Thread(target=send, name="fakegithub-redeliver", daemon=True)
+        with self.lock:
+            self._senders.append(thread)
+        thread.start()
+
+    def _send(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        url: str,
+        *,
+        timeout: float,
+        redelivery: bool,
+    ) -> HookDelivery:
+        import httpx
+
+        started = time.monotonic()
+        try:
+            resp = httpx.post(url, content=body, headers=dict(headers), timeout=timeout)
+            code, text = resp.status_code, _status_text(resp.status_code)
+        except httpx.TimeoutException:
+            code, text = 0, "timed out"
+        except httpx.HTTPError:
+            code, text = 0, "failed to connect"
+        return self._record(
+            body,
+            headers,
+            status_code=code,
+            status=text,
+            duration=time.monotonic() - started,
+            redelivery=redelivery,
+        )
+
+    def _record(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        *,
+        status_code: int,
+        status: str,
+        duration: float,
+        redelivery: bool,
+    ) -> HookDelivery:
+        import json
+
+        lower = {k.lower(): v for k, v in headers.items()}
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            payload = {}
+        payload = payload if isinstance(payload, dict) else {}
+        inst = payload.get("installation")
+        inst_id = inst.get("id") if isinstance(inst, dict) else None
+        repo = payload.get("repository")
+        target = lower.get("x-github-hook-installation-target-id", "")
+        action = payload.get("action")
+        with self.lock:
+            hook = HookDelivery(
+                id=self.next_id(),
+                guid=lower.get("x-github-delivery", ""),
+                app_id=int(target) if target.isdigit() else None,
+                event=lower.get("x-github-event", ""),
+                action=action if isinstance(action, str) else None,
+                installation_id=inst_id if isinstance(inst_id, int) else None,
+                repository_id=repo.get("id") if isinstance(repo, dict) else None,
+                delivered_at=time.time(),
+                redelivery=redelivery,
+                duration=round(duration, 3),
+                status_code=status_code,
+                status=status,
+                body=body,
+                headers=dict(headers),
+            )
+            self.hook_log.append(hook)
+            return hook
 
     # ------------------------------------------------------------------ webhooks
     def webhook(
@@ -539,6 +751,14 @@ class FakeGitHub:
                 secret=secret,
                 extra=extra,
             )
+
+
+def _status_text(code: int) -> str:
+    if 200 <= code < 300:
+        return "OK"
+    if code == 0:
+        return "failed to connect"
+    return f"Invalid HTTP Response: {code}"
 
 
 def _iso(ts: float) -> str:

@@ -3,18 +3,28 @@
 The fake GitHub keeps every repository it serves as one of these. Blobs are written directly as
 loose objects (fast, and exactly what ``git hash-object -w`` would write); trees are built with a
 temporary index; commits with ``git commit-tree``; refs with ``git update-ref``.
+
+Reads (objects, types, refs, revisions) go through one long-lived ``git cat-file
+--batch-command`` per repository instead of a process each, and what a full sha names (an
+object, a ``sha:path``, a commit's fields, a tree's listing, a merge base) is kept in memory:
+it cannot change. Everything here is safe to call from several threads at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
 import tempfile
+import threading
+import weakref
 import zlib
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 ZERO_SHA = "0" * 40
 _GIT_ENV_BASE = {
@@ -71,12 +81,151 @@ def _as_bytes(value: str | bytes) -> bytes:
     return value.encode("utf-8") if isinstance(value, str) else value
 
 
+_OBJECT_TYPES = ("blob", "tree", "commit", "tag")
+#: Questions written to ``git cat-file`` at once (well under a pipe's 64 KiB).
+_CHUNK_BYTES = 16 * 1024
+#: What ``git cat-file --batch-command`` answers: sha, type, size, content (``contents`` only).
+Answer = tuple[str, str, int, bytes | None]
+#: Git commands that never move a ref (any other one forgets the refs remembered).
+_READ_ONLY = frozenset(
+    {"cat-file", "rev-parse", "ls-tree", "ls-files", "diff", "merge-base", "for-each-ref"}
+)
+#: Bytes of object contents kept in memory per repository (least recently used dropped first).
+CACHE_BYTES = 64 * 1024 * 1024
+
+
+def _git_env() -> dict[str, str]:
+    return {**os.environ, **_GIT_ENV_BASE}
+
+
+class _CatFile:
+    """One ``git cat-file --batch-command`` process, asked one question at a time (a lock keeps
+    threads from interleaving). Started when first needed; started again if it died."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._closed = False
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(
+            ["git", f"--git-dir={self._path}", "cat-file", "--batch-command"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=_git_env(),
+        )
+        self._proc = proc
+        return proc
+
+    def ask(self, command: str, spec: str) -> Answer | None:
+        """``info`` or ``contents`` of ``spec``: (sha, type, size, content or None), or None when
+        git does not find it. ``spec`` must be one line."""
+        return self.ask_many(command, [spec])[0]
+
+    def ask_many(self, command: str, specs: list[str]) -> list[Answer | None]:
+        """``ask`` for each of ``specs``, the questions written in chunks small enough for the
+        pipe (so that neither side waits on the other), the answers read in order."""
+        results: list[Answer | None] = []
+        chunk: list[bytes] = []
+        size = 0
+        for spec in specs:
+            line = f"{command} {spec}\n".encode()
+            if chunk and size + len(line) > _CHUNK_BYTES:
+                results += self._exchange(command, chunk)
+                chunk, size = [], 0
+            chunk.append(line)
+            size += len(line)
+        if chunk:
+            results += self._exchange(command, chunk)
+        return results
+
+    def _exchange(self, command: str, lines: list[bytes]) -> list[Answer | None]:
+        with self._lock:
+            if self._closed:
+                raise GitError("the repository is closed")
+            for attempt in (1, 2):
+                proc = self._proc if self._proc is not None else self._start()
+                assert proc.stdin is not None and proc.stdout is not None
+                try:
+                    proc.stdin.write(b"".join(lines))
+                    proc.stdin.flush()
+                    return [self._read_answer(proc.stdout, command) for _ in lines]
+                except (BrokenPipeError, OSError):
+                    self._stop()
+                    if attempt == 2:
+                        raise GitError("git cat-file stopped answering") from None
+            raise AssertionError("unreachable")
+
+    @staticmethod
+    def _read_answer(stdout: IO[bytes], command: str) -> Answer | None:
+        header = stdout.readline()
+        if not header.endswith(b"\n"):
+            raise BrokenPipeError("git cat-file ended")
+        parts = header.decode(errors="replace").split(" ")
+        if (
+            len(parts) != 3
+            or parts[1] not in _OBJECT_TYPES
+            or not _is_hex(parts[0])
+            or not parts[2].strip().isdigit()
+        ):
+            return None  # "<spec> missing" / "<spec> ambiguous"
+        size = int(parts[2])
+        content: bytes | None = None
+        if command == "contents":
+            data = stdout.read(size + 1)
+            if len(data) != size + 1:
+                raise BrokenPipeError("git cat-file ended")
+            content = data[:size]
+        return parts[0], parts[1], size, content
+
+    def _stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._stop()
+
+
 class GitRepo:
     """A bare repository at ``path``."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._cache_lock = threading.Lock()
         self._diffs: dict[tuple[str, str], list[DiffEntry]] = {}
+        # Keyed by what a full sha names; the values cannot change.
+        self._objects: OrderedDict[str, tuple[str, str, bytes]] = OrderedDict()
+        self._object_bytes = 0
+        self._types: dict[str, str] = {}
+        self._commits: dict[str, CommitInfo] = {}
+        self._trees: dict[tuple[str, bool], list[TreeEntry]] = {}
+        self._merge_bases: dict[tuple[str, str], str] = {}
+        # What each ref pointed at when last read; forgotten whenever a ref may have moved
+        # (``_ref_generation`` tells a read that raced with a write not to remember its answer).
+        self._refs: dict[str, str | None] = {}
+        self._ref_generation = 0
+        self._cat = _CatFile(path)
+        weakref.finalize(self, self._cat.close)
+
+    def close(self) -> None:
+        """Stop the repository's ``git cat-file`` (reads start it again)."""
+        self._cat.close()
+        self._cat = _CatFile(self.path)
+        weakref.finalize(self, self._cat.close)
 
     # ------------------------------------------------------------------ plumbing
     @classmethod
@@ -94,13 +243,17 @@ class GitRepo:
         check: bool = True,
     ) -> bytes:
         full_env = {**os.environ, **_GIT_ENV_BASE, **(env or {})}
-        proc = subprocess.run(
-            ["git", "-c", "core.quotepath=false", f"--git-dir={self.path}", *args],
-            input=input,
-            capture_output=True,
-            env=full_env,
-            check=False,
-        )
+        try:
+            proc = subprocess.run(
+                ["git", "-c", "core.quotepath=false", f"--git-dir={self.path}", *args],
+                input=input,
+                capture_output=True,
+                env=full_env,
+                check=False,
+            )
+        finally:
+            if not args or args[0] not in _READ_ONLY:
+                self._forget_refs()
         if check and proc.returncode != 0:
             raise GitError(
                 f"git {' '.join(args[:3])} failed ({proc.returncode}): "
@@ -115,33 +268,67 @@ class GitRepo:
         obj = self.path / "objects" / sha[:2] / sha[2:]
         if not obj.exists():
             obj.parent.mkdir(parents=True, exist_ok=True)
-            tmp = obj.with_name(obj.name + ".tmp")
+            tmp = obj.with_name(f"{obj.name}.{os.getpid()}.{threading.get_ident()}.tmp")
             tmp.write_bytes(zlib.compress(store))
             tmp.replace(obj)
         return sha
 
+    def _info(self, spec: str) -> tuple[str, str] | None:
+        """(sha, type) of what ``spec`` (a sha, a ref, any revision) names now, or None."""
+        if not spec or "\n" in spec or "\r" in spec or spec.strip() != spec:
+            return None
+        found = self._cat.ask("info", spec)
+        return None if found is None else (found[0], found[1])
+
     def object_type(self, sha: str) -> str | None:
         if not _is_hex(sha):
             return None
-        out = self.git("cat-file", "-t", sha, check=False).decode().strip()
-        return out or None
+        full = len(sha) == 40
+        if full:
+            with self._cache_lock:
+                known = self._types.get(sha)
+            if known is not None:
+                return known
+        found = self._info(sha)
+        if found is None:
+            return None
+        if full:
+            with self._cache_lock:
+                self._types[sha] = found[1]
+        return found[1]
 
     def resolve(self, rev: str) -> str | None:
         """The commit sha ``rev`` (sha, branch, refs/...) names, or None."""
-        if not rev or rev.startswith("-") or any(c in rev for c in " \n\t:"):
+        if not rev or rev.startswith("-") or any(c in rev for c in " \n\t\r:"):
             return None
+        if _is_full_sha(rev):
+            return rev if self.object_type(rev) == "commit" else None
         for candidate in (rev, f"refs/heads/{rev}", f"refs/{rev}"):
-            out = self.git(
-                "rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}", check=False
-            )
-            if out.strip():
-                return out.decode().strip()
+            found = self._info(f"{candidate}^{{commit}}")
+            if found is not None and found[1] == "commit":
+                return found[0]
         return None
 
     def ref_sha(self, ref: str) -> str | None:
         """The sha a full ref (refs/heads/x) points at, or None."""
-        out = self.git("rev-parse", "--verify", "--quiet", ref, check=False)
-        return out.decode().strip() or None
+        if ref.startswith("-"):
+            return None
+        with self._cache_lock:
+            if ref in self._refs:
+                return self._refs[ref]
+            generation = self._ref_generation
+        found = self._info(ref)
+        sha = None if found is None else found[0]
+        with self._cache_lock:
+            if generation == self._ref_generation:
+                self._refs[ref] = sha
+        return sha
+
+    def _forget_refs(self) -> None:
+        """After anything that may have moved a ref (called once the change is on disk)."""
+        with self._cache_lock:
+            self._ref_generation += 1
+            self._refs.clear()
 
     def refs(self, prefix: str = "refs/") -> dict[str, str]:
         out = self.git("for-each-ref", "--format=%(refname) %(objectname)", prefix)
@@ -167,7 +354,17 @@ class GitRepo:
         return proc.returncode == 0
 
     def merge_base(self, a: str, b: str) -> str | None:
+        key = (a, b)
+        immutable = len(a) == 40 and len(b) == 40 and _is_hex(a) and _is_hex(b)
+        if immutable:
+            with self._cache_lock:
+                known = self._merge_bases.get(key)
+            if known is not None:
+                return known
         out = self.git("merge-base", a, b, check=False).decode().strip()
+        if out and immutable:
+            with self._cache_lock:
+                self._merge_bases[key] = out
         return out or None
 
     # ------------------------------------------------------------------ trees
@@ -215,6 +412,20 @@ class GitRepo:
         return [p.decode() for p in out.split(b"\0") if p]
 
     def tree_entries(self, tree_ish: str, *, recursive: bool = False) -> list[TreeEntry]:
+        key = (tree_ish, recursive)
+        immutable = _is_full_sha(tree_ish.partition(":")[0])
+        if immutable:
+            with self._cache_lock:
+                known = self._trees.get(key)
+            if known is not None:
+                return list(known)
+        result = self._ls_tree(tree_ish, recursive=recursive)
+        if immutable:
+            with self._cache_lock:
+                self._trees[key] = list(result)
+        return result
+
+    def _ls_tree(self, tree_ish: str, *, recursive: bool) -> list[TreeEntry]:
         args = ["ls-tree", "-z", "--long"]
         if recursive:
             args.append("-r")
@@ -238,6 +449,10 @@ class GitRepo:
         return result
 
     def tree_of(self, commit: str) -> str:
+        if _is_full_sha(commit):
+            found = self._info(f"{commit}^{{tree}}")
+            if found is not None and found[1] == "tree":
+                return found[0]
         return self.git("rev-parse", f"{commit}^{{tree}}").decode().strip()
 
     # ------------------------------------------------------------------ commits
@@ -288,56 +503,78 @@ class GitRepo:
         return sha
 
     def commit_info(self, sha: str) -> CommitInfo:
+        with self._cache_lock:
+            known = self._commits.get(sha)
+        if known is not None:
+            return known
+        found = self.read_objects([sha])[0] if _is_full_sha(sha) else None
+        if found is not None and found[1] == "commit":
+            info = _parse_commit(sha, found[2].decode("utf-8", errors="replace"))
+            with self._cache_lock:
+                self._commits[sha] = info
+            return info
+        # Anything else (a short sha, a tag, a missing object): as ``git cat-file commit`` says.
         raw = self.git("cat-file", "commit", sha).decode("utf-8", errors="replace")
-        header, _, message = raw.partition("\n\n")
-        tree = ""
-        parents: list[str] = []
-        people: dict[str, tuple[str, str, int]] = {}
-        for line in header.splitlines():
-            key, _, value = line.partition(" ")
-            if key == "tree":
-                tree = value
-            elif key == "parent":
-                parents.append(value)
-            elif key in ("author", "committer"):
-                name, _, rest = value.partition(" <")
-                email, _, stamp = rest.partition("> ")
-                people[key] = (name, email, int(stamp.split()[0]))
-        return CommitInfo(
-            sha=sha,
-            tree=tree,
-            parents=tuple(parents),
-            author_name=people["author"][0],
-            author_email=people["author"][1],
-            author_date=people["author"][2],
-            committer_name=people["committer"][0],
-            committer_email=people["committer"][1],
-            committer_date=people["committer"][2],
-            message=message,
-        )
+        return _parse_commit(sha, raw)
 
     # ------------------------------------------------------------------ reading
     def read_objects(self, specs: list[str]) -> list[tuple[str, str, bytes] | None]:
         """For each ``rev:path`` (or sha) spec: (sha, type, content) or None when missing."""
-        if not specs:
-            return []
-        safe = [s if "\n" not in s and s.strip() == s else "missing-invalid" for s in specs]
-        out = self.git("cat-file", "--batch", input="".join(f"{s}\n" for s in safe).encode())
         results: list[tuple[str, str, bytes] | None] = []
-        pos = 0
-        for _ in safe:
-            end = out.index(b"\n", pos)
-            header = out[pos:end].decode(errors="replace")
-            pos = end + 1
-            parts = header.split(" ")
-            if len(parts) == 3 and parts[1] in ("blob", "tree", "commit", "tag"):
-                size = int(parts[2])
-                content = out[pos : pos + size]
-                pos += size + 1
-                results.append((parts[0], parts[1], content))
-            else:
+        for spec in specs:
+            safe = spec if "\n" not in spec and "\r" not in spec and spec.strip() == spec else ""
+            immutable = _is_full_sha(safe.partition(":")[0])
+            if immutable:
+                with self._cache_lock:
+                    known = self._objects.get(safe)
+                    if known is not None:
+                        self._objects.move_to_end(safe)
+                if known is not None:
+                    results.append(known)
+                    continue
+            found = self._cat.ask("contents", safe) if safe else None
+            if found is None or found[3] is None:
                 results.append(None)
+                continue
+            item = (found[0], found[1], found[3])
+            results.append(item)
+            if immutable:
+                self._remember(safe, item)
         return results
+
+    def prefetch(self, specs: list[str]) -> None:
+        """Read the objects that ``sha:path`` specs (or shas) name in one exchange with git, so
+        that ``read_objects`` finds them in memory (other specs are left alone)."""
+        wanted: list[str] = []
+        with self._cache_lock:
+            for spec in dict.fromkeys(specs):
+                if (
+                    "\n" not in spec
+                    and "\r" not in spec
+                    and spec.strip() == spec
+                    and _is_full_sha(spec.partition(":")[0])
+                    and spec not in self._objects
+                ):
+                    wanted.append(spec)
+        if not wanted:
+            return
+        for spec, found in zip(wanted, self._cat.ask_many("contents", wanted), strict=True):
+            if found is not None and found[3] is not None:
+                self._remember(spec, (found[0], found[1], found[3]))
+
+    def _remember(self, spec: str, item: tuple[str, str, bytes]) -> None:
+        size = len(item[2])
+        if size > CACHE_BYTES // 8:
+            return
+        with self._cache_lock:
+            if spec in self._objects:
+                return
+            self._objects[spec] = item
+            self._object_bytes += size
+            self._types.setdefault(item[0], item[1])
+            while self._object_bytes > CACHE_BYTES and self._objects:
+                _spec, dropped = self._objects.popitem(last=False)
+                self._object_bytes -= len(dropped[2])
 
     def read_file(self, rev: str, path: str) -> bytes | None:
         found = self.read_objects([f"{rev}:{path}"])[0]
@@ -354,9 +591,13 @@ class GitRepo:
     def diff(self, base: str, head: str) -> list[DiffEntry]:
         """The files changed from ``base`` to ``head`` as GitHub lists them (renames detected)."""
         key = (base, head)
-        if key not in self._diffs:
-            self._diffs[key] = self._diff(base, head)
-        return list(self._diffs[key])
+        with self._cache_lock:
+            known = self._diffs.get(key)
+        if known is None:
+            known = self._diff(base, head)
+            with self._cache_lock:
+                known = self._diffs.setdefault(key, known)
+        return list(known)
 
     def _diff(self, base: str, head: str) -> list[DiffEntry]:
         common = ["--no-ext-diff", "--no-textconv", "--no-color", "-M", "--full-index"]
@@ -422,6 +663,35 @@ class GitRepo:
         return result
 
 
+def _parse_commit(sha: str, raw: str) -> CommitInfo:
+    header, _, message = raw.partition("\n\n")
+    tree = ""
+    parents: list[str] = []
+    people: dict[str, tuple[str, str, int]] = {}
+    for line in header.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "tree":
+            tree = value
+        elif key == "parent":
+            parents.append(value)
+        elif key in ("author", "committer"):
+            name, _, rest = value.partition(" <")
+            email, _, stamp = rest.partition("> ")
+            people[key] = (name, email, int(stamp.split()[0]))
+    return CommitInfo(
+        sha=sha,
+        tree=tree,
+        parents=tuple(parents),
+        author_name=people["author"][0],
+        author_email=people["author"][1],
+        author_date=people["author"][2],
+        committer_name=people["committer"][0],
+        committer_email=people["committer"][1],
+        committer_date=people["committer"][2],
+        message=message,
+    )
+
+
 def _split_patch(text: str) -> list[str]:
     chunks: list[str] = []
     current: list[str] | None = None
@@ -439,3 +709,7 @@ def _split_patch(text: str) -> list[str]:
 
 def _is_hex(value: str) -> bool:
     return 4 <= len(value) <= 40 and all(c in "0123456789abcdef" for c in value)
+
+
+def _is_full_sha(value: str) -> bool:
+    return len(value) == 40 and _is_hex(value)

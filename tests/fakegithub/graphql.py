@@ -188,13 +188,16 @@ def parse(query: str) -> list[Field | Fragment]:
 
 # --------------------------------------------------------------------------- execution
 # A resolver gets (field name, resolved args) for an object and returns the value:
-# a scalar, None, a dict-like GraphObject, or a list of those.
+# a scalar, None, a dict-like GraphObject, or a list of those. An object may also look ahead:
+# ``prepare`` gets every (field name, resolved args) asked of it before any is resolved (to fetch
+# them together).
 
 
 @dataclass
 class GraphObject:
     typename: str
     resolve: Callable[[str, dict[str, Any]], Any]
+    prepare: Callable[[list[tuple[str, dict[str, Any]]]], None] | None = None
 
 
 def execute(
@@ -209,6 +212,8 @@ def _select(
     obj: GraphObject, selections: list[Field | Fragment], variables: dict[str, Any], path: list[str]
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    if obj.prepare is not None:
+        obj.prepare(_asked(obj.typename, selections, variables))
     for sel in selections:
         if isinstance(sel, Fragment):
             if sel.on is None or sel.on == obj.typename:
@@ -220,6 +225,24 @@ def _select(
         args = {k: _resolve_var(v, variables) for k, v in sel.args.items()}
         value = obj.resolve(sel.name, args)
         out[sel.key] = _complete(value, sel, variables, [*path, sel.key])
+    return out
+
+
+def _asked(
+    typename: str, selections: list[Field | Fragment], variables: dict[str, Any]
+) -> list[tuple[str, dict[str, Any]]]:
+    """Every field (with its arguments) asked of an object of ``typename``; a field whose
+    arguments do not resolve is left out (its error comes when it is resolved)."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for sel in selections:
+        if isinstance(sel, Fragment):
+            if sel.on is None or sel.on == typename:
+                out += _asked(typename, sel.selections, variables)
+            continue
+        try:
+            out.append((sel.name, {k: _resolve_var(v, variables) for k, v in sel.args.items()}))
+        except GraphQLError:
+            continue
     return out
 
 

@@ -1,14 +1,17 @@
 """The fake GitHub's HTTP surface: one Starlette endpoint dispatching to handlers by regex.
 
-Every request is logged; injected faults are answered first; then the API version, the
-credentials, the request body's shape (against the vendored OpenAPI description) are checked;
-then the handler runs under the fake's lock. Responses carry GitHub's rate-limit headers and, when
-``validate_responses`` is on, are checked against the description too (mismatches are collected in
-``FakeGitHub.schema_errors``).
+Every request is logged; the added latency is slept first (on the event loop, holding nothing);
+injected faults are answered next; then, in a worker thread, the API version, the credentials,
+the request body's shape (against the vendored OpenAPI description) are checked and the handler
+runs under the fake's state lock: shared with other readers for reads (``GET``, ``/graphql``),
+alone for writes. Responses carry GitHub's rate-limit headers and, when ``validate_responses`` is
+on, are checked against the description too, after the lock is released (mismatches are collected
+in ``FakeGitHub.schema_errors``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -22,6 +25,7 @@ from urllib.parse import parse_qs, urlencode
 
 import jwt
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -133,7 +137,29 @@ def route(
 def build_asgi_app(fake: FakeGitHub) -> Starlette:
     async def endpoint(request: Request) -> Response:
         raw = await request.body()
-        status, headers, payload = dispatch(
+        if fake.latency > 0:
+            await asyncio.sleep(fake.latency)
+        kind, hang = _chaos(fake, request.method, request.url.path)
+        if kind == "hang":  # no effect, and no answer before the client gives up
+            await _hang(fake, hang)
+            _log_fault(fake, request, 504)
+            return Response(content=b"", status_code=504)
+        if kind in ("502", "429"):
+            status = int(kind)
+            _log_fault(fake, request, status)
+            headers = {"content-type": "application/json; charset=utf-8"}
+            if status == 429:
+                headers["retry-after"] = "1"
+                message = "You have exceeded a secondary rate limit. Please wait a few seconds."
+            else:
+                message = "Server Error"
+            return Response(
+                content=json.dumps({"message": message, "documentation_url": DOCS}).encode(),
+                status_code=status,
+                headers=headers,
+            )
+        status, headers, content = await run_in_threadpool(
+            _answer,
             fake,
             method=request.method,
             path=request.url.path,
@@ -141,13 +167,36 @@ def build_asgi_app(fake: FakeGitHub) -> Starlette:
             headers={k.lower(): v for k, v in request.headers.items()},
             raw=raw,
         )
-        content = b"" if payload is None else json.dumps(payload).encode()
-        if payload is not None:
-            headers.setdefault("content-type", "application/json; charset=utf-8")
+        if kind == "lost":  # the call took effect, but its answer comes too late
+            await _hang(fake, hang)
         return Response(content=content, status_code=status, headers=headers)
 
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE", "HEAD"]
     return Starlette(routes=[Route("/{rest:path}", endpoint, methods=methods)])
+
+
+def _answer(
+    fake: FakeGitHub,
+    *,
+    method: str,
+    path: str,
+    query_string: str,
+    headers: dict[str, str],
+    raw: bytes,
+) -> tuple[int, dict[str, str], bytes]:
+    """``dispatch`` and the answer's bytes (run in a worker thread, off the event loop)."""
+    status, out_headers, payload = dispatch(
+        fake, method=method, path=path, query_string=query_string, headers=headers, raw=raw
+    )
+    if payload is None:
+        return status, out_headers, b""
+    out_headers.setdefault("content-type", "application/json; charset=utf-8")
+    return status, out_headers, json.dumps(payload).encode()
+
+
+def _reads_only(spec: RouteSpec) -> bool:
+    """Whether the handler only reads the state (so it may run alongside other readers)."""
+    return spec.method == "GET" or spec.auth == "graphql"
 
 
 def dispatch(
@@ -161,62 +210,70 @@ def dispatch(
 ) -> tuple[int, dict[str, str], Any]:
     query = {k: v[0] for k, v in parse_qs(query_string, keep_blank_values=True).items()}
     version_header = headers.get("x-github-api-version")
-    with fake.lock:
-        body: Any = None
-        if raw:
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                body = raw.decode(errors="replace")
-        auth_kind = None
-        if "authorization" in headers:
-            auth_kind = "jwt" if headers["authorization"].count(".") == 2 else "token"
-        spec, params = _match(method, path)
-        version = version_header or BASE_VERSION
-        ctx = Ctx(
-            method=method,
-            path=path,
-            query=query,
-            headers=headers,
-            raw=raw,
-            body=body,
-            version=version,
-            params=params,
-            op=spec.op if spec else None,
-        )
-        status: int
-        payload: Any
-        out_headers: dict[str, str] = {}
+    body: Any = None
+    if raw:
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = raw.decode(errors="replace")
+    auth_kind = None
+    if "authorization" in headers:
+        auth_kind = "jwt" if headers["authorization"].count(".") == 2 else "token"
+    spec, params = _match(method, path)
+    version = version_header or BASE_VERSION
+    ctx = Ctx(
+        method=method,
+        path=path,
+        query=query,
+        headers=headers,
+        raw=raw,
+        body=body,
+        version=version,
+        params=params,
+        op=spec.op if spec else None,
+    )
+    status: int
+    payload: Any
+    out_headers: dict[str, str] = {}
+    with fake.fault_lock:
         fault = _take_fault(fake, method, path)
-        if fault is not None:
-            status, payload, out_headers = fault.status, fault.body, dict(fault.headers)
-        else:
-            try:
-                if spec is None:
-                    raise HttpError(404, "Not Found")
-                if version_header is not None and version_header not in SUPPORTED_VERSIONS:
-                    raise HttpError(400, f"API version {version_header!r} is not supported.")
+    if fault is not None:
+        status, payload, out_headers = fault.status, fault.body, dict(fault.headers)
+    else:
+        try:
+            if spec is None:
+                raise HttpError(404, "Not Found")
+            if version_header is not None and version_header not in SUPPORTED_VERSIONS:
+                raise HttpError(400, f"API version {version_header!r} is not supported.")
+            # The body's shape needs no state: checked before the lock, refused after the
+            # credentials (as before: a bad token is a 401 whatever the body).
+            problems: list[str] = []
+            if spec.op is not None and method in ("POST", "PATCH", "PUT"):
+                problems = shapes_for(version).request_errors(
+                    spec.op, body if body is not None else {}
+                )
+            with fake.lock.shared() if _reads_only(spec) else fake.lock:
                 _authenticate(fake, ctx, spec)
-                if spec.op is not None and method in ("POST", "PATCH", "PUT"):
-                    problems = shapes_for(version).request_errors(
-                        spec.op, body if body is not None else {}
-                    )
-                    if problems:
+                if problems:
+                    with fake.log_lock:
                         fake.schema_errors.append(f"request {spec.op}: {problems}")
-                        raise HttpError(422, "Invalid request.\n\n" + "\n".join(problems))
+                    raise HttpError(422, "Invalid request.\n\n" + "\n".join(problems))
+                # Handlers answer with new dicts and lists (holding strings and numbers taken
+                # from the state), so the answer is encoded and checked after the lock is let go.
                 status, payload = spec.handler(fake, ctx)
-                out_headers = ctx.extra_headers
-                if fake.validate_responses and spec.op is not None and 200 <= status < 300:
-                    problems = shapes_for(version).response_errors(spec.op, status, payload)
-                    if problems:
+            out_headers = ctx.extra_headers
+            if fake.validate_responses and spec.op is not None and 200 <= status < 300:
+                problems = shapes_for(version).response_errors(spec.op, status, payload)
+                if problems:
+                    with fake.log_lock:
                         fake.schema_errors.append(f"response {spec.op} {status}: {problems}")
-            except HttpError as err:
-                status, payload = err.status, err.body()
-                out_headers = dict(err.headers)
-            except GitError as err:
-                status, payload = 422, {"message": str(err), "documentation_url": DOCS}
+        except HttpError as err:
+            status, payload = err.status, err.body()
+            out_headers = dict(err.headers)
+        except GitError as err:
+            status, payload = 422, {"message": str(err), "documentation_url": DOCS}
+    with fake.log_lock:
         base = _standard_headers(fake, ctx, path)
-        base.update({k.lower(): v for k, v in out_headers.items()})
         fake.requests.append(
             LoggedRequest(
                 method=method,
@@ -228,7 +285,47 @@ def dispatch(
                 body=body,
             )
         )
-        return status, base, payload
+    base.update({k.lower(): v for k, v in out_headers.items()})
+    return status, base, payload
+
+
+def _chaos(fake: FakeGitHub, method: str, path: str) -> tuple[str | None, float]:
+    """Which random fault (if any) answers this request, and how long a hang lasts."""
+    with fake.fault_lock:
+        chaos = fake.chaos
+        if chaos is None:
+            return None, 0.0
+        if chaos.method is not None and chaos.method != method:
+            return None, 0.0
+        if chaos.pattern is not None and not chaos.pattern.search(path):
+            return None, 0.0
+        if chaos.rng.random() >= chaos.rate:
+            return None, 0.0
+        kind = chaos.rng.choice(chaos.kinds)
+        chaos.injected[kind] = chaos.injected.get(kind, 0) + 1
+        return kind, chaos.hang_seconds
+
+
+async def _hang(fake: FakeGitHub, seconds: float) -> None:
+    """Sleep ``seconds``, or less when the fake is stopping."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not fake.stopping:
+        await asyncio.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+
+
+def _log_fault(fake: FakeGitHub, request: Request, status: int) -> None:
+    with fake.log_lock:
+        fake.requests.append(
+            LoggedRequest(
+                method=request.method,
+                path=request.url.path,
+                query=request.url.query,
+                status=status,
+                api_version=request.headers.get("x-github-api-version"),
+                auth=None,
+                body=None,
+            )
+        )
 
 
 def _match(method: str, path: str) -> tuple[RouteSpec | None, dict[str, str]]:
@@ -547,13 +644,15 @@ def _label_obj(fake: FakeGitHub, repo: Repo, name: str) -> dict[str, Any]:
     }
 
 
-def pull_obj(fake: FakeGitHub, pr: PullRequest) -> dict[str, Any]:
+def pull_obj(fake: FakeGitHub, pr: PullRequest, *, simple: bool = False) -> dict[str, Any]:
+    """A pull request as ``GET .../pulls/{n}`` shows it, or (``simple``) as the list shows it,
+    without the counts that need a diff."""
     template = shapes_for(BASE_VERSION).example(
         "GET /repos/{owner}/{repo}/pulls/{pull_number}", "200"
     )
     api = f"{fake.base_url}/repos/{pr.repo.full_name}"
     html = f"https://github.com/{pr.repo.full_name}/pull/{pr.number}"
-    diff = _pr_diff(fake, pr)
+    diff = [] if simple else _pr_diff(fake, pr)
     obj: dict[str, Any] = _rewrite_urls(template, fake.base_url)
     obj.update(
         {
@@ -621,7 +720,27 @@ def pull_obj(fake: FakeGitHub, pr: PullRequest) -> dict[str, Any]:
                 "statuses",
             )
         }
+    if simple:
+        for key in _DETAIL_ONLY:
+            obj.pop(key, None)
     return obj
+
+
+#: Fields of a full pull request that the list of pull requests does not carry.
+_DETAIL_ONLY = (
+    "additions",
+    "deletions",
+    "changed_files",
+    "commits",
+    "comments",
+    "review_comments",
+    "maintainer_can_modify",
+    "mergeable",
+    "mergeable_state",
+    "rebaseable",
+    "merged",
+    "merged_by",
+)
 
 
 def _pr_diff(fake: FakeGitHub, pr: PullRequest) -> list[Any]:
@@ -852,6 +971,128 @@ def get_repo_installation(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
             if inst.app_id == ctx.app.id and repo.id in inst.repository_ids:
                 return 200, installation_obj(fake, inst)
     raise HttpError(404, "Not Found")
+
+
+@route("GET", "/app/installations", auth="jwt")
+def list_installations(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
+    assert ctx.app is not None
+    app_id = ctx.app.id
+    mine = sorted(
+        (i for i in fake.installations.values() if i.app_id == app_id), key=lambda i: i.id
+    )
+    out = []
+    for inst in _paginate(fake, ctx, mine):
+        obj = installation_obj(fake, inst)
+        # This operation's description combines the user and enterprise shapes of ``account``
+        # with allOf (where anyOf is meant elsewhere), so the account carries both sets of keys.
+        obj["account"].update(
+            name=inst.account,
+            slug=inst.account.lower(),
+            description=None,
+            website_url=None,
+            created_at="2026-01-01T00:00:00Z",
+            updated_at="2026-01-01T00:00:00Z",
+        )
+        out.append(obj)
+    return 200, out
+
+
+@route("GET", "/installation/repositories")
+def list_installation_repos(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
+    token = ctx.token
+    assert token is not None
+    inst = fake.installations[token.installation_id]
+    repos = sorted(
+        (
+            r
+            for r in fake.repos.values()
+            if r.id in inst.repository_ids
+            and (token.repository_ids is None or r.id in token.repository_ids)
+        ),
+        key=lambda r: r.id,
+    )
+    page = _paginate(fake, ctx, repos)
+    return 200, {
+        "total_count": len(repos),
+        "repositories": [repo_obj(fake, r) for r in page],
+        "repository_selection": "selected",
+    }
+
+
+@route("GET", "/app/hook/deliveries", auth="jwt")
+def list_hook_deliveries(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
+    """Newest first; ``cursor`` pagination with a ``Link`` header, as GitHub does."""
+    assert ctx.app is not None
+    app_id = ctx.app.id
+    items = sorted((d for d in fake.hook_log if d.app_id == app_id), key=lambda d: -d.id)
+    status = ctx.query.get("status")
+    if status == "success":
+        items = [d for d in items if 200 <= d.status_code < 400]
+    elif status == "failure":
+        items = [d for d in items if not 200 <= d.status_code < 400]
+    elif status is not None:
+        raise HttpError(422, "Invalid status")
+    try:
+        per_page = max(1, min(int(ctx.query.get("per_page", 30)), 100))
+    except ValueError as err:
+        raise HttpError(422, "Invalid pagination parameters") from err
+    cursor = ctx.query.get("cursor")
+    if cursor:
+        if not cursor.startswith("v1_") or not cursor[3:].isdigit():
+            raise HttpError(400, "Invalid cursor")
+        below = int(cursor[3:])
+        items = [d for d in items if d.id <= below]
+    page, rest = items[:per_page], items[per_page:]
+    if rest:
+        q = {k: v for k, v in ctx.query.items() if k != "cursor"}
+        q.update(per_page=str(per_page), cursor=f"v1_{rest[0].id}")
+        ctx.extra_headers["link"] = f'<{fake.base_url}{ctx.path}?{urlencode(q)}>; rel="next"'
+    return 200, [
+        {
+            "id": d.id,
+            "guid": d.guid,
+            "delivered_at": _iso(d.delivered_at),
+            "redelivery": d.redelivery,
+            "duration": d.duration,
+            "status": d.status,
+            "status_code": d.status_code,
+            "event": d.event,
+            "action": d.action,
+            "installation_id": d.installation_id,
+            "repository_id": d.repository_id,
+            "throttled_at": None,
+        }
+        for d in page
+    ]
+
+
+@route("POST", "/app/hook/deliveries/{delivery_id}/attempts", auth="jwt")
+def redeliver_hook(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
+    assert ctx.app is not None
+    wanted = ctx.params["delivery_id"]
+    hook = next((d for d in fake.hook_log if str(d.id) == wanted and d.app_id == ctx.app.id), None)
+    if hook is None:
+        raise HttpError(404, "Not Found")
+    fake.redeliver(hook)
+    return 202, {}
+
+
+@route("GET", "/repos/{owner}/{repo}/pulls")
+def list_pulls(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
+    repo = ctx.repo
+    assert repo is not None
+    state = ctx.query.get("state", "open")
+    if state not in ("open", "closed", "all"):
+        raise HttpError(422, "Validation Failed")
+    pulls = sorted(
+        (
+            pr
+            for (name, _n), pr in fake.pulls.items()
+            if name == repo.full_name.lower() and state in ("all", pr.state)
+        ),
+        key=lambda pr: -pr.number,
+    )
+    return 200, [pull_obj(fake, pr, simple=True) for pr in _paginate(fake, ctx, pulls)]
 
 
 @route("POST", "/app-manifests/{code}/conversions", auth="none")
@@ -1458,7 +1699,16 @@ def graphql_endpoint(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
             }
             return _field(values, "Repository", field_name)
 
-        return graphql.GraphObject("Repository", resolve)
+        def prepare(fields: list[tuple[str, dict[str, Any]]]) -> None:
+            # The blobs of many ``object(expression: "sha:path")`` fields, read in one go.
+            expressions = [
+                args.get("expression") or args.get("oid")
+                for name, args in fields
+                if name == "object"
+            ]
+            repo.git.prefetch([e for e in expressions if isinstance(e, str)])
+
+        return graphql.GraphObject("Repository", resolve, prepare)
 
     def root(name: str, args: dict[str, Any]) -> Any:
         if name == "repository":

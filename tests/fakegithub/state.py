@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,8 @@ class App:
     private_key_pem: str
     public_key_pem: str
     owner: str = "octo-org"
+    #: Where the fake sends redeliveries asked for through ``POST /app/hook/deliveries/{id}/attempts``.
+    webhook_url: str | None = None
 
     @property
     def bot_login(self) -> str:
@@ -141,6 +144,44 @@ class Fault:
     headers: dict[str, str]
     body: Any
     remaining: int
+
+
+@dataclass
+class Chaos:
+    """Random faults on a share of the requests (seeded, so that a run can be reproduced)."""
+
+    rate: float
+    kinds: tuple[str, ...]  # "502" | "429" | "hang" | "lost"
+    rng: random.Random
+    method: str | None = None
+    pattern: re.Pattern[str] | None = None
+    #: How long a hanging answer takes (longer than the client's timeout; always bounded).
+    hang_seconds: float = 2.0
+    injected: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class HookDelivery:
+    """One attempt by the fake to deliver a webhook to an App (as GitHub lists them)."""
+
+    id: int
+    guid: str
+    app_id: int | None
+    event: str
+    action: str | None
+    installation_id: int | None
+    repository_id: int | None
+    delivered_at: float
+    redelivery: bool
+    duration: float
+    status_code: int
+    status: str
+    body: bytes = field(repr=False, default=b"")
+    headers: dict[str, str] = field(repr=False, default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status_code < 300
 
 
 @dataclass

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from fakegithub.fake import FakeGitHub
+from ratelimits import spend_rate_limit
 
 from prgate.github import checks
 from prgate.github.auth import AppAuth, AppCredentials
@@ -51,13 +52,7 @@ def test_rate_limits_raise_at_once_with_when_to_retry(fake_github: FakeGitHub) -
     auth, repo, inst, _seen = _setup(fake_github)
     pr = fake_github.open_pull_request(fake_github.repo(repo), files={"a.py": "a = 2\n"})
     reset = int(time.time()) + 3600
-    fake_github.fail_next(
-        "GET",
-        r"/pulls/\d+$",
-        status=403,
-        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)},
-        body={"message": "API rate limit exceeded"},
-    )
+    spend_rate_limit(fake_github, "GET", r"/pulls/\d+$", reset=reset)
     fake_github.fail_next("POST", r"/graphql$", status=429, headers={"retry-after": "7"})
     started = time.monotonic()
     with auth.repo_http(inst, repo) as http:

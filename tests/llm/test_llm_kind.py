@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from llm.helpers import llm_rule
 from pydantic import ValidationError
 
 from prgate.checks import CheckContext, CheckResult, Rule, registry
@@ -13,14 +14,13 @@ from prgate.sources.memory import FileSides, changeset_from_files
 
 
 def rule(rule_id: str = "team/ai", level: str = "error") -> Rule:
-    return Rule(
-        id=rule_id,
-        check="llm",
-        level=level,  # type: ignore[arg-type]
+    return llm_rule(
+        rule_id,
+        level,
+        instructions="Look for the thing.",
         title="Something the team cares about",
         why="Because.",
         fix="Do the other thing.",
-        params=LlmParams(instructions="Look for the thing."),
     )
 
 
@@ -62,12 +62,12 @@ def test_without_a_reviewer_every_rule_is_skipped_not_passed():
     ]
 
 
-def test_each_rule_is_reviewed_and_only_its_own_findings_kept_at_its_level():
+def test_each_rule_is_reviewed_and_only_its_own_findings_kept_at_most_at_its_level():
     mine = rule("team/ai", "warning")
     other = rule("style/ruff-lint")
     answer = CheckResult(
         findings=[
-            mine.finding(path="a.py", line=1, message="kept", level=Level.ERROR),
+            mine.finding(path="a.py", line=1, message="kept", level=Level.ERROR, fixable=True),
             mine.finding(path="a.py", line=2, message="kept too", level=Level.NOTICE),
             other.finding(path="a.py", line=1, message="another rule's: dropped"),
         ],
@@ -78,9 +78,9 @@ def test_each_rule_is_reviewed_and_only_its_own_findings_kept_at_its_level():
     result = KIND.run(CheckContext(changeset=change(), reviewer=fake), [mine])
 
     assert fake.asked == ["team/ai"]
-    assert [(f.rule, f.level, f.message) for f in result.findings] == [
-        ("team/ai", Level.WARNING, "kept"),
-        ("team/ai", Level.WARNING, "kept too"),
+    assert [(f.rule, f.level, f.message, f.fixable) for f in result.findings] == [
+        ("team/ai", Level.WARNING, "kept", False),
+        ("team/ai", Level.NOTICE, "kept too", False),
     ]
     assert [(s.rule, s.reason) for s in result.skipped] == [("team/ai", "partly read")]
 
@@ -89,6 +89,7 @@ def test_each_rule_is_reviewed_and_only_its_own_findings_kept_at_its_level():
     ("level", "expected", "words"),
     [
         ("error", Level.ERROR, "cannot pass"),
+        ("warning", Level.NOTICE, "does not block merging"),
         ("notice", Level.NOTICE, "does not block merging"),
     ],
 )
@@ -130,3 +131,27 @@ def test_params_default_to_every_file_within_a_budget():
     assert 1_000 <= params.max_chars <= 400_000
     with pytest.raises(ValidationError):
         params.instructions = "changed"  # type: ignore[misc]
+
+
+def test_a_rule_of_kind_llm_defaults_to_warning_in_a_config(tmp_path):
+    from prgate.config.loader import load_config_file
+
+    config_file = tmp_path / ".github" / "prgate.yml"
+    config_file.parent.mkdir()
+    config_file.write_text(
+        "packs: []\n"
+        "rules:\n"
+        "  team/ai-sql:\n"
+        "    check: llm\n"
+        "    instructions: Flag SQL built from strings.\n"
+        "    paths: ['app/**']\n"
+        "    title: SQL from strings\n"
+        "    why: Injection.\n"
+        "    fix: Use parameters.\n"
+    )
+
+    config = load_config_file(config_file)
+
+    [found] = config.rules
+    assert (found.id, found.check, found.level) == ("team/ai-sql", "llm", "warning")
+    assert isinstance(found.params, LlmParams) and found.params.paths == ("app/**",)

@@ -15,8 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from prgate.app.store import Job, JobKind, JobSpec, RunRecord, Store
-from prgate.checks import Reviewer
+from prgate.app.store import Job, JobKind, JobSpec, LeaseLost, RunRecord, Store
 from prgate.config import Config
 from prgate.config.loader import resolve_config
 from prgate.engine import evaluate
@@ -24,9 +23,10 @@ from prgate.errors import ConfigError, PrgateError
 from prgate.fixes import compute_fixes, fixed_contents
 from prgate.github import checks, comments, commits
 from prgate.github.auth import AppAuth
-from prgate.github.errors import GitHubError
+from prgate.github.errors import GitHubError, RateLimited
 from prgate.github.http import Http
 from prgate.github.pulls import PullRequest, get_pull, permission
+from prgate.llm.session import LlmUsage, ReviewSession, Service
 from prgate.model import Conclusion, Finding, Level, Report
 from prgate.render import markdown
 from prgate.sources.github import PullSource, load_pull
@@ -76,8 +76,12 @@ class JobContext:
     observe_conclusion: Callable[[str], None] = lambda _c: None
     observe_seconds: Callable[[float], None] = lambda _s: None
     clock: Callable[[], float] = time.time
-    #: The LLM reviewer for configs with ``llm: {enabled: true}``; ``None`` when no key is set.
-    reviewer: Reviewer | None = None
+    #: The AI service for configs with ``llm: {enabled: true}``; ``None`` when no key is set.
+    reviewer: Service | None = None
+    observe_llm: Callable[[LlmUsage], None] = lambda _u: None
+    #: Whether this worker still holds a job (the pool's view, which also knows the jobs a
+    #: drain released); without it, the store is asked.
+    still_ours: Callable[[int], bool] | None = None
 
 
 class Skip(Exception):
@@ -94,6 +98,47 @@ def handle(ctx: JobContext, job: Job) -> str:
     if job.kind is JobKind.EXPLAIN:
         return explain_job(ctx, job)
     return "unknown"
+
+
+def fence(ctx: JobContext, job: Job) -> None:
+    """Raise :class:`LeaseLost` unless this worker still holds ``job`` (called right before a
+    write to GitHub, so that a job taken over by another worker never publishes twice)."""
+    if ctx.still_ours is not None:
+        ours = ctx.still_ours(job.id)
+    else:
+        ours = job.owner is None or ctx.store.owns(job.id, owner=job.owner)
+    if not ours:
+        raise LeaseLost(f"job {job.id} is no longer this worker's to publish")
+
+
+#: Tries, and the longest wait for a rate limit (seconds), to report a job given up.
+GIVE_UP_TRIES = 3
+GIVE_UP_PATIENCE = 10.0
+#: Kept as a check run's id while it is being created: a create whose answer is lost leaves it,
+#: and whoever reads it next asks GitHub whether the run exists (GitHub's ids start at 1).
+CREATING = 0
+
+
+def existing_run(ctx: JobContext, job: Job, *, http: Http, sha: str, look: bool) -> int | None:
+    """The ``prgate`` check run already made for ``sha``: the store's id first, then GitHub's
+    list when ``look`` or when an earlier create's answer never came (of this job or another)."""
+    run_id = ctx.store.check_run_id(job.repo, sha)
+    if run_id == CREATING or (run_id is None and look):
+        run_id = checks.find(http, job.repo, head_sha=sha, app_id=ctx.app_id)
+    return run_id
+
+
+def start_run(
+    ctx: JobContext, job: Job, *, http: Http, sha: str, run_id: int | None
+) -> tuple[int, str | None]:
+    """Put the run back in progress, or create it (marked as being created in the store
+    first, so that a create whose answer is lost is found again rather than repeated)."""
+    fence(ctx, job)
+    if run_id is None:
+        ctx.store.save_check_run(job.repo, sha, CREATING)
+    run_id, run_url = checks.start(http, job.repo, head_sha=sha, run_id=run_id)
+    ctx.store.save_check_run(job.repo, sha, run_id)
+    return run_id, run_url
 
 
 def _http(ctx: JobContext, job: Job) -> Http:
@@ -118,6 +163,8 @@ class Verdict:
     source: PullSource | None
     reason: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: What the AI reviewer used (the run record's ``llm``); empty when it did not run.
+    llm: dict[str, float] = field(default_factory=dict)
 
 
 def judge(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Verdict:
@@ -134,7 +181,8 @@ def judge(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Verdict:
         config = resolve_config(source.fetcher, org=job.repo.split("/", 1)[0])
         timings["config"] = ctx.clock() - t
         t = ctx.clock()
-        report = evaluate(source.changeset, config, reviewer=ctx.reviewer if config.llm else None)
+        session = _review_session(ctx, config)
+        report = evaluate(source.changeset, config, reviewer=session)
         timings["evaluate"] = ctx.clock() - t
     except GitHubError:
         raise
@@ -154,7 +202,22 @@ def judge(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Verdict:
         log.error("judging %s#%s failed: %s", job.repo, job.pr, type(exc).__name__)
         reason = f"an internal error occurred ({type(exc).__name__})"
         return Verdict(not_judged(reason), None, _config_sha(source), source, reason, timings)
-    return Verdict(report, config, _config_sha(source), source, None, timings)
+    llm: dict[str, float] = {}
+    if session is not None:
+        usage = session.usage()
+        if usage.requests or usage.cached:
+            llm = usage.record()
+            ctx.observe_llm(usage)
+    return Verdict(report, config, _config_sha(source), source, None, timings, llm)
+
+
+def _review_session(ctx: JobContext, config: Config) -> ReviewSession | None:
+    """The AI reviewer for this job, when the base's config enables it and the App has a key."""
+    if ctx.reviewer is None or not config.llm:
+        return None
+    if not any(r.enabled and r.check == "llm" for r in config.rules):
+        return None
+    return ReviewSession(ctx.reviewer, settings=config.llm_settings, cache=ctx.store)
 
 
 def not_judged(why: PrgateError | str, *, config_error: bool = False) -> Report:
@@ -216,14 +279,18 @@ def evaluate_job(ctx: JobContext, job: Job) -> str:
             return "closed"
         sha = pull.head_sha
         known = job.payload.get("check_run_id") if sha == job.sha else None
-        run_id = int(known) if isinstance(known, int) else ctx.store.check_run_id(job.repo, sha)
-        if run_id is None and job.attempts > 1:
-            # An earlier attempt may have created it before failing: never create two.
-            run_id = checks.find(http, job.repo, head_sha=sha, app_id=ctx.app_id)
-        run_id, run_url = checks.start(http, job.repo, head_sha=sha, run_id=run_id)
-        ctx.store.save_check_run(job.repo, sha, run_id)
+        # An earlier attempt may have created the run before failing: never create two.
+        run_id = (
+            int(known)
+            if isinstance(known, int)
+            else existing_run(
+                ctx, job, http=http, sha=sha, look=job.attempts > 1 or job.deferrals > 0
+            )
+        )
+        run_id, run_url = start_run(ctx, job, http=http, sha=sha, run_id=run_id)
         verdict = judge(ctx, job, http, pull)
         t = ctx.clock()
+        fence(ctx, job)
         publish(ctx, job, http, pull, verdict, run_id=run_id, run_url=run_url)
         verdict.timings["publish"] = ctx.clock() - t
     finished = ctx.clock()
@@ -240,6 +307,7 @@ def evaluate_job(ctx: JobContext, job: Job) -> str:
             timings=verdict.timings,
             api_calls=ctx.counter.value,
             reason=verdict.reason,
+            llm=verdict.llm,
         )
     )
     ctx.observe_conclusion(verdict.report.conclusion.value)
@@ -297,17 +365,32 @@ def give_up(ctx: JobContext, job: Job, reason: str) -> None:
     """After the last retry: conclude the check run ``failure`` with ``reason`` (fail closed)."""
     if job.kind is not JobKind.EVALUATE:
         return
-    try:
-        with _http(ctx, job) as http:
-            pull = get_pull(http, job.repo, job.pr)
-            sha = pull.head_sha
-            run_id = ctx.store.check_run_id(job.repo, sha)
-            run_id, run_url = checks.start(http, job.repo, head_sha=sha, run_id=run_id)
-            ctx.store.save_check_run(job.repo, sha, run_id)
-            verdict = Verdict(not_judged(reason), None, "", None, reason)
-            publish(ctx, job, http, pull, verdict, run_id=run_id, run_url=run_url)
-    except Exception:  # GitHub is unreachable: the check stays in progress, never green
-        log.warning("could not report the failure of job %s on GitHub", job.id)
+    for attempt in range(GIVE_UP_TRIES):
+        try:
+            with _http(ctx, job) as http:
+                pull = get_pull(http, job.repo, job.pr)
+                sha = pull.head_sha
+                run_id = existing_run(ctx, job, http=http, sha=sha, look=True)
+                run_id, run_url = start_run(ctx, job, http=http, sha=sha, run_id=run_id)
+                verdict = Verdict(not_judged(reason), None, "", None, reason)
+                fence(ctx, job)
+                publish(ctx, job, http, pull, verdict, run_id=run_id, run_url=run_url)
+            return
+        except LeaseLost:
+            return  # another worker has the job now
+        except RateLimited as exc:  # a short wait is worth it for the last word
+            pause = exc.retry_after()
+            if pause > GIVE_UP_PATIENCE or attempt + 1 == GIVE_UP_TRIES:
+                break
+            time.sleep(pause)
+        except GitHubError:
+            if attempt + 1 < GIVE_UP_TRIES:
+                time.sleep(1.0 + attempt)
+        except Exception:
+            break
+    # GitHub is unreachable: the check stays in progress (never green), and the reconciler
+    # queues the head again once the run has been in progress for long.
+    log.warning("could not report the failure of job %s on GitHub", job.id)
 
 
 # --- fixes -----------------------------------------------------------------------------------
@@ -328,6 +411,13 @@ def fix_job(ctx: JobContext, job: Job) -> str:
             return "fork"  # the comment already explains how to apply the fixes locally
         last = ctx.store.last_run(job.repo, job.pr)
         target = job.sha or (last.sha if last is not None else pull.head_sha)
+        if pull.head_sha != target and _ours(http, job, pull.head_sha, parent=target):
+            # An earlier attempt pushed the fixes, and the answer to the push was lost.
+            ctx.store.save_fix_commit(job.repo, job.pr, commit=pull.head_sha, parent=target)
+            ctx.enqueue(
+                JobSpec(JobKind.EVALUATE, job.repo, job.installation_id, job.pr, pull.head_sha)
+            )
+            return "pushed"
         if pull.head_sha != target:
             ctx.enqueue(
                 JobSpec(JobKind.EVALUATE, job.repo, job.installation_id, job.pr, pull.head_sha)
@@ -349,6 +439,7 @@ def fix_job(ctx: JobContext, job: Job) -> str:
         message = FIX_MESSAGE.format(
             rules=", ".join(rules), parent=target, requester=_login(requester)
         )
+        fence(ctx, job)
         try:
             new_sha = commits.push_files(
                 http,
@@ -367,6 +458,14 @@ def fix_job(ctx: JobContext, job: Job) -> str:
     ctx.store.save_fix_commit(job.repo, job.pr, commit=new_sha, parent=target)
     ctx.enqueue(JobSpec(JobKind.EVALUATE, job.repo, job.installation_id, job.pr, new_sha))
     return "pushed"
+
+
+def _ours(http: Http, job: Job, sha: str, *, parent: str) -> bool:
+    """Whether ``sha`` is a fix commit prgate made on ``parent`` (only asked on a retry)."""
+    if job.attempts <= 1 and job.deferrals == 0:
+        return False
+    parents, message = commits.commit_of(http, job.repo, sha)
+    return parents == (parent,) and message.startswith(FIX_MESSAGE.split("\n", 1)[0])
 
 
 def _login(login: str) -> str:
@@ -395,6 +494,7 @@ def explain_job(ctx: JobContext, job: Job) -> str:
             comments.post(http, job.repo, job.pr, _explain_error(str(exc)))
             return "config-error"
         rule = verdict_config.rule(wanted) if wanted else None
+        fence(ctx, job)
         comments.post(http, job.repo, job.pr, explain_text(wanted, rule, verdict_config))
     return "explained"
 

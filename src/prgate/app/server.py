@@ -2,42 +2,60 @@
 
 Intake verifies the signature first, then records the delivery and the jobs it asks for in
 one step, then answers 202. The work happens in the worker pool, never inside the request.
+
+Past ``PRGATE_QUEUE_LIMIT`` queued jobs, and from the moment the process is asked to stop,
+deliveries get 503 (nothing recorded): GitHub marks them failed, and the reconciler asks for
+them again later. On SIGTERM, readiness turns 503 at once, running jobs get
+``PRGATE_SHUTDOWN_GRACE`` seconds to finish, the rest go back to the queue, then the process
+exits.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 import logging
 import os
+import random
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from types import FrameType
 
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from prgate.app import pages
 from prgate.app.events import route
+from prgate.app.intake import Intake
 from prgate.app.jobs import ApiCounter, JobContext, give_up, handle
 from prgate.app.metrics import Metrics
+from prgate.app.reconcile import PassReport, ReconcileLoop, Reconciler
 from prgate.app.settings import Settings, from_env
 from prgate.app.signature import signature_ok
-from prgate.app.sqlite_store import SQLiteStore
-from prgate.app.store import Delivery, Job, JobSpec, Store, StoreError
-from prgate.app.worker import WorkerPool
-from prgate.checks import Reviewer
+from prgate.app.store import Delivery, Job, JobSpec, Store, StoreError, open_store
+from prgate.app.worker import WorkerPool, new_owner_id
 from prgate.errors import PrgateError
 from prgate.github.auth import AppAuth, AppCredentials
 from prgate.github.http import ApiSettings
-from prgate.llm.client import reviewer_from_env
+from prgate.llm.session import Service
 
 log = logging.getLogger("prgate.app")
 
+#: Where GitHub sends deliveries.
+WEBHOOK_PATH = "/api/github/webhooks"
 #: GitHub caps deliveries at 25 MB; anything larger is refused before it is read whole.
 MAX_BODY = 25 * 1024 * 1024
+#: How long a queue depth read from the store is reused by intake (seconds).
+DEPTH_TTL = 0.1
+#: What an overloaded App asks GitHub (and any other sender) to wait, in seconds.
+OVERLOAD_RETRY_AFTER = 60
 
 
 @dataclass
@@ -50,10 +68,20 @@ class AppState:
     metrics: Metrics
     counter: ApiCounter = field(default_factory=ApiCounter)
     auth: AppAuth | None = None
-    reviewer: Reviewer | None = None
+    #: The AI service (``ANTHROPIC_API_KEY``), shared by the jobs; ``None`` without a key.
+    reviewer: Service | None = None
     pool: WorkerPool | None = None
     setup_states: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Set from the moment the process is asked to stop: readiness and intake answer 503.
+    draining: threading.Event = field(default_factory=threading.Event)
+    #: This process's id in the store's leases and locks.
+    owner: str = field(default_factory=new_owner_id)
+    reconcile_loop: ReconcileLoop | None = None
+    #: Where the last reconcile pass ran out of budget (the next one starts there).
+    reconcile_resume: str | None = None
+    _depth: tuple[float, int] = (float("-inf"), 0)
+    _depth_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def api_settings(self) -> ApiSettings:
         def observe(method: str, status: int) -> None:
@@ -63,17 +91,22 @@ class AppState:
         return ApiSettings(
             base_url=self.settings.api_url,
             timeout=self.settings.api_timeout,
+            retry_pause=self.settings.api_retry_pause,
             observer=observe,
         )
 
     def configure(self, settings: Settings) -> None:
         with self.lock:
             self.settings = settings
-            try:
-                self.reviewer = reviewer_from_env(os.environ)
-            except PrgateError as exc:  # a bad ANTHROPIC_BASE_URL: llm rules report it
-                log.warning("the LLM reviewer is off: %s", exc)
-                self.reviewer = None
+            if self.reviewer is None and os.environ.get("ANTHROPIC_API_KEY", "").strip():
+                # The key is taken from the environment once; the SDK is imported only then.
+                from prgate.llm.client import service_from_env
+
+                try:
+                    self.reviewer = service_from_env(os.environ)
+                except PrgateError as exc:  # a bad ANTHROPIC_BASE_URL: llm rules are skipped
+                    log.warning("the LLM reviewer is off: %s", exc)
+                    self.reviewer = None
             if settings.app_id and settings.private_key:
                 creds = AppCredentials(app_id=settings.app_id, private_key=settings.private_key)
                 self.auth = AppAuth(creds, self.api_settings())
@@ -93,6 +126,8 @@ class AppState:
             observe_conclusion=lambda c: self.metrics.conclusions.labels(conclusion=c).inc(),
             observe_seconds=self.metrics.evaluation_seconds.observe,
             reviewer=self.reviewer,
+            observe_llm=self.metrics.observe_llm,
+            still_ours=self.pool.owns if self.pool is not None else None,
         )
 
     def enqueue(self, spec: JobSpec) -> None:
@@ -107,6 +142,84 @@ class AppState:
         if self.auth is not None:
             give_up(self.job_context(), job, reason)
 
+    def cached_queue_depth(self) -> int | None:
+        """The queue depth read from the store less than ``DEPTH_TTL`` seconds ago, if any
+        (cheap enough for the event loop: no store access)."""
+        with self._depth_lock:
+            at, depth = self._depth
+            return depth if time.monotonic() - at < DEPTH_TTL else None
+
+    def queue_depth(self) -> int:
+        """Queued jobs, read from the store at most every ``DEPTH_TTL`` seconds."""
+        with self._depth_lock:
+            at, depth = self._depth
+            now = time.monotonic()
+            if now - at < DEPTH_TTL:
+                return depth
+            depth = self.store.queue_depth()
+            self._depth = (now, depth)
+        self.metrics.queue_depth.set(depth)
+        return depth
+
+    def queued_more(self, n: int) -> None:
+        """Count ``n`` jobs just queued into the cached depth (until it is read again)."""
+        with self._depth_lock:
+            at, depth = self._depth
+            self._depth = (at, depth + n)
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds before run ``attempt + 1`` of a job that failed: exponential, capped, with
+        jitter (so that jobs failed by the same outage do not all come back at once)."""
+        s = self.settings
+        pause = min(s.retry_max_pause, s.retry_base_pause * 2.0 ** max(0, attempt - 1))
+        return pause * random.uniform(0.5, 1.0)
+
+    def reconcile_once(self) -> tuple[PassReport, PassReport] | None:
+        """One pass of the reconcilers (``None`` when not configured or another replica runs
+        them)."""
+        auth = self.auth
+        app_id = self.settings.app_id
+        if auth is None or not app_id or self.draining.is_set():
+            return None
+        interval = self.settings.reconcile_interval
+        reconciler = Reconciler(
+            auth,
+            self.store,
+            app_id=app_id,
+            enqueue=self.enqueue,
+            owner=self.owner,
+            lock_ttl=max(60.0, interval * 1.5),
+            stopping=self.draining.is_set,
+            resume=self.reconcile_resume,
+        )
+        result = reconciler.run_once()
+        if result is not None:
+            heads, deliveries = result
+            self.reconcile_resume = heads.resume
+            self.metrics.reconciled.labels(kind="heads").inc(heads.queued)
+            self.metrics.reconciled.labels(kind="deliveries").inc(deliveries.redelivered)
+        return result
+
+    def begin_drain(self) -> None:
+        """Stop taking deliveries and say so on /readyz (the first thing SIGTERM does)."""
+        if not self.draining.is_set():
+            log.info("shutting down: deliveries are refused from now on")
+        self.draining.set()
+        self.metrics.draining.set(1)
+
+    def drain(self, grace: float) -> None:
+        """Stop taking deliveries, stop the reconcilers, give running jobs ``grace`` seconds,
+        release the rest to the queue."""
+        self.begin_drain()
+        loop, self.reconcile_loop = self.reconcile_loop, None
+        if loop is not None:
+            loop.stop()
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            released = pool.drain(grace)
+            if released:
+                log.info("%d job(s) did not finish in time and went back to the queue", released)
+
 
 def create_app(
     settings: Settings | None = None,
@@ -114,12 +227,16 @@ def create_app(
     store: Store | None = None,
     start_workers: bool = True,
     backoff: Callable[[int], float] | None = None,
+    reconcile_loop: bool = True,
 ) -> FastAPI:
-    """The App. ``start_workers=False`` leaves jobs in the store (for tests of intake)."""
+    """The App. ``start_workers=False`` leaves jobs in the store (for tests of intake);
+    ``reconcile_loop=False`` leaves the reconcilers off whatever the settings say."""
     settings = settings or from_env()
-    the_store = store or SQLiteStore.from_url(settings.database_url)
+    the_store = store or open_store(settings.database_url, pool_size=settings.workers + 4)
     state = AppState(settings=settings, store=the_store, metrics=Metrics())
     state.configure(settings)
+    # Deliveries are recorded by one writer thread, in batches (group commit).
+    intake = Intake(the_store)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -135,21 +252,27 @@ def create_app(
                 on_result=lambda job, result: state.metrics.job_results.labels(
                     kind=job.kind.value, result=result
                 ).inc(),
-                backoff=backoff or (lambda attempt: 2.0**attempt),
+                backoff=backoff or state.backoff,
+                lease=settings.job_lease,
+                owner=state.owner,
             )
             state.pool = pool
             pool.start()
+        if reconcile_loop and settings.reconcile_interval > 0:
+            loop = ReconcileLoop(state.reconcile_once, interval=settings.reconcile_interval)
+            state.reconcile_loop = loop
+            loop.start()
         try:
             yield
         finally:
-            if state.pool is not None:
-                state.pool.stop()
-                state.pool = None
+            await run_in_threadpool(state.drain, state.settings.shutdown_grace)
+            await run_in_threadpool(intake.close)
 
-    app = FastAPI(
+    app = _PrgateApp(
         title="prgate", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.prgate = state
+    app.state.intake = intake
 
     @app.get("/healthz")
     async def healthz() -> PlainTextResponse:
@@ -157,6 +280,10 @@ def create_app(
 
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
+        if state.draining.is_set():
+            return JSONResponse(
+                {"ready": False, "problems": ["prgate is shutting down"]}, status_code=503
+            )
         problems: list[str] = []
         try:
             await run_in_threadpool(the_store.ping)
@@ -178,7 +305,24 @@ def create_app(
         body = await run_in_threadpool(state.metrics.render, the_store.counts)
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    @app.post("/api/github/webhooks")
+    depth_reads: list[asyncio.Future[int]] = []  # the read in flight, if any
+
+    async def fresh_depth() -> int:
+        """The queue depth read from the store now: one read at a time, shared by the
+        deliveries that arrive meanwhile (instead of one thread and one read each)."""
+        if not depth_reads:
+            read = asyncio.ensure_future(run_in_threadpool(state.queue_depth))
+            depth_reads.append(read)
+
+            def done(f: asyncio.Future[int]) -> None:
+                depth_reads.clear()
+                if not f.cancelled():
+                    f.exception()  # seen by its waiters; retrieved here for the ones that left
+
+            read.add_done_callback(done)
+        return await asyncio.shield(depth_reads[0])
+
+    @app.post(WEBHOOK_PATH)
     async def webhook(request: Request) -> Response:
         event = request.headers.get("x-github-event", "")
         count = state.metrics.deliveries
@@ -202,6 +346,24 @@ def create_app(
         if not signature_ok(body, request.headers.get("x-hub-signature-256"), secret):
             count.labels(event=event or "unknown", outcome="bad_signature").inc()
             return _plain(401, "bad signature")
+        if state.draining.is_set():
+            count.labels(event=event or "unknown", outcome="draining").inc()
+            return _plain(503, "prgate is shutting down; please redeliver", retry_after=30)
+        depth = state.cached_queue_depth()
+        if depth is None:
+            try:
+                depth = await fresh_depth()
+            except StoreError:
+                log.exception("the queue depth could not be read")
+                count.labels(event=event or "unknown", outcome="store_failed").inc()
+                return _plain(503, "could not store the delivery; please redeliver")
+        if depth >= state.settings.queue_limit:
+            count.labels(event=event or "unknown", outcome="overloaded").inc()
+            return _plain(
+                503,
+                f"prgate is busy ({depth} jobs queued); please redeliver later",
+                retry_after=OVERLOAD_RETRY_AFTER,
+            )
         delivery_id = request.headers.get("x-github-delivery", "")
         if not event or not delivery_id or len(delivery_id) > 200:
             count.labels(event=event or "unknown", outcome="malformed").inc()
@@ -225,7 +387,7 @@ def create_app(
             received_at=time.time(),
         )
         try:
-            fresh = await run_in_threadpool(the_store.accept, delivery, routed.jobs)
+            fresh = await intake.accept(delivery, routed.jobs)
             if fresh and routed.installation is not None:
                 note = routed.installation
                 await run_in_threadpool(
@@ -243,6 +405,7 @@ def create_app(
         if not fresh:
             count.labels(event=event, outcome="duplicate").inc()
             return JSONResponse({"status": "duplicate"}, status_code=200)
+        state.queued_more(len(routed.jobs))
         outcome = "queued" if routed.jobs else "ignored"
         count.labels(event=event, outcome=outcome).inc()
         if routed.jobs and state.pool is not None:
@@ -258,19 +421,77 @@ def create_app(
             return HTMLResponse(pages.setup_page(str(request.base_url)))
         return HTMLResponse(await run_in_threadpool(pages.status_page, state.settings, the_store))
 
+    app.webhook = webhook
     pages.add_setup_routes(app, state)
     return app
 
 
-def _plain(status: int, text: str) -> PlainTextResponse:
-    return PlainTextResponse(text + "\n", status_code=status)
+class _PrgateApp(FastAPI):
+    """FastAPI, except that deliveries go straight to their handler: the busiest route skips
+    the middleware and routing layers, which cost more than the handler itself."""
+
+    webhook: Callable[[Request], Awaitable[Response]] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = self.webhook
+        if (
+            handler is None
+            or scope["type"] != "http"
+            or scope["path"] != WEBHOOK_PATH
+            or scope["method"] != "POST"
+            or scope.get("root_path")
+        ):
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await handler(Request(scope, receive))
+        except Exception:  # as FastAPI would: a 500, and the error in the log
+            log.exception("a delivery could not be handled")
+            response = _plain(500, "Internal Server Error")
+        await response(scope, receive, send)
+
+
+def _plain(status: int, text: str, *, retry_after: int | None = None) -> PlainTextResponse:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return PlainTextResponse(text + "\n", status_code=status, headers=headers)
 
 
 def serve(host: str, port: int) -> None:
-    """``prgate serve``: run the App under uvicorn until interrupted."""
-    import uvicorn
-
+    """``prgate serve``: run the App under uvicorn until it is asked to stop."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    uvicorn.run(create_app(), host=host, port=port, log_level="info", access_log=False)
+    app = create_app()
+    # What start-up loaded lives as long as the process: kept out of the garbage collector's
+    # full passes, which would otherwise stall intake for tens of milliseconds under load.
+    gc.collect()
+    gc.freeze()
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False)
+    DrainingServer(config, app.state.prgate).run()
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn's server, except that the first SIGTERM/SIGINT drains before stopping: readiness
+    and intake answer 503 at once while running jobs get the grace period; the listener stays
+    up meanwhile (so that probes and GitHub get a clear answer), then the server stops. A second
+    signal stops it at once."""
+
+    def __init__(self, config: uvicorn.Config, state: AppState) -> None:
+        super().__init__(config)
+        self._state = state
+        self._drainer: threading.Thread | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._drainer is not None:
+            super().handle_exit(sig, frame)
+            return
+        self._state.begin_drain()
+
+        def drain_then_stop() -> None:
+            try:
+                self._state.drain(self._state.settings.shutdown_grace)
+            finally:
+                self.should_exit = True
+
+        self._drainer = threading.Thread(target=drain_then_stop, name="prgate-drain", daemon=True)
+        self._drainer.start()

@@ -34,6 +34,21 @@ class Settings:
     api_timeout: float = 15.0
     #: The App's public page on GitHub (``https://github.com/apps/<slug>``), when known.
     app_slug: str | None = None
+    #: Queued jobs past which new deliveries are refused with 503 (GitHub records them as
+    #: failed, and they can be redelivered).
+    queue_limit: int = 1000
+    #: Seconds running jobs get to finish after SIGTERM before they are released to the queue.
+    shutdown_grace: float = 20.0
+    #: Seconds a worker's claim on a job lasts without a heartbeat.
+    job_lease: float = 60.0
+    #: Seconds between passes of the reconcilers (missed webhooks); 0 turns them off.
+    reconcile_interval: float = 600.0
+    #: How a job that failed on a transient GitHub error is put back in the queue: the pause
+    #: before its second run, doubled after each run up to ``retry_max_pause``, with jitter.
+    retry_base_pause: float = 2.0
+    retry_max_pause: float = 300.0
+    #: Pause before a GitHub call is tried again within a job (reads, writes safe to repeat).
+    api_retry_pause: float = 0.5
 
     @property
     def configured(self) -> bool:
@@ -83,6 +98,15 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
         n_workers = max(1, min(16, int(workers)))
     except ValueError:
         raise SettingsError("PRGATE_WORKERS must be a whole number") from None
+    queue_limit = _whole(env, "PRGATE_QUEUE_LIMIT", 1000, low=1)
+    grace = _seconds(env, "PRGATE_SHUTDOWN_GRACE", 20.0, low=0.0)
+    lease = _seconds(env, "PRGATE_JOB_LEASE", 60.0, low=5.0)
+    interval = _seconds(env, "PRGATE_RECONCILE_INTERVAL", 600.0, low=0.0)
+    if 0 < interval < 1:
+        raise SettingsError(
+            "PRGATE_RECONCILE_INTERVAL must be 0 (off) or at least 1 second, "
+            f"not {env.get('PRGATE_RECONCILE_INTERVAL')!r}"
+        )
     return Settings(
         app_id=app_id,
         private_key=key,
@@ -92,7 +116,39 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
         credentials_file=creds_file,
         workers=n_workers,
         app_slug=slug,
+        queue_limit=queue_limit,
+        shutdown_grace=grace,
+        job_lease=lease,
+        reconcile_interval=interval,
     )
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, *, low: int) -> int:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < low:
+        raise SettingsError(f"{name} must be at least {low}, not {value}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, *, low: float) -> float:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}")
+    if value < low:
+        raise SettingsError(f"{name} must be at least {low:g} seconds, not {raw.strip()}")
+    return value
 
 
 def _saved(path: Path) -> dict[str, str]:

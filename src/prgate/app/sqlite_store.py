@@ -2,7 +2,9 @@
 
 One connection guarded by a lock serves the web handlers and the workers of one process. The
 SQLite store is meant for one serving process: at start-up, jobs found ``running`` were left
-by a process that stopped, and go back to the queue.
+by a process that stopped, and go back to the queue (:meth:`SQLiteStore.recover`). Jobs carry
+leases all the same, so a job whose worker is stuck past its lease is taken over, and the
+fencing rules are the same as on PostgreSQL. The schema is migrated on open (``migrations``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from prgate.app.migrations import migrate_sqlite
 from prgate.app.store import (
+    JOB_COLUMNS,
     Delivery,
     Job,
     JobKind,
@@ -24,77 +28,35 @@ from prgate.app.store import (
     JobState,
     RunRecord,
     StoreError,
+    StoreUnavailable,
+    job_from_row,
+    run_from_row,
 )
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS deliveries (
-    id TEXT PRIMARY KEY,
-    event TEXT NOT NULL,
-    action TEXT,
-    installation_id INTEGER,
-    received_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS installations (
-    id INTEGER PRIMARY KEY,
-    account TEXT NOT NULL,
-    action TEXT NOT NULL,
-    repos TEXT NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS jobs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL,
-    repo TEXT NOT NULL,
-    installation_id INTEGER NOT NULL,
-    pr INTEGER NOT NULL,
-    sha TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    deferrals INTEGER NOT NULL DEFAULT 0,
-    run_at REAL NOT NULL,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    last_error TEXT
-);
-CREATE INDEX IF NOT EXISTS jobs_due ON jobs (state, run_at);
-CREATE INDEX IF NOT EXISTS jobs_key ON jobs (kind, repo, pr, sha, state);
-CREATE TABLE IF NOT EXISTS check_runs (
-    repo TEXT NOT NULL,
-    sha TEXT NOT NULL,
-    run_id INTEGER NOT NULL,
-    PRIMARY KEY (repo, sha)
-);
-CREATE TABLE IF NOT EXISTS comments (
-    repo TEXT NOT NULL,
-    pr INTEGER NOT NULL,
-    comment_id INTEGER NOT NULL,
-    PRIMARY KEY (repo, pr)
-);
-CREATE TABLE IF NOT EXISTS fix_commits (
-    repo TEXT NOT NULL,
-    sha TEXT NOT NULL,
-    pr INTEGER NOT NULL,
-    parent TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    PRIMARY KEY (repo, sha)
-);
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    repo TEXT NOT NULL,
-    pr INTEGER NOT NULL,
-    sha TEXT NOT NULL,
-    config_sha TEXT NOT NULL,
-    conclusion TEXT NOT NULL,
-    counts TEXT NOT NULL,
-    started_at REAL NOT NULL,
-    finished_at REAL NOT NULL,
-    timings TEXT NOT NULL,
-    api_calls INTEGER NOT NULL,
-    reason TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_pr ON runs (repo, pr, id);
-"""
+_RUNNING = JobState.RUNNING.value
+_QUEUED = JobState.QUEUED.value
+#: How long opening waits for other processes opening the same file (the busy timeout too).
+_OPEN_TIMEOUT = 10.0
+
+
+def _use_wal(db: sqlite3.Connection, *, timeout: float = _OPEN_TIMEOUT) -> None:
+    """Switch ``db``'s file to the write-ahead log, waiting out other processes doing the same.
+
+    SQLite answers "database is locked" to a journal-mode change without calling the busy
+    handler when another connection is changing the mode of the same file at that moment, so
+    processes that start together on a fresh file retry here within ``timeout``.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 def database_path(url: str) -> str:
@@ -102,7 +64,8 @@ def database_path(url: str) -> str:
     prefix = "sqlite:///"
     if not url.startswith(prefix):
         raise ValueError(
-            f"PRGATE_DATABASE_URL must start with {prefix} (only SQLite is supported for now)"
+            f"PRGATE_DATABASE_URL must start with {prefix} for SQLite "
+            "(or postgresql:// for PostgreSQL)"
         )
     path = url[len(prefix) :]
     if not path:
@@ -111,19 +74,23 @@ def database_path(url: str) -> str:
 
 
 class SQLiteStore:
-    def __init__(self, path: str | Path, *, clock: Any = time.time) -> None:
+    def __init__(self, path: str | Path, *, clock: Any = time.time, **_ignored: Any) -> None:
         self._clock = clock
         self._lock = threading.RLock()
+        #: Whether the thread holding ``_lock`` is inside a transaction (guarded by ``_lock``).
+        self._in_tx = False
         try:
             self._db = sqlite3.connect(
-                str(path), check_same_thread=False, timeout=10.0, isolation_level=None
+                str(path), check_same_thread=False, timeout=_OPEN_TIMEOUT, isolation_level=None
             )
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _use_wal(self._db)
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=10000")
-            self._db.executescript(_SCHEMA)
+            migrate_sqlite(self._db)
         except sqlite3.Error as exc:
-            raise StoreError(f"the database at {path} cannot be opened ({exc})") from None
+            raise StoreUnavailable(
+                f"the SQLite database at {path} cannot be opened ({exc})"
+            ) from None
 
     @classmethod
     def from_url(cls, url: str) -> SQLiteStore:
@@ -132,13 +99,19 @@ class SQLiteStore:
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
+            if self._in_tx:  # a step of a larger transaction (accept_many): it commits
+                yield self._db
+                return
             try:
                 self._db.execute("BEGIN IMMEDIATE")
+                self._in_tx = True
                 try:
                     yield self._db
                 except BaseException:
+                    self._in_tx = False
                     self._db.execute("ROLLBACK")
                     raise
+                self._in_tx = False
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise StoreError(f"the database refused a write ({exc})") from None
@@ -177,6 +150,12 @@ class SQLiteStore:
             for spec in jobs:
                 self._enqueue(db, spec)
             return True
+
+    def accept_many(self, batch: Sequence[tuple[Delivery, Sequence[JobSpec]]]) -> list[bool]:
+        # Each delivery goes through accept() (so that a subclass's accept is honoured), inside
+        # one transaction: one commit for the whole batch.
+        with self._tx():
+            return [self.accept(delivery, jobs) for delivery, jobs in batch]
 
     def record_installation(
         self, installation_id: int, *, account: str, action: str, repos: Sequence[str]
@@ -247,87 +226,150 @@ class SQLiteStore:
         )
         return int(cur.lastrowid or 0)
 
-    def claim(self, *, now: float) -> Job | None:
+    def claim(self, *, now: float, owner: str, lease: float) -> Job | None:
         with self._tx() as db:
             row = db.execute(
-                "SELECT id FROM jobs AS j WHERE state=? AND run_at<=? AND NOT EXISTS ("
-                "SELECT 1 FROM jobs AS r WHERE r.state=? AND r.repo=j.repo AND r.pr=j.pr) "
+                "SELECT id FROM jobs WHERE state=? AND COALESCE(lease_until, 0)<=? "
                 "ORDER BY run_at, id LIMIT 1",
-                (JobState.QUEUED, now, JobState.RUNNING),
+                (_RUNNING, now),
             ).fetchone()
+            if row is None:
+                row = db.execute(
+                    "SELECT id FROM jobs AS j WHERE state=? AND run_at<=? AND NOT EXISTS ("
+                    "SELECT 1 FROM jobs AS r WHERE r.state=? AND r.repo=j.repo AND r.pr=j.pr) "
+                    "ORDER BY run_at, id LIMIT 1",
+                    (_QUEUED, now, _RUNNING),
+                ).fetchone()
             if row is None:
                 return None
             db.execute(
-                "UPDATE jobs SET state=?, attempts=attempts+1, updated_at=? WHERE id=?",
-                (JobState.RUNNING, now, row[0]),
+                "UPDATE jobs SET state=?, owner=?, lease_until=?, attempts=attempts+1, "
+                "updated_at=? WHERE id=?",
+                (_RUNNING, owner, now + lease, now, row[0]),
             )
             return self._job(db, int(row[0]))
 
-    def finish(self, job_id: int, *, state: JobState, error: str | None = None) -> None:
+    def heartbeat(self, job_id: int, *, owner: str, until: float) -> bool:
         with self._tx() as db:
-            db.execute(
-                "UPDATE jobs SET state=?, last_error=?, updated_at=? WHERE id=?",
-                (state, error, self._clock(), job_id),
+            cur = db.execute(
+                "UPDATE jobs SET lease_until=MAX(COALESCE(lease_until, 0), ?) "
+                "WHERE id=? AND owner=? AND state=?",
+                (until, job_id, owner, _RUNNING),
             )
+            return cur.rowcount > 0
 
-    def defer(self, job_id: int, *, run_at: float, error: str, rate_limited: bool) -> None:
+    def owns(self, job_id: int, *, owner: str, now: float | None = None) -> bool:
+        at = self._clock() if now is None else now
+        rows = self._read(
+            "SELECT 1 FROM jobs WHERE id=? AND owner=? AND state=? AND lease_until>?",
+            (job_id, owner, _RUNNING, at),
+        )
+        return bool(rows)
+
+    def finish(self, job_id: int, *, state: JobState, error: str | None = None, owner: str) -> bool:
         with self._tx() as db:
-            db.execute(
-                "UPDATE jobs SET state=?, run_at=?, last_error=?, updated_at=?, "
-                "deferrals=deferrals+?, attempts=attempts-? WHERE id=?",
-                (
-                    JobState.QUEUED,
-                    run_at,
-                    error,
-                    self._clock(),
-                    1 if rate_limited else 0,
-                    1 if rate_limited else 0,
-                    job_id,
-                ),
+            cur = db.execute(
+                "UPDATE jobs SET state=?, last_error=?, updated_at=?, owner=NULL, "
+                "lease_until=NULL WHERE id=? AND owner=? AND state=?",
+                (state, error, self._clock(), job_id, owner, _RUNNING),
             )
+            return cur.rowcount > 0
+
+    def defer(
+        self, job_id: int, *, run_at: float, error: str, rate_limited: bool, owner: str
+    ) -> bool:
+        n = 1 if rate_limited else 0
+        return self._requeue(
+            job_id,
+            owner=owner,
+            run_at=run_at,
+            error=error,
+            deferrals=n,
+            uncount=n,
+        )
+
+    def release(self, job_id: int, *, owner: str) -> bool:
+        return self._requeue(job_id, owner=owner, run_at=None, error=None, deferrals=0, uncount=1)
+
+    def _requeue(
+        self,
+        job_id: int,
+        *,
+        owner: str,
+        run_at: float | None,
+        error: str | None,
+        deferrals: int,
+        uncount: int,
+    ) -> bool:
+        """Put a running job back in the queue, or fold it into a queued job of the same key
+        that was enqueued while it ran (one queued job per key, as on PostgreSQL)."""
+        now = self._clock()
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT kind, repo, pr, sha, payload FROM jobs WHERE id=? AND owner=? AND state=?",
+                (job_id, owner, _RUNNING),
+            ).fetchone()
+            if row is None:
+                return False
+            twin = None
+            if row[0] != JobKind.EXPLAIN.value:
+                twin = db.execute(
+                    "SELECT id, payload FROM jobs WHERE kind=? AND repo=? AND pr=? AND sha=? "
+                    "AND state=? ORDER BY id LIMIT 1",
+                    (row[0], row[1], row[2], row[3], _QUEUED),
+                ).fetchone()
+            if twin is not None:
+                merged = json.loads(row[4])
+                merged.update(json.loads(twin[1]))
+                db.execute(
+                    "UPDATE jobs SET payload=?, run_at=MAX(run_at, ?), updated_at=? WHERE id=?",
+                    (json.dumps(merged), run_at if run_at is not None else 0, now, twin[0]),
+                )
+                db.execute(
+                    "UPDATE jobs SET state=?, owner=NULL, lease_until=NULL, updated_at=?, "
+                    "last_error=? WHERE id=?",
+                    (JobState.SUPERSEDED, now, f"merged into job {twin[0]}", job_id),
+                )
+                return True
+            db.execute(
+                "UPDATE jobs SET state=?, owner=NULL, lease_until=NULL, run_at=COALESCE(?, run_at), "
+                "last_error=COALESCE(?, last_error), updated_at=?, deferrals=deferrals+?, "
+                "attempts=MAX(attempts-?, 0) WHERE id=?",
+                (_QUEUED, run_at, error, now, deferrals, uncount, job_id),
+            )
+            return True
 
     def recover(self) -> int:
         with self._tx() as db:
             cur = db.execute(
-                "UPDATE jobs SET state=?, updated_at=? WHERE state=?",
-                (JobState.QUEUED, self._clock(), JobState.RUNNING),
+                "UPDATE jobs SET state=?, owner=NULL, lease_until=NULL, updated_at=? WHERE state=?",
+                (_QUEUED, self._clock(), _RUNNING),
             )
             return int(cur.rowcount)
+
+    def queue_depth(self) -> int:
+        return int(self._read("SELECT COUNT(*) FROM jobs WHERE state=?", (_QUEUED,))[0][0])
+
+    def try_lock(self, name: str, *, owner: str, ttl: float, now: float) -> bool:
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO locks (name, owner, until) VALUES (?, ?, ?) ON CONFLICT(name) DO "
+                "UPDATE SET owner=excluded.owner, until=excluded.until "
+                "WHERE locks.owner=excluded.owner OR locks.until<=?",
+                (name, owner, now + ttl, now),
+            )
+            return cur.rowcount > 0
 
     def job(self, job_id: int) -> Job | None:
         with self._lock:
             return self._job(self._db, job_id)
 
     def jobs(self) -> list[Job]:
-        ids = [int(r[0]) for r in self._read("SELECT id FROM jobs ORDER BY id")]
-        out = []
-        for i in ids:
-            job = self.job(i)
-            if job is not None:
-                out.append(job)
-        return out
+        return [job_from_row(r) for r in self._read(f"SELECT {JOB_COLUMNS} FROM jobs ORDER BY id")]
 
     def _job(self, db: sqlite3.Connection, job_id: int) -> Job | None:
-        row = db.execute(
-            "SELECT id, kind, repo, installation_id, pr, sha, payload, state, attempts, "
-            "deferrals, last_error FROM jobs WHERE id=?",
-            (job_id,),
-        ).fetchone()
-        if row is None:
-            return None
-        return Job(
-            id=int(row[0]),
-            kind=JobKind(row[1]),
-            repo=str(row[2]),
-            installation_id=int(row[3]),
-            pr=int(row[4]),
-            sha=str(row[5]),
-            payload=json.loads(row[6]),
-            state=JobState(row[7]),
-            attempts=int(row[8]),
-            deferrals=int(row[9]),
-            last_error=row[10],
-        )
+        row = db.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return None if row is None else job_from_row(row)
 
     def counts(self) -> dict[str, int]:
         rows = self._read("SELECT state, COUNT(*) FROM jobs GROUP BY state")
@@ -381,7 +423,8 @@ class SQLiteStore:
         with self._tx() as db:
             db.execute(
                 "INSERT INTO runs (repo, pr, sha, config_sha, conclusion, counts, started_at, "
-                "finished_at, timings, api_calls, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "finished_at, timings, api_calls, reason, llm) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.repo,
                     run.pr,
@@ -394,13 +437,14 @@ class SQLiteStore:
                     json.dumps(dict(run.timings), sort_keys=True),
                     run.api_calls,
                     run.reason,
+                    json.dumps(dict(run.llm), sort_keys=True),
                 ),
             )
 
     def runs(self, *, repo: str | None = None, limit: int = 100) -> list[RunRecord]:
         sql = (
             "SELECT repo, pr, sha, config_sha, conclusion, counts, started_at, finished_at, "
-            "timings, api_calls, reason FROM runs"
+            "timings, api_calls, reason, llm FROM runs"
         )
         args: list[Any] = []
         if repo is not None:
@@ -408,31 +452,31 @@ class SQLiteStore:
             args.append(repo)
         sql += " ORDER BY id DESC LIMIT ?"
         args.append(limit)
-        return [_run(r) for r in self._read(sql, args)]
+        return [run_from_row(r) for r in self._read(sql, args)]
 
     def last_run(self, repo: str, pr: int) -> RunRecord | None:
         rows = self._read(
             "SELECT repo, pr, sha, config_sha, conclusion, counts, started_at, finished_at, "
-            "timings, api_calls, reason FROM runs WHERE repo=? AND pr=? ORDER BY id DESC LIMIT 1",
+            "timings, api_calls, reason, llm FROM runs WHERE repo=? AND pr=? ORDER BY id DESC LIMIT 1",
             (repo, pr),
         )
-        return _run(rows[0]) if rows else None
+        return run_from_row(rows[0]) if rows else None
+
+    # the AI reviewer's answers
+
+    def llm_cache_get(self, key: str) -> str | None:
+        rows = self._read("SELECT value FROM llm_cache WHERE key=?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def llm_cache_put(self, key: str, value: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO llm_cache (key, value, created_at) VALUES (?, ?, ?)",
+                (key, value, self._clock()),
+            )
 
     def delivery_count(self) -> int:
         return int(self._read("SELECT COUNT(*) FROM deliveries")[0][0])
 
-
-def _run(r: tuple[Any, ...]) -> RunRecord:
-    return RunRecord(
-        repo=str(r[0]),
-        pr=int(r[1]),
-        sha=str(r[2]),
-        config_sha=str(r[3]),
-        conclusion=str(r[4]),
-        counts=json.loads(r[5]),
-        started_at=float(r[6]),
-        finished_at=float(r[7]),
-        timings=json.loads(r[8]),
-        api_calls=int(r[9]),
-        reason=r[10],
-    )
+    def has_delivery(self, delivery_id: str) -> bool:
+        return bool(self._read("SELECT 1 FROM deliveries WHERE id=?", (delivery_id,)))

@@ -1,16 +1,26 @@
 """What the App keeps: deliveries, jobs, runs, and the ids of what it created on GitHub.
 
-The App talks to a :class:`Store`; ``sqlite_store`` implements it on SQLite. A PostgreSQL backend
-implements the same interface later. Jobs are keyed by (kind, repository, PR, head sha): a job
+The App talks to a :class:`Store`; ``sqlite_store`` implements it on SQLite (one serving process)
+and ``postgres_store`` on PostgreSQL (any number of replicas on one database). :func:`open_store`
+picks one from ``PRGATE_DATABASE_URL``. Jobs are keyed by (kind, repository, PR, head sha): a job
 already queued for the same key absorbs new requests for it (coalescing).
+
+A worker holds a job it claimed through a *lease*: its owner id and a time until which the job is
+its own. The worker renews the lease while it works; a job whose lease ran out (its worker died)
+is taken over by the next claim. Every change a worker makes to its job names the owner, and takes
+effect only while that owner still holds the job (fencing).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from prgate.errors import PrgateError
 
 
 class JobKind(StrEnum):
@@ -54,6 +64,10 @@ class Job:
     #: How many times it was put back because GitHub's rate limit was reached.
     deferrals: int = 0
     last_error: str | None = None
+    #: Who holds the job while it runs (a worker pool's owner id); ``None`` when not running.
+    owner: str | None = None
+    #: Until when (epoch seconds) the owner holds it, unless it renews the lease.
+    lease_until: float | None = None
 
 
 @dataclass(frozen=True)
@@ -81,10 +95,22 @@ class RunRecord:
     timings: Mapping[str, float] = field(default_factory=dict)
     api_calls: int = 0
     reason: str | None = None
+    #: What the AI reviewer used: ``requests``, ``cached``, ``input_tokens``, ``output_tokens``,
+    #: ``usd`` (estimated cost). Empty when no ``llm`` rule ran.
+    llm: Mapping[str, float] = field(default_factory=dict)
 
 
 class StoreError(Exception):
     """The store could not do what was asked (the database is unavailable, full, locked)."""
+
+
+class StoreUnavailable(StoreError, PrgateError):
+    """The store cannot be opened: a URL prgate cannot use, a server it cannot reach, a file it
+    cannot create. Raised at start-up only; ``prgate serve`` prints it and stops."""
+
+
+class LeaseLost(Exception):
+    """The job was taken over (or released) while it ran: its worker must not publish anything."""
 
 
 class Store(Protocol):
@@ -97,22 +123,60 @@ class Store(Protocol):
         ``False`` (and nothing enqueued) when a delivery with that id was already recorded.
         """
 
+    def accept_many(self, batch: Sequence[tuple[Delivery, Sequence[JobSpec]]]) -> list[bool]:
+        """:meth:`accept` for each (delivery, jobs) of ``batch``, in order, in one transaction
+        (group commit): one answer per delivery, ``False`` for one already recorded (also by an
+        earlier delivery of the same batch). All or nothing: on :class:`StoreError` nothing
+        of the batch is recorded."""
+
     def record_installation(
         self, installation_id: int, *, account: str, action: str, repos: Sequence[str]
     ) -> None: ...
 
     def enqueue(self, spec: JobSpec) -> int: ...
 
-    def claim(self, *, now: float) -> Job | None:
-        """The oldest due job whose PR has no other job running, marked running."""
+    def claim(self, *, now: float, owner: str, lease: float) -> Job | None:
+        """Hand ``owner`` a job until ``now + lease``: a running job whose lease ran out (its
+        worker died), else the oldest due queued job whose PR has no job running; ``None`` when
+        there is none. Counts an attempt."""
 
-    def finish(self, job_id: int, *, state: JobState, error: str | None = None) -> None: ...
+    def heartbeat(self, job_id: int, *, owner: str, until: float) -> bool:
+        """Extend ``owner``'s lease to ``until``; ``False`` when the job is no longer its own."""
 
-    def defer(self, job_id: int, *, run_at: float, error: str, rate_limited: bool) -> None:
-        """Put a running job back in the queue until ``run_at``."""
+    def owns(self, job_id: int, *, owner: str, now: float | None = None) -> bool:
+        """Whether ``owner`` still holds the job with a lease that has not run out (at ``now``,
+        the store's clock by default). A job checks this right before it writes to GitHub."""
+
+    def finish(self, job_id: int, *, state: JobState, error: str | None = None, owner: str) -> bool:
+        """Conclude ``owner``'s job; ``False`` (nothing changed) when it is no longer its own."""
+
+    def defer(
+        self, job_id: int, *, run_at: float, error: str, rate_limited: bool, owner: str
+    ) -> bool:
+        """Put ``owner``'s running job back in the queue until ``run_at``; ``False`` when it is
+        no longer its own."""
+
+    def release(self, job_id: int, *, owner: str) -> bool:
+        """Put ``owner``'s running job back in the queue at once, without counting the attempt
+        (a worker that stops); ``False`` when it is no longer its own."""
 
     def recover(self) -> int:
-        """Requeue jobs left running by a process that stopped; how many."""
+        """Requeue jobs left running by a process that stopped; how many. SQLite (one process)
+        requeues every running job; PostgreSQL only those whose lease ran out."""
+
+    def queue_depth(self) -> int:
+        """How many jobs are queued (cheap: asked on every delivery)."""
+
+    def has_delivery(self, delivery_id: str) -> bool: ...
+
+    def delivery_count(self) -> int: ...
+
+    def installations(self) -> list[tuple[int, str, str]]:
+        """(id, account, last action) of every installation seen, by id."""
+
+    def try_lock(self, name: str, *, owner: str, ttl: float, now: float) -> bool:
+        """Take or renew the named lease ``name`` for ``owner`` until ``now + ttl``; ``False``
+        while another owner holds it (so one replica runs a periodic task at a time)."""
 
     def job(self, job_id: int) -> Job | None: ...
 
@@ -142,4 +206,110 @@ class Store(Protocol):
 
     def last_run(self, repo: str, pr: int) -> RunRecord | None: ...
 
+    def llm_cache_get(self, key: str) -> str | None:
+        """The AI reviewer's cached answer under ``key`` (a hash), if any."""
+
+    def llm_cache_put(self, key: str, value: str) -> None:
+        """Keep the AI reviewer's answer ``value`` (JSON text) under ``key``; last write wins."""
+
     def close(self) -> None: ...
+
+
+def open_store(url: str, **kw: Any) -> Store:
+    """The store ``url`` names: ``sqlite:///path`` or ``postgresql://...`` (``postgres://``).
+
+    Keyword arguments go to the backend (``pool_size``, timeouts, ``clock``). A URL it cannot
+    use raises :class:`StoreUnavailable` in plain words, without the URL's password.
+    """
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme == "sqlite":
+        from prgate.app.sqlite_store import SQLiteStore, database_path
+
+        try:
+            path = database_path(url)
+        except ValueError as exc:
+            raise StoreUnavailable(str(exc)) from None
+        return SQLiteStore(path, **kw)
+    if scheme in ("postgresql", "postgres"):
+        from prgate.app.postgres_store import PostgresStore
+
+        return PostgresStore(url, **kw)
+    raise StoreUnavailable(
+        f"PRGATE_DATABASE_URL ({redact_url(url)}) is not a database prgate can use: write "
+        "sqlite:///path/to/prgate.db or postgresql://user:password@host:5432/dbname"
+    )
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (for messages and logs)."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "(an unreadable URL)"
+    if not password and "password" not in parts.query.lower():
+        return url
+    if parts.query and "password" in parts.query.lower():
+        query = "&".join(
+            f"{kv.split('=', 1)[0]}=***" if kv.lower().startswith("password=") else kv
+            for kv in parts.query.split("&")
+        )
+        parts = parts._replace(query=query)
+    if password:
+        host = parts.netloc.rsplit("@", 1)[-1]
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
+    return parts.geturl()
+
+
+#: The columns of ``jobs`` and ``runs`` that :func:`job_from_row` and :func:`run_from_row` read,
+#: in their order; both backends select them so.
+JOB_COLUMNS = (
+    "id, kind, repo, installation_id, pr, sha, payload, state, attempts, deferrals, last_error, "
+    "owner, lease_until"
+)
+RUN_COLUMNS = (
+    "repo, pr, sha, config_sha, conclusion, counts, started_at, finished_at, timings, "
+    "api_calls, reason, llm"
+)
+
+
+def _json(value: Any) -> Any:
+    """A JSON column: text on SQLite, already decoded on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def job_from_row(row: Sequence[Any]) -> Job:
+    """The :class:`Job` in a row of :data:`JOB_COLUMNS`."""
+    return Job(
+        id=int(row[0]),
+        kind=JobKind(row[1]),
+        repo=str(row[2]),
+        installation_id=int(row[3]),
+        pr=int(row[4]),
+        sha=str(row[5]),
+        payload=_json(row[6]),
+        state=JobState(row[7]),
+        attempts=int(row[8]),
+        deferrals=int(row[9]),
+        last_error=row[10],
+        owner=row[11],
+        lease_until=float(row[12]) if row[12] is not None else None,
+    )
+
+
+def run_from_row(row: Sequence[Any]) -> RunRecord:
+    """The :class:`RunRecord` in a row of :data:`RUN_COLUMNS`."""
+    return RunRecord(
+        repo=str(row[0]),
+        pr=int(row[1]),
+        sha=str(row[2]),
+        config_sha=str(row[3]),
+        conclusion=str(row[4]),
+        counts=dict(_json(row[5])),
+        started_at=float(row[6]),
+        finished_at=float(row[7]),
+        timings=dict(_json(row[8])),
+        api_calls=int(row[9]),
+        reason=row[10],
+        llm=dict(_json(row[11])),
+    )

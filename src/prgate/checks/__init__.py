@@ -137,6 +137,8 @@ class CheckKind:
     ruff_codes: Callable[[Rule], Sequence[str]] | None = None
     #: One sentence for the rule reference.
     summary: str = ""
+    #: The level a rule of this kind gets when it does not say (``None``: it must say).
+    default_level: RuleLevel | None = None
 
 
 def registry() -> Mapping[str, CheckKind]:

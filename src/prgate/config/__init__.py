@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from prgate.checks import Rule
 from prgate.checks.ruff import RuffBaseConfig
+from prgate.llm.settings import LlmSettings
 
 #: Where a repository keeps its config and its own packs.
 CONFIG_PATH = ".github/prgate.yml"
@@ -23,6 +24,8 @@ class Config:
     ruff: RuffBaseConfig | None = None
     autofix: bool = True
     llm: bool = False
+    #: The AI reviewer's model and budget (``llm:`` in the config; ``llm`` above is its switch).
+    llm_settings: LlmSettings = field(default_factory=LlmSettings)
     #: Where this config came from, for messages (``.github/prgate.yml at main``, ``defaults``).
     source: str = "defaults"
     notices: tuple[str, ...] = field(default=())

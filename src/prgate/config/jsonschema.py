@@ -69,7 +69,14 @@ def build_schema() -> dict[str, Any]:
                     },
                     **props,
                 },
-                "required": ["check", "level", "title", "why", "fix", *required],
+                "required": [
+                    "check",
+                    *([] if kinds[kind_name].default_level else ["level"]),
+                    "title",
+                    "why",
+                    "fix",
+                    *required,
+                ],
                 "additionalProperties": False,
             }
         )

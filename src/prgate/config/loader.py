@@ -29,6 +29,7 @@ from prgate.config.rules import RuleSpec, apply_override, check_rule_id, parse_d
 from prgate.config.schema import ConfigFile
 from prgate.config.yamlsafe import YamlDoc, load_yaml
 from prgate.errors import ConfigError, SourceError
+from prgate.llm.settings import LlmSettings
 
 #: How many configs an ``extends`` chain may hold.
 MAX_EXTENDS = 5
@@ -111,17 +112,21 @@ def resolve_config(
     pack_ids = set(specs)
     for layer in chain:
         _apply_rules(layer, specs, pack_ids, [p for _, p in packs])
-    autofix, llm = True, False
+    autofix = True
+    llm_fields: dict[str, Any] = {}
     for layer in chain:
         if layer.model.autofix is not None:
             autofix = layer.model.autofix.enabled
-        if layer.model.llm is not None:
-            llm = layer.model.llm.enabled
+        if layer.model.llm is not None:  # each layer re-tunes only the settings it names
+            llm_fields.update(layer.model.llm.model_dump(exclude_unset=True))
+    llm_settings = LlmSettings(**llm_fields)
+    llm = llm_settings.enabled
     return Config(
         rules=tuple(s.rule for s in specs.values()),
         ruff=ruff,
         autofix=autofix,
         llm=llm,
+        llm_settings=llm_settings,
         source=" + ".join(layer.label for layer in chain),
         notices=tuple(notices),
     )

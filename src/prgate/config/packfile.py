@@ -42,6 +42,8 @@ class Case:
     #: Expected file contents after ``prgate fix``; ``None`` when the case does not check fixes.
     fixed: Mapping[str, str] | None = None
     line: int | None = None
+    #: For an ``llm`` rule: the model's scripted findings (``None``: no reviewer in the case).
+    answer: tuple[Any, ...] | None = None
 
     @property
     def flags(self) -> bool:
@@ -192,4 +194,5 @@ def _case(doc: YamlDoc, at: tuple[str | int, ...], spec: RuleSpec, raw: Any) -> 
         head_files=dict(case.head_files),
         fixed=dict(case.fixed) if case.fixed is not None else None,
         line=where[0] if where else None,
+        answer=tuple(case.answer) if case.answer is not None else None,
     )

@@ -87,7 +87,10 @@ def parse_definition(
     errors.extend(check_keys(doc, at, dict(settings), allowed))
     texts: RuleTexts | None = None
     try:
-        texts = RuleTexts.model_validate({k: settings[k] for k in RULE_KEYS if k in settings})
+        given = {k: settings[k] for k in RULE_KEYS if k in settings}
+        if kind.default_level is not None:
+            given.setdefault("level", kind.default_level)
+        texts = RuleTexts.model_validate(given)
     except ValidationError as exc:
         errors.extend(from_validation(exc, doc, prefix=at, model=RuleTexts))
     raw = {k: v for k, v in settings.items() if k in fields}

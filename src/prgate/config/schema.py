@@ -18,6 +18,13 @@ from pydantic import (
     field_validator,
 )
 
+from prgate.llm.pricing import DEFAULT_MODEL
+from prgate.llm.settings import (
+    DEFAULT_MAX_INPUT_TOKENS_PER_PR,
+    DEFAULT_MAX_USD_PER_PR,
+    DEFAULT_TIMEOUT_SECONDS,
+)
+
 
 def _unquoted_off(value: object) -> object:
     """YAML 1.1 reads an unquoted ``off`` as ``false``: take it as the level ``off`` it meant."""
@@ -56,6 +63,57 @@ class Toggle(_Strict):
     enabled: bool = Field(description="true to use this feature, false not to.")
 
 
+class LlmSection(_Strict):
+    """The optional AI reviewer (rules of check kind `llm`): the switch, the model, the budget."""
+
+    enabled: bool = Field(
+        default=False,
+        description=(
+            "true to let the App run rules of check kind `llm` (it also needs ANTHROPIC_API_KEY). "
+            "Default: false."
+        ),
+    )
+    model: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$")] = (
+        Field(
+            default=DEFAULT_MODEL,
+            description=f"The Anthropic model that reviews. Default: {DEFAULT_MODEL}.",
+        )
+    )
+    max_input_tokens_per_pr: int = Field(
+        default=DEFAULT_MAX_INPUT_TOKENS_PER_PR,
+        ge=1_000,
+        le=10_000_000,
+        description=(
+            "Most input tokens sent for one pull request, all `llm` rules together "
+            f"(estimated before sending). Default: {DEFAULT_MAX_INPUT_TOKENS_PER_PR}."
+        ),
+    )
+    max_usd_per_pr: float = Field(
+        default=DEFAULT_MAX_USD_PER_PR,
+        gt=0,
+        le=100,
+        description=(
+            "Most US dollars (estimated) spent on one pull request; files that do not fit are "
+            f"listed as not reviewed. Default: {DEFAULT_MAX_USD_PER_PR}."
+        ),
+    )
+    timeout_seconds: float = Field(
+        default=DEFAULT_TIMEOUT_SECONDS,
+        ge=1,
+        le=600,
+        description=(
+            "Seconds one request to the AI service may take before the AI part is reported as "
+            f"unavailable. Default: {DEFAULT_TIMEOUT_SECONDS:g}."
+        ),
+    )
+
+    @field_validator("max_usd_per_pr", "timeout_seconds", mode="before")
+    @classmethod
+    def _whole_numbers_too(cls, value: Any) -> Any:
+        # Strict mode refuses `max_usd_per_pr: 2`; a whole number is a fine amount.
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class ConfigFile(_Strict):
     """`.github/prgate.yml`: which rules apply to every pull request of this repository."""
 
@@ -84,8 +142,12 @@ class ConfigFile(_Strict):
     autofix: Toggle | None = Field(
         default=None, description="Whether prgate offers automatic fixes. Default: enabled."
     )
-    llm: Toggle | None = Field(
-        default=None, description="Whether the optional AI reviewer runs. Default: disabled."
+    llm: LlmSection | None = Field(
+        default=None,
+        description=(
+            "The optional AI reviewer: `enabled`, `model`, `max_input_tokens_per_pr`, "
+            "`max_usd_per_pr`, `timeout_seconds`. Default: disabled."
+        ),
     )
 
     @field_validator("rules", mode="before")
@@ -130,6 +192,8 @@ class CaseSpec(_Strict):
     params: dict[str, Any] = Field(default_factory=dict)
     expect: list[Expected]
     fixed: dict[str, str] | None = None
+    #: For a rule of check kind `llm`: the findings the AI model answers (scripted, no network).
+    answer: list[Any] | None = None
 
 
 class PackFile(_Strict):

@@ -104,6 +104,7 @@ class AppAuth:
                     "POST",
                     f"/app/installations/{installation_id}/access_tokens",
                     json={"repositories": [name]},
+                    retry=True,  # a second token does no harm
                 )
             except GitHubError as exc:
                 if exc.status in (404, 422):
@@ -117,6 +118,31 @@ class AppAuth:
         with self._lock:
             self._tokens[key] = token
         return token.value
+
+    def installation_http(self, installation_id: int) -> Http:
+        """A client for the installation as a whole, allowed to read metadata only (enough to
+        list the repositories it covers)."""
+        key = (installation_id, "*")
+        with self._lock:
+            cached = self._tokens.get(key)
+            value = (
+                cached.value
+                if cached is not None and cached.expires_at - TOKEN_MARGIN > self._clock()
+                else None
+            )
+        if value is None:
+            with self.app_http() as http:
+                body = http.json(
+                    "POST",
+                    f"/app/installations/{installation_id}/access_tokens",
+                    json={"permissions": {"metadata": "read"}},
+                    retry=True,
+                )
+            token = _Token(str(body["token"]), _parse_time(str(body.get("expires_at", ""))))
+            with self._lock:
+                self._tokens[key] = token
+            value = token.value
+        return Http(self._api, authorization=f"token {value}")
 
     def repo_http(self, installation_id: int, repo: str) -> Http:
         return Http(

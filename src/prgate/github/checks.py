@@ -77,6 +77,7 @@ def start(
                 "PATCH",
                 f"{repo_path(repo)}/check-runs/{run_id}",
                 json={"status": "in_progress", "started_at": _now(), "output": output},
+                retry=True,  # sets the same state again: safe to repeat
             )
             return run_id, _url(data)
         except NotFound:
@@ -90,6 +91,8 @@ def start(
     }
     if details_url:
         body["details_url"] = details_url
+    # Never repeated here: a create whose answer was lost may have happened. The job's next
+    # attempt looks for the run (``find``) before it creates one.
     data = http.json("POST", f"{repo_path(repo)}/check-runs", json=body)
     return int(data["id"]), _url(data)
 
@@ -136,7 +139,8 @@ def complete(
         "output": {"title": title, "summary": summary, "annotations": batches[0]},
         "actions": [a.as_json() for a in actions],
     }
-    http.json("PATCH", path, json=first)
+    # Annotations add up on GitHub: a PATCH that carries some is not repeated blindly.
+    http.json("PATCH", path, json=first, retry=not batches[0])
     for batch in batches[1:]:
         http.json(
             "PATCH",

@@ -48,15 +48,25 @@ def upsert(
     if comment_id is not None:
         try:
             http.json(
-                "PATCH", f"{repo_path(repo)}/issues/comments/{comment_id}", json={"body": body}
+                "PATCH",
+                f"{repo_path(repo)}/issues/comments/{comment_id}",
+                json={"body": body},
+                retry=True,  # sets the same text again: safe to repeat
             )
             return comment_id
         except NotFound:
             comment_id = None  # deleted by someone: look again, then post
     comment_id = find_marked(http, repo, number, marker)
     if comment_id is not None:
-        http.json("PATCH", f"{repo_path(repo)}/issues/comments/{comment_id}", json={"body": body})
+        http.json(
+            "PATCH",
+            f"{repo_path(repo)}/issues/comments/{comment_id}",
+            json={"body": body},
+            retry=True,
+        )
         return comment_id
+    # Never repeated here: a post whose answer was lost may have happened; the next attempt
+    # finds it by its marker.
     data = http.json("POST", f"{repo_path(repo)}/issues/{number}/comments", json={"body": body})
     return int(data["id"])
 

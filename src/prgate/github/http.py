@@ -2,16 +2,18 @@
 
 githubkit's defaults do not suit a gate: no timeout, automatic retries of *any* method on a 5xx
 (a retried POST can create a second check run), and sleeping until a rate limit resets inside
-the caller. Here only idempotent reads (GET) are retried, briefly, on a 5xx or a timeout; rate
-limits are raised at once as :class:`RateLimited` so that the job is retried later instead.
+the caller. Here only reads (GET, GraphQL queries) and the writes a caller marks as safe to
+repeat are retried, briefly, on a 5xx, a timeout or a lost connection; rate limits are raised at
+once as :class:`RateLimited` so that the job is retried later instead.
 """
 
 from __future__ import annotations
 
+import functools
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
@@ -25,7 +27,6 @@ from githubkit.exception import (
     RequestFailed,
     RequestTimeout,
 )
-from githubkit.typing import RetryOption
 
 from prgate.github.errors import GitHubError, NotFound, RateLimited, Unprocessable
 
@@ -34,6 +35,12 @@ CallObserver = Callable[[str, int], None]
 
 #: GitHub's REST API version prgate speaks (the published OpenAPI description's version).
 API_VERSION = "2022-11-28"
+
+
+@functools.cache
+def _tls(trust_env: bool) -> ssl.SSLContext:
+    """One TLS context per process: building one costs ~40 ms of CPU, and each job opens a client."""
+    return httpx.create_ssl_context(trust_env=trust_env)
 
 
 def _no_observer(_method: str, _status: int) -> None:
@@ -48,29 +55,21 @@ class ApiSettings:
     #: Seconds for connecting, reading, writing; every call has a bound.
     timeout: float = 15.0
     user_agent: str = "prgate"
-    #: Retries of a GET after a 5xx answer or a timeout (never of a write).
+    #: Retries of a read (or a write marked safe to repeat) after a 5xx answer, a timeout or a
+    #: lost connection.
     read_retries: int = 2
     retry_pause: float = 0.5
     observer: CallObserver = _no_observer
     trust_env: bool = True
 
 
-class _RetryReads:
-    """githubkit retry decision: GETs on 5xx/timeouts only, never rate limits, never writes."""
-
-    def __init__(self, retries: int, pause: float) -> None:
-        self.retries = retries
-        self.pause = pause
-
-    def __call__(self, exc: GitHubException, retry_count: int) -> RetryOption:
-        if retry_count >= self.retries or isinstance(exc, RateLimitExceeded):
-            return RetryOption(False)
-        if isinstance(exc, RequestFailed):
-            if exc.request.method == "GET" and exc.response.status_code >= 500:
-                return RetryOption(True, timedelta(seconds=self.pause * (retry_count + 1)))
-        elif isinstance(exc, RequestTimeout) and exc.request.method == "GET":
-            return RetryOption(True, timedelta(seconds=self.pause * (retry_count + 1)))
-        return RetryOption(False)
+def _transient(exc: GitHubException) -> bool:
+    """A 5xx answer, a timeout or a lost connection: worth trying again (never a rate limit)."""
+    if isinstance(exc, RateLimitExceeded):
+        return False
+    if isinstance(exc, RequestFailed):
+        return exc.response.status_code >= 500
+    return isinstance(exc, RequestError)
 
 
 class Http:
@@ -83,9 +82,14 @@ class Http:
         if authorization:
             headers["Authorization"] = authorization
         self._headers = headers
+        #: GitHub's ``x-ratelimit-remaining`` on the latest answer, once there was one.
+        self.rate_remaining: int | None = None
         observer = settings.observer
 
         def on_response(response: httpx.Response) -> None:
+            remaining = response.headers.get("x-ratelimit-remaining")
+            if remaining is not None and remaining.isdigit():
+                self.rate_remaining = int(remaining)
             observer(response.request.method, response.status_code)
 
         self._client: GitHub[Any] = GitHub(
@@ -95,9 +99,10 @@ class Http:
             timeout=httpx.Timeout(settings.timeout),
             follow_redirects=False,
             trust_env=settings.trust_env,
+            ssl_verify=_tls(settings.trust_env),
             event_hooks={"response": [on_response]},
             http_cache=False,
-            auto_retry=_RetryReads(settings.read_retries, settings.retry_pause),
+            auto_retry=False,  # retried here, by what the call is (see _call)
             rest_api_validate_body=False,
         )
         self._entered = False
@@ -128,21 +133,46 @@ class Http:
         json: object = None,
         params: Mapping[str, str | int] | None = None,
         headers: Mapping[str, str] | None = None,
+        retry: bool = False,
     ) -> httpx.Response:
-        """One REST call; the raw response on 2xx, a typed :class:`GitHubError` otherwise."""
+        """One REST call; the raw response on 2xx, a typed :class:`GitHubError` otherwise.
+
+        GETs are retried on transient failures; other methods only with ``retry=True`` (the
+        caller knows that repeating the write is harmless)."""
         merged = dict(self._headers)
         merged.update(headers or {})
-        try:
-            resp = self._client.request(
-                method,
-                path.lstrip("/"),
-                json=json,
-                params=dict(params) if params else None,
-                headers=merged,
-            )
-        except GitHubException as exc:
-            raise _translate(exc, method, path) from None
-        return resp.raw_response
+        return self._call(
+            method,
+            path.lstrip("/"),
+            json=json,
+            params=dict(params) if params else None,
+            headers=merged,
+            retry=retry or method.upper() == "GET",
+            what=path,
+        )
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: object,
+        params: dict[str, str | int] | None,
+        headers: dict[str, str],
+        retry: bool,
+        what: str,
+    ) -> httpx.Response:
+        tries = 1 + (self._settings.read_retries if retry else 0)
+        for n in range(tries):
+            try:
+                resp = self._client.request(method, url, json=json, params=params, headers=headers)
+            except GitHubException as exc:
+                if n + 1 < tries and _transient(exc):
+                    time.sleep(self._settings.retry_pause * (n + 1))
+                    continue
+                raise _translate(exc, method, what) from None
+            return resp.raw_response
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def json(
         self,
@@ -151,21 +181,24 @@ class Http:
         *,
         json: object = None,
         params: Mapping[str, str | int] | None = None,
+        retry: bool = False,
     ) -> Any:
-        return self.request(method, path, json=json, params=params).json()
+        return self.request(method, path, json=json, params=params, retry=retry).json()
 
     def graphql(self, query: str, variables: Mapping[str, object] | None = None) -> Any:
-        """One GraphQL query; its ``data`` object. Errors become :class:`GitHubError`."""
+        """One GraphQL query (a read: retried like a GET); its ``data`` object. Errors become
+        :class:`GitHubError`."""
+        resp = self._call(
+            "POST",
+            "graphql",
+            json={"query": query, "variables": dict(variables or {})},
+            params=None,
+            headers=self._headers,
+            retry=True,
+            what="/graphql",
+        )
         try:
-            resp = self._client.request(
-                "POST",
-                "graphql",
-                json={"query": query, "variables": dict(variables or {})},
-                headers=self._headers,
-            )
-            body = resp.raw_response.json()
-        except GitHubException as exc:
-            raise _translate(exc, "POST", "/graphql") from None
+            body = resp.json()
         except ValueError:
             raise GitHubError("GitHub's GraphQL API answered with something not JSON") from None
         if not isinstance(body, dict):
@@ -210,6 +243,13 @@ def _translate(exc: GitHubException, method: str, path: str) -> GitHubError:
             )
         message = f"GitHub answered {status} to {what}"
         detail = _message(exc.response.raw_response)
+        if status == 403 and "rate limit" in detail.lower():
+            # A secondary rate limit without retry-after: GitHub asks for at least a minute.
+            return RateLimited(
+                f"GitHub's rate limit was reached ({what})",
+                retry_at=time.time() + 60,
+                status=status,
+            )
         if detail:
             message += f": {detail}"
         if status == 404:

@@ -1,35 +1,39 @@
 """Reading the AI service's answer, which is as untrusted as the change it read.
 
-The answer's shape is validated; a finding survives only if it points at a line that was sent to
-the model (an added line of a file in the change); its message is cleaned (no control or
-invisible characters, no @mentions, no long token-like strings that could be a copied secret) and
-cut to a bounded length; the number of findings is capped. The level, title and fix text come
-from the rule, never from the answer.
+The answer must be exactly one call of the answer tool whose input has the finding shape;
+anything else is :class:`UnreadableAnswer` (the caller asks once more, then gives up). Each
+finding is then placed: on the lines of its span that were sent to the model; on its file as a
+whole when its file was sent but none of its lines were (a line outside the change); dropped
+when its file was not sent at all. Findings the model is not confident about (below
+:data:`MIN_CONFIDENCE`) are dropped. All text is cleaned by :func:`prgate.llm.sanitize.clean_text`.
+The level, the rule and whether a finding is fixable never come from the answer.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 
-from prgate.checks import CheckResult, Rule
+from prgate.checks import Rule
 from prgate.llm.prompt import TOOL_NAME
+from prgate.llm.sanitize import TEXT_CHARS, TITLE_CHARS, clean_text
+from prgate.model import Finding, Level
 
-#: At most this many findings of one rule are reported; more are noted as skipped.
-MAX_FINDINGS = 25
-#: A message longer than this is cut on a word boundary.
-MAX_MESSAGE_CHARS = 400
-
-#: Terminal escape sequences (colours, cursor moves): dropped whole, not just their ESC.
-_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
-_INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
-_MENTION = re.compile(r"@(?=[\w-])")
-#: Long runs of token characters mixing letters and digits look like keys: never repeated.
-_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
-_SPACES = re.compile(r"\s+")
+#: Findings with a lower confidence (0 to 1, as the model rates itself) are not reported.
+MIN_CONFIDENCE = 0.5
+#: The prefix that tells a reader a finding's text was written by the AI reviewer.
+PREFIX = "AI review: "
 
 
 class UnreadableAnswer(Exception):
@@ -50,6 +54,13 @@ class _Block(_Loose):
     input: object = None
 
 
+class _Usage(_Loose):
+    input_tokens: StrictInt = Field(ge=0)
+    output_tokens: StrictInt = Field(ge=0)
+    cache_creation_input_tokens: StrictInt | None = Field(default=None, ge=0)
+    cache_read_input_tokens: StrictInt | None = Field(default=None, ge=0)
+
+
 class _Message(_Loose):
     stop_reason: StrictStr | None = None
     content: list[_Block]
@@ -57,16 +68,96 @@ class _Message(_Loose):
 
 class _RawFinding(_Loose):
     path: StrictStr
-    line: StrictInt
-    message: StrictStr
+    line: StrictInt = Field(ge=1)
+    end_line: StrictInt | None = Field(default=None, ge=1)
+    title: StrictStr
+    why: StrictStr
+    fix: StrictStr = ""
+    confidence: StrictFloat | StrictInt = Field(ge=0, le=1)
 
 
 class _Findings(_Loose):
     findings: list[_RawFinding]
 
 
-def read_answer(body: object, *, rule: Rule, sent: Mapping[str, frozenset[int]]) -> CheckResult:
-    """The findings of ``rule`` in the Messages API answer ``body`` (parsed JSON).
+@dataclass(frozen=True)
+class AiFinding:
+    """One checked finding of the model, about one file: kept in the cache as it is."""
+
+    path: str
+    line: int | None
+    end_line: int | None
+    title: str
+    why: str
+    fix: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "end_line": self.end_line,
+            "title": self.title,
+            "why": self.why,
+            "fix": self.fix,
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> AiFinding:
+        """A finding read back from the cache; ``ValueError`` when it is not one."""
+        if not isinstance(data, dict):
+            raise ValueError("not a finding")
+        path, line, end, title, why, fix = (
+            data.get(k) for k in ("path", "line", "end_line", "title", "why", "fix")
+        )
+        if not all(isinstance(v, str) for v in (path, title, why, fix)):
+            raise ValueError("not a finding")
+        if not all(v is None or (isinstance(v, int) and v >= 1) for v in (line, end)):
+            raise ValueError("not a finding")
+        return cls(str(path), line, end, str(title), str(why), str(fix))
+
+    def finding(self, rule: Rule) -> Finding:
+        """This finding as ``rule``'s, at ``rule``'s level, never fixable."""
+        level = Level(rule.level) if rule.level != "off" else Level.NOTICE
+        return Finding(
+            rule=rule.id,
+            level=level,
+            path=self.path,
+            line=self.line,
+            end_line=self.end_line,
+            title=PREFIX + self.title,
+            message=self.why,
+            fix=self.fix or rule.fix,
+            fixable=False,
+        )
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int
+    output_tokens: int
+
+
+def parse_body(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise UnreadableAnswer("its answer was not JSON") from None
+
+
+def read_usage(body: object) -> Usage | None:
+    """The tokens the answer says it used, when it says so in the expected shape."""
+    if not isinstance(body, dict):
+        return None
+    try:
+        usage = _Usage.model_validate(body.get("usage"))
+    except ValidationError:
+        return None
+    extra = (usage.cache_creation_input_tokens or 0) + (usage.cache_read_input_tokens or 0)
+    return Usage(input_tokens=usage.input_tokens + extra, output_tokens=usage.output_tokens)
+
+
+def read_answer(body: object, *, sent: Mapping[str, frozenset[int]]) -> list[AiFinding]:
+    """The findings in the Messages API answer ``body`` (parsed JSON), checked and placed.
 
     Raises :class:`UnreadableAnswer` when the answer is not the one tool call that was asked for.
     """
@@ -78,56 +169,43 @@ def read_answer(body: object, *, rule: Rule, sent: Mapping[str, frozenset[int]])
         raise UnreadableAnswer("its answer was cut off before it was complete")
     if message.stop_reason == "refusal":
         raise UnreadableAnswer("it declined to review this change")
-    calls = [b for b in message.content if b.type == "tool_use" and b.name == TOOL_NAME]
-    if len(calls) != 1:
+    calls = [b for b in message.content if b.type == "tool_use"]
+    if len(calls) != 1 or calls[0].name != TOOL_NAME:
         raise UnreadableAnswer("it did not answer in the form prgate asked for")
     try:
         answer = _Findings.model_validate(calls[0].input)
     except ValidationError:
         raise UnreadableAnswer("its answer did not have the shape prgate asked for") from None
 
-    result = CheckResult()
-    seen: set[tuple[str, int, str]] = set()
+    out: list[AiFinding] = []
+    seen: set[AiFinding] = set()
     for raw in answer.findings:
-        lines = sent.get(raw.path)
-        if lines is None or raw.line not in lines:
-            continue  # not a line the model was shown: an invention, or a line outside the change
-        text = clean_message(raw.message)
-        key = (raw.path, raw.line, text)
-        if key in seen:
+        if raw.confidence < MIN_CONFIDENCE:
             continue
-        seen.add(key)
-        if len(result.findings) == MAX_FINDINGS:
-            result.skipped.append(
-                rule.skipped(
-                    f"the AI reviewer reported more than {MAX_FINDINGS} problems; "
-                    f"only the first {MAX_FINDINGS} are shown"
-                )
-            )
-            break
-        result.findings.append(
-            rule.finding(path=raw.path, line=raw.line, message=f"AI review: {text}")
+        lines = sent.get(raw.path)
+        if lines is None:
+            continue  # a file the model was not shown: an invention
+        line, end = _place(raw.line, raw.end_line, lines)
+        found = AiFinding(
+            path=raw.path,
+            line=line,
+            end_line=end,
+            title=clean_text(raw.title, limit=TITLE_CHARS, empty="A possible problem"),
+            why=clean_text(raw.why, limit=TEXT_CHARS, empty="The reviewer gave no reason."),
+            fix=clean_text(raw.fix, limit=TEXT_CHARS),
         )
-    return result
+        if found not in seen:
+            seen.add(found)
+            out.append(found)
+    return out
 
 
-def clean_message(text: str) -> str:
-    """``text`` made safe to show: one line, visible characters, no mentions, bounded length."""
-    chars = (" " if unicodedata.category(c) in _INVISIBLE else c for c in _ESCAPE.sub("", text))
-    flat = _SPACES.sub(" ", "".join(chars)).strip()
-    flat = _TOKEN.sub(_redact, flat)
-    flat = _MENTION.sub("@ ", flat)
-    if len(flat) > MAX_MESSAGE_CHARS:
-        cut = flat[:MAX_MESSAGE_CHARS]
-        space = cut.rfind(" ")
-        if space > MAX_MESSAGE_CHARS // 2:
-            cut = cut[:space]
-        flat = cut.rstrip() + "…"
-    return flat or "The reviewer flagged this line without saying why."
-
-
-def _redact(match: re.Match[str]) -> str:
-    token = match.group(0)
-    if any(c.isdigit() for c in token) and any(c.isalpha() for c in token):
-        return "[redacted]"
-    return token
+def _place(line: int, end_line: int | None, sent: frozenset[int]) -> tuple[int | None, int | None]:
+    """The span's sent lines, or ``(None, None)`` (the whole file) when none was sent."""
+    last = max(line, end_line if end_line is not None else line)
+    if last - line > 10_000:
+        last = line
+    inside = [n for n in sent if line <= n <= last]
+    if not inside:
+        return None, None
+    return min(inside), max(inside)

@@ -1,15 +1,18 @@
 """The ``llm`` check kind: rules that an AI model reviews, in words the team's lead wrote.
 
 The kind itself does no I/O. The shell (``prgate check --llm``, the App) supplies a
-:class:`prgate.checks.Reviewer` through ``CheckContext.reviewer``; without one, every ``llm`` rule
-is listed as skipped, so that "not reviewed" is never mistaken for "passed".
+:class:`prgate.checks.Reviewer` through ``CheckContext.reviewer`` (a
+:class:`prgate.llm.session.ReviewSession`); without one, every ``llm`` rule is listed as skipped,
+so that "not reviewed" is never mistaken for "passed".
 
-What a reviewer may do is narrow: it can only *add* findings of its own rule, at that rule's level.
-It cannot change the level, speak for another rule, or clear what a deterministic rule found (the
-engine keeps every kind's findings). When the reviewer cannot judge the change (the AI service
-fails, times out, or answers something unreadable) the rule reports one finding at its own level
-saying so: an ``error`` rule then blocks the change, a ``warning`` or ``notice`` rule shows a
-visible reminder. The gate never passes silently because the AI service was down.
+What a reviewer may do is narrow: it can only *add* findings of its own rule, never above that
+rule's level and never fixable. It cannot speak for another rule or clear what a deterministic
+rule found (the engine keeps every kind's findings), so it can only conclude the check when the
+team set its rule to ``error``. When the review cannot be completed (the AI service fails, times
+out, answers something unreadable twice, or the budget runs out) the rule says so: a ``notice``
+for a ``warning`` or ``notice`` rule, an ``error`` for an ``error`` rule, so that a rule which
+must approve every change fails closed. The gate never passes silently because the AI service
+was down.
 """
 
 from __future__ import annotations
@@ -22,7 +25,11 @@ from prgate.llm.params import LlmParams
 from prgate.model import Finding, Level
 
 #: Why an ``llm`` rule was not run when no reviewer was supplied.
-REVIEWER_OFF = "the LLM reviewer is off: run with --llm and set ANTHROPIC_API_KEY"
+REVIEWER_OFF = (
+    "not reviewed: the AI reviewer is off (it runs with `prgate check --llm` and "
+    "ANTHROPIC_API_KEY, and on GitHub when the config sets `llm: {enabled: true}` and the App "
+    "has an API key)"
+)
 
 
 def run(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
@@ -40,12 +47,17 @@ def run(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
     return result
 
 
+_SEVERITY = {Level.ERROR: 2, Level.WARNING: 1, Level.NOTICE: 0}
+
+
 def _own(rule: Rule, answer: CheckResult) -> CheckResult:
-    """Only the reviewer's findings for ``rule``, and always at ``rule``'s level."""
+    """Only the reviewer's findings for ``rule``, never above ``rule``'s level, never fixable."""
     level = Level(rule.level)
     return CheckResult(
         findings=[
-            f if f.level is level else dataclasses.replace(f, level=level)
+            dataclasses.replace(
+                f, level=level if _SEVERITY[f.level] > _SEVERITY[level] else f.level, fixable=False
+            )
             for f in answer.findings
             if f.rule == rule.id
         ],
@@ -54,12 +66,12 @@ def _own(rule: Rule, answer: CheckResult) -> CheckResult:
 
 
 def cannot_judge(rule: Rule, why: str) -> Finding:
-    """The finding an ``llm`` rule reports when the reviewer could not read the change.
+    """The finding an ``llm`` rule reports when the review could not be completed.
 
     ``why`` is written by prgate, never taken from an exception or from the AI service's answer,
     so that neither the API key nor the change's contents can travel through it.
     """
-    level = Level(rule.level)
+    level = Level.ERROR if rule.level == "error" else Level.NOTICE
     if level is Level.ERROR:
         consequence = (
             "Because this rule must approve every change, the change cannot pass until the "
@@ -68,7 +80,7 @@ def cannot_judge(rule: Rule, why: str) -> Finding:
     else:
         consequence = (
             "This rule does not block merging; this is a reminder that the change was not "
-            "reviewed by it."
+            "fully reviewed by it. The other checks ran as usual."
         )
     return Finding(
         rule=rule.id,
@@ -76,10 +88,10 @@ def cannot_judge(rule: Rule, why: str) -> Finding:
         path=None,
         line=None,
         end_line=None,
-        title=f"The AI reviewer could not check the rule “{rule.title}”",
+        title=f"The AI review could not be completed (rule “{rule.title}”)",
         message=(
-            f"The rule {rule.id} asks an AI reviewer to read this change, and it could not: "
-            f"{why}. {consequence}"
+            f"The rule {rule.id} asks an AI reviewer to read this change, and the review could "
+            f"not be completed: {why}. {consequence}"
         ),
         fix=(
             "Run the check again (`prgate check --llm`, or `/prgate recheck` on GitHub). If it "
@@ -93,8 +105,10 @@ KIND = CheckKind(
     name="llm",
     params=LlmParams,
     run=run,
+    default_level="warning",
     summary=(
         "an AI model reads the added lines of matching files and reports what the rule's "
-        "instructions ask about (runs only with --llm and ANTHROPIC_API_KEY)"
+        "`instructions` ask about; it runs only with an API key (`prgate check --llm`, or "
+        "`llm: {enabled: true}` on GitHub) and is listed as skipped otherwise"
     ),
 )

@@ -1,0 +1,144 @@
+"""Remembering the AI reviewer's findings per file, so that a new push reviews only what changed.
+
+A key names one rule's review of one file: the rule's id, the model, a hash of the file's content
+at head with its added line numbers, and a hash of the rule's text (instructions, title, why, fix,
+paths). The value is the file's checked findings as JSON text. A cache that fails is treated as
+empty: it can cost a request, never a verdict.
+
+Implementations: :class:`MemoryCache` (tests, rule cases), :class:`FileCache` for the command line
+(``$XDG_CACHE_HOME/prgate/llm``, else ``~/.cache/prgate/llm``), and the App's store, which has the
+same two methods.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+from prgate.checks import Rule
+from prgate.llm.params import LlmParams
+from prgate.model import FileChange
+
+#: Bumped when what is cached changes shape.
+VERSION = "1"
+#: The command line's cache keeps at most this many bytes; the oldest entries go first.
+FILE_CACHE_MAX_BYTES = 20 * 1024 * 1024
+#: A single value larger than this is not kept.
+MAX_VALUE_BYTES = 256 * 1024
+
+
+class LlmCache(Protocol):
+    def llm_cache_get(self, key: str) -> str | None: ...
+
+    def llm_cache_put(self, key: str, value: str) -> None: ...
+
+
+class MemoryCache:
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def llm_cache_get(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    def llm_cache_put(self, key: str, value: str) -> None:
+        self.values[key] = value
+
+
+def rule_hash(rule: Rule) -> str:
+    """A hash of everything in ``rule`` that shapes the review."""
+    params = rule.params
+    text: Mapping[str, object] = {
+        "instructions": params.instructions if isinstance(params, LlmParams) else "",
+        "paths": list(params.paths) if isinstance(params, LlmParams) else [],
+        "title": rule.title,
+        "why": rule.why,
+        "fix": rule.fix,
+    }
+    return _sha(json.dumps(text, sort_keys=True, ensure_ascii=False))
+
+
+def file_hash(change: FileChange) -> str | None:
+    """A hash of ``change``'s content at head and its added lines; ``None`` without content."""
+    data = change.head_bytes()
+    if data is None:
+        return None
+    digest = hashlib.sha256(data)
+    digest.update(b"\0" + ",".join(str(n) for n in change.added_line_numbers()).encode())
+    return digest.hexdigest()
+
+
+def cache_key(rule: Rule, *, model: str, file_digest: str, rule_digest: str) -> str:
+    return _sha("\0".join([VERSION, rule.id, model, file_digest, rule_digest]))
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", errors="replace")).hexdigest()
+
+
+def default_cache_dir(environ: Mapping[str, str]) -> Path:
+    base = environ.get("XDG_CACHE_HOME", "").strip()
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
+    return root / "prgate" / "llm"
+
+
+class FileCache:
+    """One file per key, written atomically and readable by its owner only; size-bounded."""
+
+    def __init__(self, folder: Path, *, max_bytes: int = FILE_CACHE_MAX_BYTES) -> None:
+        self.folder = folder
+        self.max_bytes = max_bytes
+
+    def _path(self, key: str) -> Path | None:
+        if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
+            return None
+        return self.folder / f"{key}.json"
+
+    def llm_cache_get(self, key: str) -> str | None:
+        path = self._path(key)
+        if path is None:
+            return None
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def llm_cache_put(self, key: str, value: str) -> None:
+        path = self._path(key)
+        data = value.encode("utf-8")
+        if path is None or len(data) > MAX_VALUE_BYTES:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
+            try:
+                os.fchmod(fd, 0o600)
+                with os.fdopen(fd, "wb") as out:
+                    out.write(data)
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            self._trim()
+        except OSError:
+            return  # a cache that cannot be written costs a request next time, nothing more
+
+    def _trim(self) -> None:
+        entries = []
+        total = 0
+        for entry in os.scandir(self.folder):
+            if not entry.name.endswith(".json") or entry.name.startswith(".tmp-"):
+                continue
+            stat = entry.stat()
+            entries.append((stat.st_mtime, entry.path, stat.st_size))
+            total += stat.st_size
+        entries.sort()
+        for _mtime, path, size in entries:
+            if total <= self.max_bytes:
+                break
+            Path(path).unlink(missing_ok=True)
+            total -= size

@@ -1,0 +1,466 @@
+"""One contract for every store: each test runs on SQLite and on the machine's PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from pgdb import fresh_database
+
+from prgate.app.store import (
+    Delivery,
+    JobKind,
+    JobSpec,
+    JobState,
+    RunRecord,
+    Store,
+    StoreError,
+    open_store,
+)
+
+T0 = 1_800_000_000.0  # a fixed "now" for the tests (epoch seconds)
+
+
+@dataclass
+class Backend:
+    name: str
+    url: str
+    opened: list[Store] = field(default_factory=list)
+
+    def open(self, **kw: object) -> Store:
+        store = open_store(self.url, **kw)
+        self.opened.append(store)
+        return store
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    if request.param == "sqlite":
+        b = Backend("sqlite", f"sqlite:///{tmp_path / 'prgate.db'}")
+        yield b
+        for s in b.opened:
+            s.close()
+        return
+    with fresh_database() as url:
+        b = Backend("postgres", url)
+        try:
+            yield b
+        finally:
+            for s in b.opened:
+                s.close()
+
+
+@pytest.fixture
+def store(backend: Backend) -> Store:
+    return backend.open()
+
+
+def ev(pr: int, sha: str, repo: str = "o/r", **payload: object) -> JobSpec:
+    return JobSpec(JobKind.EVALUATE, repo, 1, pr, sha, payload)
+
+
+def delivery(i: str, event: str = "pull_request") -> Delivery:
+    return Delivery(i, event, "opened", 1, T0)
+
+
+# --- deliveries ------------------------------------------------------------------------------
+
+
+def test_a_delivery_is_recorded_once_with_its_jobs(store: Store) -> None:
+    assert store.accept(delivery("d-1"), [ev(1, "a"), ev(2, "b")]) is True
+    assert store.has_delivery("d-1") and not store.has_delivery("d-2")
+    assert store.accept(delivery("d-1"), [ev(3, "c")]) is False  # a redelivery adds nothing
+    assert [(j.pr, j.sha, j.state) for j in store.jobs()] == [
+        (1, "a", JobState.QUEUED),
+        (2, "b", JobState.QUEUED),
+    ]
+    assert store.delivery_count() == 1 and store.queue_depth() == 2
+    assert store.accept(delivery("d-2", "ping"), []) is True
+    assert store.delivery_count() == 2 and store.queue_depth() == 2
+
+
+def _state(store: Store) -> list[tuple[str, int, str, JobState, dict[str, object]]]:
+    return [(j.kind.value, j.pr, j.sha, j.state, dict(j.payload)) for j in store.jobs()]
+
+
+@pytest.mark.parametrize("group", [True, False], ids=["accept_many", "accept"])
+def test_a_batch_records_what_accept_one_by_one_records(store: Store, group: bool) -> None:
+    store.enqueue(ev(1, "old"))
+    store.enqueue(ev(2, "same", first=True))
+    assert store.accept(delivery("seen"), [ev(9, "x")]) is True
+    batch: list[tuple[Delivery, list[JobSpec]]] = [
+        (delivery("a"), [ev(1, "new")]),  # supersedes the older head of PR 1
+        (delivery("seen"), [ev(10, "never")]),  # already recorded: adds nothing
+        (delivery("b"), [ev(2, "same", second=True)]),  # coalesces with the queued job
+        (delivery("c", "ping"), []),
+        (delivery("a"), [ev(11, "never")]),  # the same delivery twice in one batch
+        (delivery("d"), [ev(3, "p3"), ev(4, "p4")]),
+    ]
+    fresh = store.accept_many(batch) if group else [store.accept(d, jobs) for d, jobs in batch]
+    assert fresh == [True, False, True, True, False, True]
+    assert store.delivery_count() == 5
+    assert not store.has_delivery("never")
+    assert _state(store) == [
+        ("evaluate", 1, "old", JobState.SUPERSEDED, {}),
+        ("evaluate", 2, "same", JobState.QUEUED, {"first": True, "second": True}),
+        ("evaluate", 9, "x", JobState.QUEUED, {}),
+        ("evaluate", 1, "new", JobState.QUEUED, {}),
+        ("evaluate", 3, "p3", JobState.QUEUED, {}),
+        ("evaluate", 4, "p4", JobState.QUEUED, {}),
+    ]
+
+
+def test_a_batch_with_several_heads_of_one_pr_and_other_kinds_keeps_the_order(
+    store: Store,
+) -> None:
+    fix = JobSpec(JobKind.FIX, "o/r", 1, 5, "h2", {"requested_by": "ann"})
+    explain = JobSpec(JobKind.EXPLAIN, "o/r", 1, 5, "", {"rule": "r"})
+    fresh = store.accept_many(
+        [
+            (delivery("1"), [ev(5, "h1")]),
+            (delivery("2"), [ev(5, "h2"), fix]),
+            (delivery("3"), [explain, ev(5, "h2", again=True)]),
+        ]
+    )
+    assert fresh == [True, True, True]
+    assert _state(store) == [
+        ("evaluate", 5, "h1", JobState.SUPERSEDED, {}),
+        ("evaluate", 5, "h2", JobState.QUEUED, {"again": True}),
+        ("fix", 5, "h2", JobState.QUEUED, {"requested_by": "ann"}),
+        ("explain", 5, "", JobState.QUEUED, {"rule": "r"}),
+    ]
+    assert store.accept_many([]) == []
+
+
+def test_a_batch_the_store_refuses_records_nothing_of_it(store: Store) -> None:
+    too_big = 2**70  # no database integer holds it
+    with pytest.raises((StoreError, OverflowError)):
+        store.accept_many([(delivery("ok"), [ev(1, "a")]), (delivery("bad"), [ev(too_big, "b")])])
+    assert store.delivery_count() == 0 and store.jobs() == []
+    assert store.accept_many([(delivery("ok"), [ev(1, "a")])]) == [True]  # still usable
+    assert store.queue_depth() == 1
+
+
+def test_installations_are_kept_by_id(store: Store) -> None:
+    store.record_installation(7, account="acme", action="created", repos=["acme/a"])
+    store.record_installation(3, account="zed", action="created", repos=[])
+    store.record_installation(7, account="acme", action="deleted", repos=[])
+    assert store.installations() == [(3, "zed", "created"), (7, "acme", "deleted")]
+
+
+# --- queueing ---------------------------------------------------------------------------------
+
+
+def test_requests_for_the_same_commit_coalesce_and_a_newer_head_supersedes(store: Store) -> None:
+    first = store.enqueue(ev(7, "aaa", force=True))
+    assert store.enqueue(ev(7, "aaa", check_run_id=5)) == first
+    job = store.job(first)
+    assert job is not None and dict(job.payload) == {"force": True, "check_run_id": 5}
+    fix = store.enqueue(JobSpec(JobKind.FIX, "o/r", 1, 7, "aaa", {"requested_by": "ann"}))
+    assert fix != first  # another kind is another job
+    q1 = store.enqueue(JobSpec(JobKind.EXPLAIN, "o/r", 1, 7, "", {"rule": "a"}))
+    q2 = store.enqueue(JobSpec(JobKind.EXPLAIN, "o/r", 1, 7, "", {"rule": "b"}))
+    assert q1 != q2  # every question gets its answer
+    other_pr = store.enqueue(ev(8, "aaa"))
+    newer = store.enqueue(ev(7, "bbb"))
+    states = {j.id: j.state for j in store.jobs()}
+    assert states[first] is JobState.SUPERSEDED
+    assert states[newer] is JobState.QUEUED and states[other_pr] is JobState.QUEUED
+    assert states[fix] is JobState.QUEUED  # a fix is not an evaluation
+    assert store.queue_depth() == 5
+    assert store.counts()["superseded"] == 1 and store.counts()["queued"] == 5
+
+
+def test_a_running_evaluation_is_not_superseded_and_a_new_request_queues_behind_it(
+    store: Store,
+) -> None:
+    running = store.enqueue(ev(1, "a"))
+    assert store.claim(now=T0 + 1, owner="w", lease=60) is not None
+    again = store.enqueue(ev(1, "a"))
+    assert again != running  # the running job cannot absorb it: it may have read the PR already
+    store.enqueue(ev(1, "b"))
+    assert store.job(running).state is JobState.RUNNING  # type: ignore[union-attr]
+    assert store.job(again).state is JobState.SUPERSEDED  # type: ignore[union-attr]
+
+
+def test_claims_take_the_oldest_due_job_and_one_job_per_pr(store: Store) -> None:
+    a = store.enqueue(ev(1, "a"))
+    b = store.enqueue(ev(2, "b"))
+    fix_a = store.enqueue(JobSpec(JobKind.FIX, "o/r", 1, 1, "a"))
+    c = store.enqueue(ev(3, "c"))
+    now = time.time() + 1
+    first = store.claim(now=now, owner="w1", lease=60)
+    assert first is not None and first.id == a and first.attempts == 1
+    assert first.state is JobState.RUNNING and first.owner == "w1"
+    assert first.lease_until == pytest.approx(now + 60)
+    second = store.claim(now=now, owner="w2", lease=60)
+    assert second is not None and second.id == b  # the fix of PR 1 waits for PR 1's job
+    third = store.claim(now=now, owner="w1", lease=60)
+    assert third is not None and third.id == c
+    assert store.claim(now=now, owner="w3", lease=60) is None
+    assert store.finish(a, state=JobState.DONE, owner="w1") is True
+    fourth = store.claim(now=now, owner="w3", lease=60)
+    assert fourth is not None and fourth.id == fix_a and fourth.kind is JobKind.FIX
+    assert store.counts()["running"] == 3 and store.counts()["done"] == 1
+
+
+def test_a_job_is_not_claimed_before_it_is_due(store: Store) -> None:
+    job = store.enqueue(ev(1, "a"))
+    now = time.time() + 1
+    claimed = store.claim(now=now, owner="w", lease=60)
+    assert claimed is not None
+    assert store.defer(job, run_at=now + 100, error="rate limit", rate_limited=True, owner="w")
+    assert store.next_due() == pytest.approx(now + 100)
+    assert store.claim(now=now + 99, owner="w", lease=60) is None
+    again = store.claim(now=now + 100, owner="w", lease=60)
+    assert again is not None and again.id == job
+    assert again.attempts == 1 and again.deferrals == 1  # a rate limit is not an attempt
+    assert again.last_error == "rate limit"
+    assert store.defer(job, run_at=now + 101, error="502", rate_limited=False, owner="w")
+    third = store.claim(now=now + 101, owner="w", lease=60)
+    assert third is not None and third.attempts == 2 and third.deferrals == 1
+
+
+# --- leases -----------------------------------------------------------------------------------
+
+
+def test_a_dead_workers_job_is_taken_over_when_its_lease_runs_out(store: Store) -> None:
+    job = store.enqueue(ev(1, "a"))
+    queued_behind = store.enqueue(JobSpec(JobKind.FIX, "o/r", 1, 1, "a"))
+    dead = store.claim(now=T0, owner="dead", lease=30)
+    assert dead is not None and dead.id == job
+    assert store.claim(now=T0 + 29, owner="alive", lease=30) is None  # still the dead one's
+    taken = store.claim(now=T0 + 31, owner="alive", lease=30)
+    # The expired job comes back first; the PR's other job still waits for it.
+    assert taken is not None and taken.id == job and taken.owner == "alive"
+    assert taken.attempts == 2 and taken.lease_until == pytest.approx(T0 + 61)
+    assert store.claim(now=T0 + 31, owner="third", lease=30) is None
+    assert store.owns(job, owner="alive", now=T0 + 32)
+    assert not store.owns(job, owner="dead", now=T0 + 32)
+    # The old owner, if it wakes up, can change nothing.
+    assert store.heartbeat(job, owner="dead", until=T0 + 100) is False
+    assert store.finish(job, state=JobState.DONE, owner="dead") is False
+    assert store.defer(job, run_at=T0, error="x", rate_limited=False, owner="dead") is False
+    assert store.release(job, owner="dead") is False
+    current = store.job(job)
+    assert current is not None and current.state is JobState.RUNNING and current.owner == "alive"
+    assert store.finish(job, state=JobState.DONE, owner="alive") is True
+    nxt = store.claim(now=T0 + 32, owner="third", lease=30)
+    assert nxt is not None and nxt.id == queued_behind
+
+
+def test_a_heartbeat_keeps_the_job_and_ownership_ends_with_the_lease(store: Store) -> None:
+    job = store.enqueue(ev(1, "a"))
+    assert store.claim(now=T0, owner="w", lease=10) is not None
+    assert store.heartbeat(job, owner="w", until=T0 + 50) is True
+    assert store.claim(now=T0 + 40, owner="other", lease=10) is None
+    assert store.owns(job, owner="w", now=T0 + 49)
+    assert not store.owns(job, owner="w", now=T0 + 51)  # lapsed: no longer safe to publish
+    assert not store.owns(job, owner="other", now=T0 + 49)
+    taken = store.claim(now=T0 + 51, owner="other", lease=10)
+    assert taken is not None and taken.owner == "other"
+
+
+def test_release_puts_the_job_back_without_counting_the_attempt(store: Store) -> None:
+    job = store.enqueue(ev(1, "a"))
+    assert store.claim(now=T0, owner="w", lease=60) is not None
+    assert store.release(job, owner="w") is True
+    back = store.job(job)
+    assert back is not None and back.state is JobState.QUEUED
+    assert back.attempts == 0 and back.owner is None and back.lease_until is None
+    assert store.release(job, owner="w") is False  # no longer running, no longer its own
+    assert store.finish(job, state=JobState.DONE, owner="w") is False
+    again = store.claim(now=T0, owner="w2", lease=60)
+    assert again is not None and again.id == job and again.attempts == 1
+
+
+def test_a_job_put_back_while_the_same_request_is_queued_folds_into_it(store: Store) -> None:
+    job = store.enqueue(ev(1, "a", force=True))
+    assert store.claim(now=T0, owner="w", lease=60) is not None
+    twin = store.enqueue(ev(1, "a", check_run_id=9))
+    assert twin != job
+    assert store.defer(job, run_at=T0 + 50, error="502", rate_limited=False, owner="w")
+    states = {j.id: j for j in store.jobs()}
+    assert states[job].state is JobState.SUPERSEDED
+    assert states[twin].state is JobState.QUEUED
+    assert dict(states[twin].payload) == {"force": True, "check_run_id": 9}
+    assert store.next_due() == pytest.approx(T0 + 50)
+    assert store.queue_depth() == 1
+
+
+def test_recover_requeues_on_sqlite_and_leaves_live_jobs_alone_on_postgres(
+    backend: Backend, store: Store
+) -> None:
+    job = store.enqueue(ev(1, "a"))
+    assert store.claim(now=time.time(), owner="w", lease=600) is not None
+    if backend.name == "sqlite":  # one process: anything running was left by a dead one
+        assert store.recover() == 1
+        assert store.job(job).state is JobState.QUEUED  # type: ignore[union-attr]
+    else:  # other replicas may be running it: only the lease decides
+        assert store.recover() == 0
+        assert store.job(job).state is JobState.RUNNING  # type: ignore[union-attr]
+
+
+def test_a_named_lock_has_one_holder_until_it_lapses(store: Store) -> None:
+    assert store.try_lock("reconcile", owner="a", ttl=30, now=T0)
+    assert not store.try_lock("reconcile", owner="b", ttl=30, now=T0 + 10)
+    assert store.try_lock("other", owner="b", ttl=30, now=T0 + 10)  # names are separate
+    assert store.try_lock("reconcile", owner="a", ttl=30, now=T0 + 20)  # renewed to T0 + 50
+    assert not store.try_lock("reconcile", owner="b", ttl=30, now=T0 + 40)
+    assert store.try_lock("reconcile", owner="b", ttl=30, now=T0 + 51)
+    assert not store.try_lock("reconcile", owner="a", ttl=30, now=T0 + 52)
+
+
+# --- many workers -----------------------------------------------------------------------------
+
+
+def _claim_all(
+    store: Store, owner: str, out: list[tuple[int, str]], overlap: Callable[[int, int], None]
+) -> None:
+    idle = 0
+    while idle < 3:
+        job = store.claim(now=time.time(), owner=owner, lease=60)
+        if job is None:
+            idle += 1
+            time.sleep(0.005)
+            continue
+        idle = 0
+        overlap(job.pr, +1)
+        out.append((job.id, owner))
+        overlap(job.pr, -1)
+        assert store.finish(job.id, state=JobState.DONE, owner=owner)
+
+
+def test_concurrent_claims_never_hand_one_job_to_two_workers(backend: Backend) -> None:
+    stores = [backend.open(pool_size=4) for _ in range(2)]  # two "replicas"
+    stores[0].accept(delivery("d"), [ev(pr, f"s{pr}-{n}") for pr in range(12) for n in range(1)])
+    for pr in range(12):
+        stores[1].enqueue(JobSpec(JobKind.FIX, "o/r", 1, pr, f"s{pr}-0"))
+        stores[1].enqueue(JobSpec(JobKind.EXPLAIN, "o/r", 1, pr, ""))
+    total = len(stores[0].jobs())
+    assert total == 36
+    claimed: list[tuple[int, str]] = []
+    running: dict[int, int] = {}
+    doubled: list[int] = []
+    lock = threading.Lock()
+
+    def overlap(pr: int, step: int) -> None:
+        with lock:
+            running[pr] = running.get(pr, 0) + step
+            if running[pr] > 1:
+                doubled.append(pr)
+
+    threads = [
+        threading.Thread(target=_claim_all, args=(stores[i % 2], f"w{i}", claimed, overlap))
+        for i in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    ids = [i for i, _ in claimed]
+    assert sorted(ids) == sorted({j.id for j in stores[0].jobs()})  # each job exactly once
+    assert doubled == []  # never two jobs of one PR at once
+    assert stores[0].counts()["done"] == total
+
+
+def _claimer_process(url: str, owner: str, n: int, q: object, start: object) -> None:
+    store = open_store(url, pool_size=2)
+    start.wait(30)  # type: ignore[attr-defined]  # both processes claim at the same moment
+    got: list[int] = []
+    misses = 0
+    while misses < 20 and len(got) < n:
+        job = store.claim(now=time.time(), owner=owner, lease=600)
+        if job is None:
+            misses += 1
+            time.sleep(0.01)
+            continue
+        got.append(job.id)  # held, never finished: nobody else may take it
+    store.close()
+    q.put(got)  # type: ignore[attr-defined]
+
+
+def test_two_processes_claiming_from_postgres_never_share_a_job() -> None:
+    import multiprocessing
+
+    with fresh_database() as url:
+        store = open_store(url)
+        try:
+            for pr in range(40):
+                store.enqueue(ev(pr, "a"))
+            ctx = multiprocessing.get_context("spawn")
+            q = ctx.Queue()
+            start = ctx.Barrier(2)
+            procs = [
+                ctx.Process(target=_claimer_process, args=(url, f"p{i}", 40, q, start))
+                for i in range(2)
+            ]
+            for p in procs:
+                p.start()
+            results = [q.get(timeout=60) for _ in procs]
+            for p in procs:
+                p.join(30)
+            assert len(results[0]) + len(results[1]) == 40
+            assert set(results[0]).isdisjoint(results[1])
+            assert results[0] and results[1], "both processes should have got work"
+            owners = {j.owner for j in store.jobs()}
+            assert owners == {"p0", "p1"} and store.counts()["running"] == 40
+        finally:
+            store.close()
+
+
+# --- what the App keeps -----------------------------------------------------------------------
+
+
+def test_github_ids_runs_and_the_ai_cache(store: Store) -> None:
+    assert store.check_run_id("o/r", "a") is None
+    store.save_check_run("o/r", "a", 11)
+    store.save_check_run("o/r", "a", 12)
+    assert store.check_run_id("o/r", "a") == 12
+    store.save_comment("o/r", 3, 99)
+    assert store.comment_id("o/r", 3) == 99 and store.comment_id("o/r", 4) is None
+    store.save_fix_commit("o/r", 3, commit="f1", parent="a")
+    assert store.is_fix_commit("o/r", "f1") and not store.is_fix_commit("o/r", "a")
+
+    def run(pr: int, conclusion: str, **llm: float) -> RunRecord:
+        return RunRecord(
+            repo="o/r",
+            pr=pr,
+            sha="a",
+            config_sha="c",
+            conclusion=conclusion,
+            counts={"style/ruff-lint": 2},
+            started_at=T0,
+            finished_at=T0 + 1.5,
+            timings={"fetch": 0.25},
+            api_calls=4,
+            reason=None,
+            llm=llm,
+        )
+
+    store.record_run(run(3, "failure"))
+    store.record_run(run(3, "success", requests=2.0, usd=0.01))
+    store.record_run(RunRecord("x/y", 1, "b", "", "failure", {}, T0, T0, reason="bad config"))
+    last = store.last_run("o/r", 3)
+    assert last == run(3, "success", requests=2.0, usd=0.01)
+    assert [r.conclusion for r in store.runs(repo="o/r")] == ["success", "failure"]
+    assert [r.repo for r in store.runs(limit=2)] == ["x/y", "o/r"]
+    assert store.runs(repo="x/y")[0].reason == "bad config"
+    assert store.last_run("o/r", 4) is None
+
+    assert store.llm_cache_get("k") is None
+    store.llm_cache_put("k", '{"findings": []}')
+    store.llm_cache_put("k", '{"findings": [1]}')
+    assert store.llm_cache_get("k") == '{"findings": [1]}'
+
+
+def test_ping_answers_and_a_closed_store_says_so(backend: Backend) -> None:
+    store = open_store(backend.url)
+    store.ping()
+    store.close()
+    with pytest.raises((StoreError, Exception)):
+        store.ping()
