@@ -117,10 +117,43 @@ def test_rerun_on_the_same_sha_updates_the_same_check_run(
     )
     running.deliver(recheck)
     running.wait_idle()
-    assert [r.id for r in gh.check_runs(world.repo)] == [run.id]
+    (again,) = gh.check_runs(world.repo)
+    assert again.id == run.id
     assert len(running.store.runs()) == 3
     assert gh.count("POST", r"/check-runs$") == 1
     assert len(gh.comments(world.repo, pr.number)) == 1
+    # GitHub appends annotations on every update: the same verdict adds none the second time.
+    assert run.annotations and again.annotations == run.annotations
+    assert gh.count("GET", r"/check-runs/\d+/annotations$") == 2
+
+
+def test_a_rerun_with_a_new_verdict_moves_to_a_new_check_run(
+    world: World, running: RunningApp
+) -> None:
+    gh, repo = world.gh, world.repo
+    pr = gh.open_pull_request(repo, files={"app/core.py": "import os\nprint(1)\n"})
+    running.deliver(gh.webhook("pull_request", "opened", repo=repo, pr=pr, installation=world.inst))
+    running.wait_idle()
+    (first,) = gh.check_runs(repo)
+    assert {a["title"] for a in first.annotations} >= {"Debugging code was left in"}
+    # The team turns the debug rule off on the base branch, then asks for a re-run.
+    gh.push(repo, "main", {".github/prgate.yml": "rules:\n  content/debug:\n    level: 'off'\n"})
+    rerun = gh.webhook(
+        "check_run", "rerequested", repo=repo, pr=pr, check_run=first, installation=world.inst
+    )
+    running.deliver(rerun)
+    running.wait_idle()
+    old, new = sorted(gh.check_runs(repo), key=lambda r: r.id)
+    assert old.id == first.id and old.head_sha == new.head_sha
+    # The old run keeps annotations that no longer hold, so it is closed as replaced, never
+    # as a pass, and the new run has exactly the new verdict's annotations.
+    assert old.conclusion == "cancelled" and "Replaced" in (old.title or "")
+    assert len(old.annotations) == len(first.annotations)
+    assert new.status == "completed" and new.annotations
+    assert "Debugging code was left in" not in {a["title"] for a in new.annotations}
+    assert len(new.annotations) < len(first.annotations)
+    assert running.store.check_run_id(repo.full_name, new.head_sha) == new.id
+    assert len(gh.comments(repo, pr.number)) == 1
 
 
 def test_explain_replies_with_the_rule_in_plain_words(world: World, running: RunningApp) -> None:

@@ -220,6 +220,34 @@ def test_502_on_a_write_is_not_blindly_retried_and_nothing_is_doubled(
     assert len(gh.comments(repo, pr.number)) == 1
     (job,) = running.store.jobs()
     assert job.state is JobState.DONE and job.attempts == 3
+    # The second attempt completed the run before its comment failed; the third found the
+    # annotations there and sent none again.
+    shown = [(a["path"], a["start_line"], a["title"]) for a in run.annotations]
+    assert shown and len(shown) == len(set(shown))
+
+
+def test_a_job_cut_off_between_annotation_batches_sends_only_the_rest(
+    world: World, running: RunningApp
+) -> None:
+    gh, repo = world.gh, world.repo
+    body = "".join(f"print({i})\n" for i in range(120))
+    # 120 annotations go in three PATCHes; the second fails, leaving 50 on a run in progress.
+    gh.fail_next("PATCH", r"/check-runs/\d+$", status=502, skip=1)
+    _pr, d = _open(world, {"app/noisy.py": body, "tests/test_noisy.py": "x = 1\n"})
+    running.deliver(d)
+    running.wait_idle()
+    (run,) = gh.check_runs(repo)
+    assert run.status == "completed"
+    lines = [a["start_line"] for a in run.annotations if a["path"] == "app/noisy.py"]
+    assert sorted(lines) == list(range(1, 121))  # each once, none lost
+    (job,) = running.store.jobs()
+    assert job.attempts == 2
+    sizes = [
+        len(r.body.get("output", {}).get("annotations", []))
+        for r in gh.requests
+        if r.method == "PATCH" and r.path.endswith(f"/check-runs/{run.id}") and r.status == 200
+    ]
+    assert sum(sizes) == len(run.annotations)
 
 
 def test_rate_limit_defers_the_job_instead_of_sleeping(world: World, running: RunningApp) -> None:

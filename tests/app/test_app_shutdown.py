@@ -99,10 +99,20 @@ def test_sigterm_releases_a_job_that_outlasts_the_grace_period(world: World) -> 
     gh.clear_faults()
     # Started again on the same port.
     with _serve(world, grace=5, port=port, name="restarted") as serve:
+
+        def state() -> str:
+            runs = [(r.id, r.status, r.conclusion) for r in gh.check_runs(repo)]
+            calls = [(r.method, r.path, r.status) for r in gh.requests[-15:]]
+            return f"runs: {runs}\nlast calls: {calls}\nlog:\n{serve.log()[-3000:]}"
+
         wait_until(
-            lambda: any(r.status == "completed" for r in gh.check_runs(repo)), "the run completes"
+            lambda: any(r.status == "completed" for r in gh.check_runs(repo)),
+            "the run completes",
+            detail=state,
         )
-        wait_until(lambda: len(gh.comments(repo, pr.number)) == 1, "the PR has its comment")
+        wait_until(
+            lambda: len(gh.comments(repo, pr.number)) == 1, "the PR has its comment", detail=state
+        )
         serve.proc.send_signal(signal.SIGTERM)
         assert serve.proc.wait(timeout=15) == 0
     (run,) = gh.check_runs(repo)  # the restarted process finished the same check run

@@ -528,8 +528,10 @@ class FakeGitHub:
         headers: Mapping[str, str] | None = None,
         body: Any = None,
         times: int = 1,
+        skip: int = 0,
     ) -> None:
-        """Answer the next ``times`` requests matching (method, path regex) with this response."""
+        """Answer the next ``times`` requests matching (method, path regex) with this response,
+        after letting ``skip`` of them through."""
         with self.fault_lock:
             self.faults.append(
                 Fault(
@@ -539,6 +541,7 @@ class FakeGitHub:
                     headers=dict(headers or {}),
                     body=body if body is not None else {"message": f"Injected {status}"},
                     remaining=times,
+                    skip=skip,
                 )
             )
 

@@ -341,6 +341,9 @@ def _match(method: str, path: str) -> tuple[RouteSpec | None, dict[str, str]]:
 def _take_fault(fake: FakeGitHub, method: str, path: str) -> Any:
     for fault in fake.faults:
         if fault.remaining > 0 and fault.method == method and fault.pattern.search(path):
+            if fault.skip > 0:
+                fault.skip -= 1
+                return None
             fault.remaining -= 1
             return fault
     return None
@@ -1356,6 +1359,28 @@ def update_check_run(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
 @route("GET", "/repos/{owner}/{repo}/check-runs/{check_run_id}")
 def get_check_run(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
     return 200, check_run_obj(fake, _check_run(fake, ctx))
+
+
+@route("GET", "/repos/{owner}/{repo}/check-runs/{check_run_id}/annotations")
+def list_check_run_annotations(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
+    run = _check_run(fake, ctx)
+    api = f"{fake.base_url}/repos/{run.repo.full_name}"
+    shown = [
+        {
+            "path": a.get("path", ""),
+            "start_line": a.get("start_line", 1),
+            "end_line": a.get("end_line", a.get("start_line", 1)),
+            "start_column": a.get("start_column"),
+            "end_column": a.get("end_column"),
+            "annotation_level": a.get("annotation_level"),
+            "title": a.get("title"),
+            "message": a.get("message"),
+            "raw_details": a.get("raw_details"),
+            "blob_href": f"{api}/git/blobs/{run.head_sha}",
+        }
+        for a in run.annotations
+    ]
+    return 200, _paginate(fake, ctx, shown)
 
 
 @route("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs")

@@ -144,6 +144,7 @@ class Fault:
     headers: dict[str, str]
     body: Any
     remaining: int
+    skip: int = 0  # matching requests let through before the first fault
 
 
 @dataclass

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,15 +130,43 @@ def existing_run(ctx: JobContext, job: Job, *, http: Http, sha: str, look: bool)
 
 def start_run(
     ctx: JobContext, job: Job, *, http: Http, sha: str, run_id: int | None
-) -> tuple[int, str | None]:
+) -> checks.Started:
     """Put the run back in progress, or create it (marked as being created in the store
     first, so that a create whose answer is lost is found again rather than repeated)."""
     fence(ctx, job)
     if run_id is None:
         ctx.store.save_check_run(job.repo, sha, CREATING)
-    run_id, run_url = checks.start(http, job.repo, head_sha=sha, run_id=run_id)
-    ctx.store.save_check_run(job.repo, sha, run_id)
-    return run_id, run_url
+    run = checks.start(http, job.repo, head_sha=sha, run_id=run_id)
+    ctx.store.save_check_run(job.repo, sha, run.id)
+    return run
+
+
+def annotations_for(
+    ctx: JobContext, job: Job, http: Http, sha: str, run: checks.Started, report: Report
+) -> tuple[checks.Started, Sequence[Mapping[str, Any]]]:
+    """The run to conclude and the annotations to send it. A run judged before gets only what
+    it lacks; one holding an annotation this verdict no longer makes is closed as replaced
+    (``cancelled``, so it never passes a required check) and a new run takes the verdict."""
+    wanted = _annotations(report)
+    if run.annotations == 0:
+        return run, wanted
+    posted = checks.posted_annotations(http, job.repo, run.id, run.annotations)
+    todo = checks.still_to_post(posted, wanted)
+    if todo is not None:
+        return run, todo
+    fence(ctx, job)
+    ctx.store.save_check_run(job.repo, sha, CREATING)
+    fresh = checks.start(http, job.repo, head_sha=sha, run_id=None)
+    ctx.store.save_check_run(job.repo, sha, fresh.id)
+    checks.complete(
+        http,
+        job.repo,
+        run.id,
+        conclusion="cancelled",
+        title="Replaced by a newer prgate check",
+        summary="prgate judged this commit again; the newer check run has the verdict.",
+    )
+    return fresh, wanted
 
 
 def _http(ctx: JobContext, job: Job) -> Http:
@@ -287,11 +315,11 @@ def evaluate_job(ctx: JobContext, job: Job) -> str:
                 ctx, job, http=http, sha=sha, look=job.attempts > 1 or job.deferrals > 0
             )
         )
-        run_id, run_url = start_run(ctx, job, http=http, sha=sha, run_id=run_id)
+        run = start_run(ctx, job, http=http, sha=sha, run_id=run_id)
         verdict = judge(ctx, job, http, pull)
         t = ctx.clock()
         fence(ctx, job)
-        publish(ctx, job, http, pull, verdict, run_id=run_id, run_url=run_url)
+        publish(ctx, job, http, pull, verdict, run=run)
         verdict.timings["publish"] = ctx.clock() - t
     finished = ctx.clock()
     ctx.store.record_run(
@@ -322,11 +350,11 @@ def publish(
     pull: PullRequest,
     verdict: Verdict,
     *,
-    run_id: int,
-    run_url: str | None,
+    run: checks.Started,
 ) -> None:
     report = verdict.report
     sha = pull.head_sha
+    run, annotations = annotations_for(ctx, job, http, sha, run, report)
     fix_commit = sha if ctx.store.is_fix_commit(job.repo, sha) else None
     autofix = verdict.config.autofix if verdict.config is not None else False
     pushable = not pull.is_fork and autofix
@@ -335,17 +363,17 @@ def publish(
     checks.complete(
         http,
         job.repo,
-        run_id,
+        run.id,
         conclusion=report.conclusion.value,
         title=title,
         summary=summary,
-        annotations=_annotations(report),
+        annotations=annotations,
         actions=[FIX_ACTION] if offer_fixes else [],
     )
     body = markdown.comment(
         report,
         marker=MARKER,
-        check_run_url=run_url,
+        check_run_url=run.url,
         fix_commit=fix_commit,
         fixes_pushable=pushable,
         sha=sha,
@@ -371,10 +399,10 @@ def give_up(ctx: JobContext, job: Job, reason: str) -> None:
                 pull = get_pull(http, job.repo, job.pr)
                 sha = pull.head_sha
                 run_id = existing_run(ctx, job, http=http, sha=sha, look=True)
-                run_id, run_url = start_run(ctx, job, http=http, sha=sha, run_id=run_id)
+                run = start_run(ctx, job, http=http, sha=sha, run_id=run_id)
                 verdict = Verdict(not_judged(reason), None, "", None, reason)
                 fence(ctx, job)
-                publish(ctx, job, http, pull, verdict, run_id=run_id, run_url=run_url)
+                publish(ctx, job, http, pull, verdict, run=run)
             return
         except LeaseLost:
             return  # another worker has the job now

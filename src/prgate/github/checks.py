@@ -1,8 +1,15 @@
 """The ``prgate`` check run: started in progress, completed with a verdict, annotations in
-batches of 50 (GitHub's limit per request), output within GitHub's size limits."""
+batches of 50 (GitHub's limit per request), output within GitHub's size limits.
+
+GitHub appends the annotations of every update to those the run already has, and none can be
+taken back. A run that is judged again (a re-run, a retried job) therefore gets only the
+annotations it does not have yet (``still_to_post``); when it holds one the new verdict no
+longer makes, the verdict goes on a new run instead.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +25,8 @@ ANNOTATIONS_PER_REQUEST = 50
 TITLE_LIMIT = 255
 SUMMARY_LIMIT = 65_535
 CUT_NOTE = "(cut for length)"
+#: The fields that make two annotations the same one.
+_ANNOTATION_KEY = ("path", "start_line", "end_line", "annotation_level", "title", "message")
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,15 @@ def fit(text: str, limit: int, note: str = CUT_NOTE) -> str:
     return "\n".join(kept) + "\n\n" + note
 
 
+@dataclass(frozen=True)
+class Started:
+    """A check run in progress: its id, its page on GitHub, and how many annotations it holds."""
+
+    id: int
+    url: str | None
+    annotations: int = 0
+
+
 def start(
     http: Http,
     repo: str,
@@ -66,10 +84,8 @@ def start(
     run_id: int | None,
     summary: str = "prgate is reading the change.",
     details_url: str | None = None,
-) -> tuple[int, str | None]:
-    """Create the check run in progress, or put the existing one (same sha) back in progress.
-
-    Returns its id and its page on GitHub."""
+) -> Started:
+    """Create the check run in progress, or put the existing one (same sha) back in progress."""
     output = {"title": "Checking the change", "summary": summary}
     if run_id is not None:
         try:
@@ -79,7 +95,7 @@ def start(
                 json={"status": "in_progress", "started_at": _now(), "output": output},
                 retry=True,  # sets the same state again: safe to repeat
             )
-            return run_id, _url(data)
+            return Started(run_id, _url(data), _annotations_count(data))
         except NotFound:
             pass  # deleted or not ours: create a new one
     body: dict[str, Any] = {
@@ -94,12 +110,56 @@ def start(
     # Never repeated here: a create whose answer was lost may have happened. The job's next
     # attempt looks for the run (``find``) before it creates one.
     data = http.json("POST", f"{repo_path(repo)}/check-runs", json=body)
-    return int(data["id"]), _url(data)
+    return Started(int(data["id"]), _url(data))
 
 
 def _url(data: object) -> str | None:
     url = data.get("html_url") if isinstance(data, dict) else None
     return str(url) if isinstance(url, str) else None
+
+
+def _annotations_count(data: object) -> int:
+    output = data.get("output") if isinstance(data, dict) else None
+    count = output.get("annotations_count") if isinstance(output, dict) else None
+    # Unknown means "maybe some": the caller then reads them.
+    return count if isinstance(count, int) and count >= 0 else 1
+
+
+def posted_annotations(http: Http, repo: str, run_id: int, count: int) -> list[dict[str, Any]]:
+    """The annotations run ``run_id`` holds (``count`` of them, as its output said)."""
+    found: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        data = http.json(
+            "GET",
+            f"{repo_path(repo)}/check-runs/{run_id}/annotations",
+            params={"per_page": 100, "page": page},
+        )
+        items = [a for a in data if isinstance(a, dict)] if isinstance(data, list) else []
+        found.extend(items)
+        if len(items) < 100 or len(found) >= count:
+            return found
+        page += 1
+
+
+def _key(annotation: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(annotation.get(k) for k in _ANNOTATION_KEY)
+
+
+def still_to_post(
+    posted: Sequence[Mapping[str, Any]], wanted: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any]] | None:
+    """The ``wanted`` annotations a run holding ``posted`` still lacks, in order; ``None`` when
+    it holds one that ``wanted`` does not have (it cannot be taken back: use a new run)."""
+    left = Counter(_key(a) for a in posted)
+    todo: list[Mapping[str, Any]] = []
+    for a in wanted:
+        k = _key(a)
+        if left[k] > 0:
+            left[k] -= 1
+        else:
+            todo.append(a)
+    return None if +left else todo
 
 
 def find(http: Http, repo: str, *, head_sha: str, app_id: str | None) -> int | None:
@@ -124,7 +184,8 @@ def complete(
     annotations: Sequence[Mapping[str, Any]] = (),
     actions: Sequence[Action] = (),
 ) -> int:
-    """Conclude the run; annotations go 50 per request. Returns the number of requests."""
+    """Conclude the run; annotations go 50 per request, the last batch with the conclusion (so a
+    concluded run holds all of them). Returns the number of requests."""
     title = fit(title.replace("\n", " "), TITLE_LIMIT, "…")
     summary = fit(summary, SUMMARY_LIMIT)
     batches = [
@@ -132,19 +193,20 @@ def complete(
         for i in range(0, len(annotations), ANNOTATIONS_PER_REQUEST)
     ] or [[]]
     path = f"{repo_path(repo)}/check-runs/{run_id}"
-    first: dict[str, Any] = {
-        "status": "completed",
-        "conclusion": conclusion,
-        "completed_at": _now(),
-        "output": {"title": title, "summary": summary, "annotations": batches[0]},
-        "actions": [a.as_json() for a in actions],
-    }
-    # Annotations add up on GitHub: a PATCH that carries some is not repeated blindly.
-    http.json("PATCH", path, json=first, retry=not batches[0])
-    for batch in batches[1:]:
+    # Annotations add up on GitHub: a PATCH that carries some is not repeated blindly (the
+    # job's next attempt reads what arrived and sends the rest).
+    for batch in batches[:-1]:
         http.json(
             "PATCH",
             path,
             json={"output": {"title": title, "summary": summary, "annotations": batch}},
         )
+    last: dict[str, Any] = {
+        "status": "completed",
+        "conclusion": conclusion,
+        "completed_at": _now(),
+        "output": {"title": title, "summary": summary, "annotations": batches[-1]},
+        "actions": [a.as_json() for a in actions],
+    }
+    http.json("PATCH", path, json=last, retry=not batches[-1])
     return len(batches)
