@@ -458,6 +458,48 @@ def test_github_ids_runs_and_the_ai_cache(store: Store) -> None:
     assert store.llm_cache_get("k") == '{"findings": [1]}'
 
 
+def test_prune_deletes_old_finished_records_in_batches_and_keeps_the_rest(
+    backend: Backend,
+) -> None:
+    now = [T0]
+    store = backend.open(clock=lambda: now[0])
+    day = 86400.0
+    # Day 0: three deliveries; one job done, one superseded, one left running; an AI answer.
+    store.accept(delivery("old-1"), [ev(1, "a")])
+    store.accept(delivery("old-2"), [ev(2, "b")])
+    store.accept(delivery("old-3"), [ev(2, "c")])  # supersedes 2/b
+    done = store.claim(now=now[0], owner="w", lease=60)
+    assert done is not None and done.pr == 1
+    store.finish(done.id, state=JobState.DONE, owner="w")
+    running = store.claim(now=now[0], owner="w", lease=10 * 86400 * 100)
+    assert running is not None and (running.pr, running.sha) == (2, "c")
+    store.llm_cache_put("old", "{}")
+    store.record_run(RunRecord("o/r", 1, "a", "", "success", {}, T0, T0))
+    store.save_check_run("o/r", "a", 7)
+    store.save_comment("o/r", 1, 8)
+    store.save_fix_commit("o/r", 1, commit="f", parent="a")
+    # Day 40: a new delivery, a queued job, a new AI answer, a new run.
+    now[0] = T0 + 40 * day
+    store.accept(Delivery("new", "pull_request", "opened", 1, now[0]), [ev(3, "d")])
+    store.llm_cache_put("new", "{}")
+    store.record_run(RunRecord("o/r", 3, "d", "", "failure", {}, now[0], now[0]))
+
+    # One row of each kind per statement: the three old deliveries take three rounds.
+    gone = store.prune(before=now[0] - 30 * day, runs_before=now[0] - 180 * day, limit=1)
+    assert gone == 3  # a delivery, a finished job, the old AI answer; runs are kept longer
+    assert store.delivery_count() == 3
+    assert store.prune(before=now[0] - 30 * day, runs_before=now[0] - 30 * day) == 4
+    assert store.prune(before=now[0] - 30 * day, runs_before=now[0] - 30 * day) == 0
+    assert store.has_delivery("new") and store.delivery_count() == 1
+    left = {(j.pr, j.sha): j.state for j in store.jobs()}
+    assert left == {(2, "c"): JobState.RUNNING, (3, "d"): JobState.QUEUED}
+    assert store.llm_cache_get("old") is None and store.llm_cache_get("new") == "{}"
+    assert [r.pr for r in store.runs()] == [3]
+    # GitHub's ids and the fix-commit loop guard stay.
+    assert store.check_run_id("o/r", "a") == 7 and store.comment_id("o/r", 1) == 8
+    assert store.is_fix_commit("o/r", "f")
+
+
 def test_ping_answers_and_a_closed_store_says_so(backend: Backend) -> None:
     store = open_store(backend.url)
     store.ping()

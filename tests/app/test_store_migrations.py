@@ -112,7 +112,9 @@ def test_an_older_sqlite_database_is_upgraded_without_losing_rows(
     SQLiteStore(path).close()  # opening again applies nothing and keeps the rows
     again = sqlite3.connect(path)
     assert again.execute("SELECT COUNT(*) FROM jobs").fetchone() == (3,)
-    assert again.execute("SELECT COUNT(*) FROM schema_migrations").fetchone() == (4,)
+    assert again.execute("SELECT COUNT(*) FROM schema_migrations").fetchone() == (
+        len(migrations.SQLITE),
+    )
 
 
 def _open_at_once(url: str, n: int) -> tuple[list[Store], list[BaseException]]:

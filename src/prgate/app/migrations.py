@@ -135,11 +135,27 @@ def _sqlite_leases(db: sqlite3.Connection) -> None:
     )
 
 
+#: Indexes that let old records be pruned without reading whole tables (``Store.prune``).
+_PRUNE_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS deliveries_received ON deliveries (received_at)",
+    "CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (updated_at) "
+    "WHERE state IN ('done', 'failed', 'superseded')",
+    "CREATE INDEX IF NOT EXISTS runs_finished ON runs (finished_at)",
+    "CREATE INDEX IF NOT EXISTS llm_cache_created ON llm_cache (created_at)",
+)
+
+
+def _sqlite_prune_indexes(db: sqlite3.Connection) -> None:
+    for sql in _PRUNE_INDEXES:
+        db.execute(sql)
+
+
 SQLITE: tuple[SQLiteMigration, ...] = (
     SQLiteMigration(1, "deliveries, installations, jobs, GitHub ids, runs", _sqlite_initial),
     SQLiteMigration(2, "runs keep what the AI reviewer used", _sqlite_runs_llm),
     SQLiteMigration(3, "the AI reviewer's answer cache", _sqlite_llm_cache),
     SQLiteMigration(4, "job leases and named locks", _sqlite_leases),
+    SQLiteMigration(5, "indexes for pruning old records", _sqlite_prune_indexes),
 )
 
 POSTGRES: tuple[PostgresMigration, ...] = (
@@ -226,6 +242,7 @@ POSTGRES: tuple[PostgresMigration, ...] = (
                 until DOUBLE PRECISION NOT NULL)""",
         ),
     ),
+    PostgresMigration(2, "indexes for pruning old records", _PRUNE_INDEXES),
 )
 
 _SQLITE_TABLE = (

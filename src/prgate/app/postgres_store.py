@@ -31,6 +31,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from prgate.app.migrations import migrate_postgres
 from prgate.app.store import (
     JOB_COLUMNS,
+    PRUNE_BATCH,
     RUN_COLUMNS,
     Delivery,
     Job,
@@ -41,11 +42,13 @@ from prgate.app.store import (
     StoreError,
     StoreUnavailable,
     job_from_row,
+    prune_statements,
     redact_url,
     run_from_row,
 )
 
 log = logging.getLogger("prgate.store")
+_PRUNE = prune_statements("%s")
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 T = TypeVar("T")
@@ -644,6 +647,13 @@ class PostgresStore:
             "INSERT INTO llm_cache (key, value, created_at) VALUES (%s, %s, %s) "
             "ON CONFLICT (key) DO UPDATE SET value=excluded.value, created_at=excluded.created_at",
             (key, value, self._clock()),
+        )
+
+    # housekeeping
+
+    def prune(self, *, before: float, runs_before: float, limit: int = PRUNE_BATCH) -> int:
+        return sum(
+            self._write(sql, (runs_before if runs else before, limit)) for sql, runs in _PRUNE
         )
 
 

@@ -342,24 +342,20 @@ def _epoch(text: str) -> float:
         return 0.0
 
 
-class ReconcileLoop:
-    """Runs ``run`` (one pass of the reconcilers, ``None`` when skipped) on start and then every
-    ``interval`` seconds, in a thread."""
+class Periodic:
+    """Runs ``run`` on start and then every ``interval`` seconds, in a thread named ``name``
+    (the reconcilers' passes, the pruning of old records)."""
 
-    def __init__(
-        self,
-        run: Callable[[], tuple[PassReport, PassReport] | None],
-        *,
-        interval: float,
-    ) -> None:
+    def __init__(self, run: Callable[[], object], *, interval: float, name: str) -> None:
         self.run = run
         self.interval = interval
+        self.name = name
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="prgate-reconcile", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=f"prgate-{self.name}", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -373,5 +369,5 @@ class ReconcileLoop:
             try:
                 self.run()
             except Exception:  # the store or a bug: try again next interval
-                log.exception("a reconcile pass failed")
+                log.exception("a %s pass failed", self.name)
             self._stop.wait(self.interval)

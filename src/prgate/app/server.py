@@ -36,10 +36,19 @@ from prgate.app.events import route
 from prgate.app.intake import Intake
 from prgate.app.jobs import ApiCounter, JobContext, give_up, handle
 from prgate.app.metrics import Metrics
-from prgate.app.reconcile import PassReport, ReconcileLoop, Reconciler
+from prgate.app.reconcile import PassReport, Periodic, Reconciler
 from prgate.app.settings import Settings, from_env
 from prgate.app.signature import signature_ok
-from prgate.app.store import Delivery, Job, JobSpec, Store, StoreError, open_store
+from prgate.app.store import (
+    KEEP_RECORDS,
+    KEEP_RUNS,
+    Delivery,
+    Job,
+    JobSpec,
+    Store,
+    StoreError,
+    open_store,
+)
 from prgate.app.worker import WorkerPool, new_owner_id
 from prgate.errors import PrgateError
 from prgate.github.auth import AppAuth, AppCredentials
@@ -56,6 +65,9 @@ MAX_BODY = 25 * 1024 * 1024
 DEPTH_TTL = 0.1
 #: What an overloaded App asks GitHub (and any other sender) to wait, in seconds.
 OVERLOAD_RETRY_AFTER = 60
+#: How often old records are pruned (seconds), and at most how many batches a pass deletes.
+PRUNE_INTERVAL = 3600.0
+PRUNE_ROUNDS = 50
 
 
 @dataclass
@@ -77,7 +89,8 @@ class AppState:
     draining: threading.Event = field(default_factory=threading.Event)
     #: This process's id in the store's leases and locks.
     owner: str = field(default_factory=new_owner_id)
-    reconcile_loop: ReconcileLoop | None = None
+    #: The reconcilers' and the pruning's threads, while they run.
+    periodic: list[Periodic] = field(default_factory=list)
     #: Where the last reconcile pass ran out of budget (the next one starts there).
     reconcile_resume: str | None = None
     _depth: tuple[float, int] = (float("-inf"), 0)
@@ -200,6 +213,24 @@ class AppState:
             self.metrics.reconciled.labels(kind="deliveries").inc(deliveries.redelivered)
         return result
 
+    def prune_once(self, *, now: float | None = None) -> int | None:
+        """Delete records past their keeping time (``store.KEEP_RECORDS``, ``KEEP_RUNS``), in
+        batches, on one replica at a time; how many rows went (``None``: another replica)."""
+        now = time.time() if now is None else now
+        if not self.store.try_lock("prune", owner=self.owner, ttl=PRUNE_INTERVAL, now=now):
+            return None
+        gone = 0
+        for _ in range(PRUNE_ROUNDS):
+            if self.draining.is_set():
+                break
+            n = self.store.prune(before=now - KEEP_RECORDS, runs_before=now - KEEP_RUNS)
+            gone += n
+            if n == 0:
+                break
+        if gone:
+            log.info("pruned %d old record(s) from the store", gone)
+        return gone
+
     def begin_drain(self) -> None:
         """Stop taking deliveries and say so on /readyz (the first thing SIGTERM does)."""
         if not self.draining.is_set():
@@ -211,8 +242,8 @@ class AppState:
         """Stop taking deliveries, stop the reconcilers, give running jobs ``grace`` seconds,
         release the rest to the queue."""
         self.begin_drain()
-        loop, self.reconcile_loop = self.reconcile_loop, None
-        if loop is not None:
+        loops, self.periodic = self.periodic, []
+        for loop in loops:
             loop.stop()
         pool, self.pool = self.pool, None
         if pool is not None:
@@ -259,8 +290,13 @@ def create_app(
             state.pool = pool
             pool.start()
         if reconcile_loop and settings.reconcile_interval > 0:
-            loop = ReconcileLoop(state.reconcile_once, interval=settings.reconcile_interval)
-            state.reconcile_loop = loop
+            state.periodic.append(
+                Periodic(
+                    state.reconcile_once, interval=settings.reconcile_interval, name="reconcile"
+                )
+            )
+        state.periodic.append(Periodic(state.prune_once, interval=PRUNE_INTERVAL, name="prune"))
+        for loop in state.periodic:
             loop.start()
         try:
             yield

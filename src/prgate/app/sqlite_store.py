@@ -21,6 +21,7 @@ from typing import Any
 from prgate.app.migrations import migrate_sqlite
 from prgate.app.store import (
     JOB_COLUMNS,
+    PRUNE_BATCH,
     Delivery,
     Job,
     JobKind,
@@ -30,11 +31,13 @@ from prgate.app.store import (
     StoreError,
     StoreUnavailable,
     job_from_row,
+    prune_statements,
     run_from_row,
 )
 
 _RUNNING = JobState.RUNNING.value
 _QUEUED = JobState.QUEUED.value
+_PRUNE = prune_statements("?")
 #: How long opening waits for other processes opening the same file (the busy timeout too).
 _OPEN_TIMEOUT = 10.0
 
@@ -474,6 +477,13 @@ class SQLiteStore:
                 "INSERT OR REPLACE INTO llm_cache (key, value, created_at) VALUES (?, ?, ?)",
                 (key, value, self._clock()),
             )
+
+    def prune(self, *, before: float, runs_before: float, limit: int = PRUNE_BATCH) -> int:
+        gone = 0
+        for sql, runs in _PRUNE:
+            with self._tx() as db:
+                gone += db.execute(sql, (runs_before if runs else before, limit)).rowcount
+        return gone
 
     def delivery_count(self) -> int:
         return int(self._read("SELECT COUNT(*) FROM deliveries")[0][0])

@@ -113,6 +113,13 @@ class LeaseLost(Exception):
     """The job was taken over (or released) while it ran: its worker must not publish anything."""
 
 
+#: How long the App keeps deliveries, finished jobs and cached AI answers, and run records.
+KEEP_RECORDS = 30 * 86400.0
+KEEP_RUNS = 180 * 86400.0
+#: Rows of each kind deleted per statement, so that pruning never holds the store for long.
+PRUNE_BATCH = 2000
+
+
 class Store(Protocol):
     def ping(self) -> None:
         """Raise :class:`StoreError` when the store cannot be used."""
@@ -212,7 +219,42 @@ class Store(Protocol):
     def llm_cache_put(self, key: str, value: str) -> None:
         """Keep the AI reviewer's answer ``value`` (JSON text) under ``key``; last write wins."""
 
+    def prune(self, *, before: float, runs_before: float, limit: int = PRUNE_BATCH) -> int:
+        """Delete up to ``limit`` rows of each kind older than ``before`` (deliveries, finished
+        jobs, cached AI answers) and run records older than ``runs_before``; how many went.
+        Queued and running jobs, GitHub ids and fix commits are never pruned."""
+
     def close(self) -> None: ...
+
+
+def prune_statements(mark: str) -> tuple[tuple[str, bool], ...]:
+    """The pruning deletes, with ``mark`` as the placeholder; each with whether its cut-off is
+    the run records' one. Each takes (cut-off, limit)."""
+    finished = ", ".join(
+        f"'{s.value}'" for s in (JobState.DONE, JobState.FAILED, JobState.SUPERSEDED)
+    )
+    return (
+        (
+            "DELETE FROM deliveries WHERE id IN "
+            f"(SELECT id FROM deliveries WHERE received_at < {mark} LIMIT {mark})",
+            False,
+        ),
+        (
+            "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs "
+            f"WHERE state IN ({finished}) AND updated_at < {mark} LIMIT {mark})",
+            False,
+        ),
+        (
+            "DELETE FROM llm_cache WHERE key IN "
+            f"(SELECT key FROM llm_cache WHERE created_at < {mark} LIMIT {mark})",
+            False,
+        ),
+        (
+            "DELETE FROM runs WHERE id IN "
+            f"(SELECT id FROM runs WHERE finished_at < {mark} LIMIT {mark})",
+            True,
+        ),
+    )
 
 
 def open_store(url: str, **kw: Any) -> Store:
