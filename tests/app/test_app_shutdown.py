@@ -108,6 +108,7 @@ def test_sigterm_releases_a_job_that_outlasts_the_grace_period(world: World) -> 
         wait_until(
             lambda: any(r.status == "completed" for r in gh.check_runs(repo)),
             "the run completes",
+            timeout=60,  # a new process on a busy machine: imports, a token, ruff
             detail=state,
         )
         wait_until(
