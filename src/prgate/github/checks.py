@@ -128,18 +128,12 @@ def _annotations_count(data: object) -> int:
 def posted_annotations(http: Http, repo: str, run_id: int, count: int) -> list[dict[str, Any]]:
     """The annotations run ``run_id`` holds (``count`` of them, as its output said)."""
     found: list[dict[str, Any]] = []
-    page = 1
-    while True:
-        data = http.json(
-            "GET",
-            f"{repo_path(repo)}/check-runs/{run_id}/annotations",
-            params={"per_page": 100, "page": page},
-        )
-        items = [a for a in data if isinstance(a, dict)] if isinstance(data, list) else []
-        found.extend(items)
-        if len(items) < 100 or len(found) >= count:
-            return found
-        page += 1
+    path = f"{repo_path(repo)}/check-runs/{run_id}/annotations"
+    for batch in http.pages(path, "the check run's annotations"):
+        found.extend(a for a in batch if isinstance(a, dict))
+        if len(found) >= count:
+            break
+    return found
 
 
 def _key(annotation: Mapping[str, Any]) -> tuple[Any, ...]:

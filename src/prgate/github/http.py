@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -184,6 +184,21 @@ class Http:
         retry: bool = False,
     ) -> Any:
         return self.request(method, path, json=json, params=params, retry=retry).json()
+
+    def pages(
+        self, path: str, what: str, *, params: Mapping[str, str | int] | None = None
+    ) -> Iterator[list[Any]]:
+        """The pages (100 items each) of a REST list, until a short one; the caller may stop
+        sooner. An answer that is not a list raises :class:`GitHubError` naming ``what``."""
+        page = 1
+        while True:
+            batch = self.json("GET", path, params={**(params or {}), "per_page": 100, "page": page})
+            if not isinstance(batch, list):
+                raise GitHubError(f"GitHub listed {what} in an unexpected shape")
+            yield batch
+            if len(batch) < 100:
+                return
+            page += 1
 
     def graphql(self, query: str, variables: Mapping[str, object] | None = None) -> Any:
         """One GraphQL query (a read: retried like a GET); its ``data`` object. Errors become

@@ -104,19 +104,11 @@ def list_files(http: Http, repo: str, number: int, *, expected: int) -> list[Pul
     if expected > MAX_PR_FILES:
         raise TooManyFiles(_too_many(expected))
     files: list[PullFile] = []
-    page = 1
-    while True:
-        batch = http.json(
-            "GET",
-            f"{repo_path(repo)}/pulls/{number}/files",
-            params={"per_page": 100, "page": page},
-        )
-        if not isinstance(batch, list):
-            raise GitHubError("GitHub listed the pull request's files in an unexpected shape")
+    path = f"{repo_path(repo)}/pulls/{number}/files"
+    for batch in http.pages(path, "the pull request's files"):
         files.extend(_parse_file(item) for item in batch)
-        if len(batch) < 100 or len(files) >= MAX_PR_FILES or 0 < expected <= len(files):
+        if len(files) >= MAX_PR_FILES or 0 < expected <= len(files):
             break
-        page += 1
     if len(files) >= MAX_PR_FILES and expected != len(files):
         raise TooManyFiles(_too_many(max(expected, len(files))))
     return files
