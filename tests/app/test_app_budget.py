@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from appharness import RunningApp, World, make_world
+from appharness import RunningApp, World, comment_delivery, make_world
 from fakegithub.fake import FakeGitHub
 
 from prgate.config.fetchers import DirectoryFetcher
@@ -106,15 +106,7 @@ def test_rerun_on_the_same_sha_updates_the_same_check_run(
     )
     assert running.deliver(rerun).status_code == 202
     running.wait_idle()
-    recheck = gh.webhook(
-        "issue_comment",
-        "created",
-        repo=world.repo,
-        pr=pr,
-        comment_body="/prgate recheck",
-        sender="builder",
-        installation=world.inst,
-    )
+    recheck = comment_delivery(world, pr, "/prgate recheck")
     running.deliver(recheck)
     running.wait_idle()
     (again,) = gh.check_runs(world.repo)
@@ -159,28 +151,12 @@ def test_a_rerun_with_a_new_verdict_moves_to_a_new_check_run(
 def test_explain_replies_with_the_rule_in_plain_words(world: World, running: RunningApp) -> None:
     gh = world.gh
     pr = gh.open_pull_request(world.repo, files={"app/core.py": "x = 1\n"})
-    cmd = gh.webhook(
-        "issue_comment",
-        "created",
-        repo=world.repo,
-        pr=pr,
-        comment_body="/prgate explain content/secrets",
-        sender="builder",
-        installation=world.inst,
-    )
+    cmd = comment_delivery(world, pr, "/prgate explain content/secrets")
     running.deliver(cmd)
     running.wait_idle()
     (reply,) = gh.comments(world.repo, pr.number)
     assert "Why it matters" in reply.body and "secrets" in reply.body
-    cmd = gh.webhook(
-        "issue_comment",
-        "created",
-        repo=world.repo,
-        pr=pr,
-        comment_body="/prgate explain @everyone",
-        sender="builder",
-        installation=world.inst,
-    )
+    cmd = comment_delivery(world, pr, "/prgate explain @everyone")
     running.deliver(cmd)
     running.wait_idle()
     replies = gh.comments(world.repo, pr.number)
