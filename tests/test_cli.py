@@ -299,3 +299,30 @@ def test_wheel_ships_the_built_in_packs(tmp_path: Path) -> None:
         assert f"prgate/rules/{pack}.yml" in names
     assert "prgate/config/prgate.schema.json" in names
     assert any(n.startswith("prgate/render/templates/") for n in names)
+
+
+def test_an_old_noqa_does_not_hide_a_breakpoint_added_in_front_of_it(
+    sample: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(sample, "app/orders.py", "TOTAL = compute()  # noqa\n")
+    git(sample, "commit", "-qam", "a line the team silenced on purpose")
+    git(sample, "branch", "-f", "main", "HEAD")
+    write(sample, "app/orders.py", "breakpoint(); \\\nTOTAL = compute()  # noqa\n")
+    write(sample, "tests/test_orders.py", "def test_total():\n    assert 1 == 1\n")
+    code, report = check_json(sample, capsys=capsys)
+    found = sorted(
+        (f["rule"], f["line"], f["level"], f["message"].partition(" (ruff ")[2][:4])
+        for f in report["findings"]
+        if f["path"] == "app/orders.py" and f["rule"] != "style/ruff-format"
+    )
+    # The breakpoint, and the two statements on one line that carry it (E702, an error).
+    assert found == [
+        ("content/debug", 1, "warning", "T100"),
+        ("style/ruff-lint", 1, "error", "E702"),
+    ]
+    assert all(
+        "written for the code as it was" in f["message"]
+        for f in report["findings"]
+        if f["rule"] != "style/ruff-format"
+    )
+    assert code == 1

@@ -327,13 +327,54 @@ def test_a_noqa_that_was_already_there_is_honoured() -> None:
     ]
 
 
-def test_file_level_noqa_old_is_honoured_new_is_not() -> None:
-    old = "# ruff: noqa\nX = 1\n"
-    kept = judge({"a.py": FileSides(old, old + "import os\n")})
-    assert mine(kept) == []
+def test_file_level_noqa_covers_old_lines_only() -> None:
+    old = "# ruff: noqa\nimport sys\nX = 1\n"
+    # An edit elsewhere in the file: the old suppressed import is not reported.
+    assert mine(judge({"a.py": FileSides(old, old.replace("X = 1", "X = 2"))})) == []
+    # New code under the old blanket comment is reported, with a note that says why.
+    outdated = mine(judge({"a.py": FileSides(old, old + "import os\n")}))
+    assert [f.message.split(" (ruff ")[1][:4] for f in outdated] == ["E402", "F401"]
+    assert all(f.line == 4 and OLD_NOQA in f.message and not f.fixable for f in outdated)
     added = judge({"a.py": FileSides("X = 1\n", "# ruff: noqa: F401\nimport os\nX = 1\n")})
     (finding,) = mine(added)
     assert finding.line == 2 and "does not silence prgate" in finding.message
+
+
+OLD_NOQA = "written for the code as it was"
+
+
+def test_an_old_noqa_does_not_cover_a_backslash_continuation_added_in_front_of_it() -> None:
+    base = "import os  # noqa\nX = 1\n"
+    # Ruff takes the noqa of line 1 from the end of its logical line: line 2, unchanged.
+    head = "import sys; \\\nimport os  # noqa\nX = 1\n"
+    (finding,) = mine(judge({"a.py": FileSides(base, head)}, [lint_rule(select=["F401"])]))
+    assert finding.line == 1 and "`sys` imported but unused" in finding.message
+    assert OLD_NOQA in finding.message
+
+
+@pytest.mark.parametrize(
+    ("base", "head"),
+    [
+        ("VALUE = compute()  # noqa\n", "breakpoint(); \\\nVALUE = compute()  # noqa\n"),
+        ('X = """\ntext"""  # noqa\n', 'X = breakpoint() or """\ntext"""  # noqa\n'),
+    ],
+    ids=["backslash-continuation", "multi-line-string"],
+)
+def test_an_old_noqa_does_not_hide_a_breakpoint_added_in_front_of_it(base: str, head: str) -> None:
+    report = judge({"app/a.py": FileSides(base, head)}, [lint_rule(select=["T100"]), DEBUG])
+    assert sorted((f.rule, f.line) for f in report.findings) == [
+        ("content/debug", 1),
+        ("style/ruff-lint", 1),
+    ]
+    assert all(OLD_NOQA in f.message for f in report.findings)
+    assert report.conclusion is Conclusion.FAILURE
+
+
+def test_an_old_range_suppression_covers_old_lines_only() -> None:
+    base = "# ruff: disable[F401]\nimport sys\n# ruff: enable[F401]\n"
+    head = "# ruff: disable[F401]\nimport sys\nimport os\n# ruff: enable[F401]\n"
+    (finding,) = mine(judge({"a.py": FileSides(base, head)}))
+    assert finding.line == 3 and OLD_NOQA in finding.message
 
 
 def test_range_suppression_added_by_the_change_is_reported() -> None:

@@ -515,8 +515,12 @@ class Suppression(StrEnum):
     NONE = "none"
     #: Only comments this change added cover it: still reported, with a note.
     ADDED = "added"
-    #: A comment that was already there covers it: honoured, not reported.
+    #: A comment that was already there covers it, on lines the change did not touch:
+    #: honoured, not reported.
     EXISTING = "existing"
+    #: A comment that was already there covers it, but the violation is on lines the change
+    #: added: an old suppression covers only old lines, so it is reported, with a note.
+    OUTDATED = "outdated"
 
 
 @dataclass(frozen=True)
@@ -790,7 +794,12 @@ def _violation(
         column=column,
         fix_message=fix_message,
         safe_fix=safe,
-        suppression=directives.covers(code, line, noqa_row if isinstance(noqa_row, int) else line),
+        suppression=directives.covers(
+            code,
+            line,
+            end_line=max(end_line, line),
+            noqa_row=noqa_row if isinstance(noqa_row, int) else line,
+        ),
     )
 
 
@@ -845,7 +854,14 @@ class _Directives:
                 ranges.append((number, r.group("verb"), _split_codes(r.group("codes"))))
         return cls(source.change, lines, tuple(file_level), tuple(ranges))
 
-    def covers(self, code: str, line: int, noqa_row: int) -> Suppression:
+    def covers(self, code: str, line: int, *, end_line: int, noqa_row: int) -> Suppression:
+        """Whether a comment silences ``code`` reported on ``line``..``end_line``.
+
+        Ruff takes a line's ``# noqa`` from the end of its logical line (``noqa_row``: the last
+        line of a backslash continuation or of a multi-line statement), from a file-level
+        comment or from a ``disable`` range. A comment the change did not add still covers only
+        what the change did not add: new code placed under an old comment is reported.
+        """
         found = [n for n, codes in self.file_level if codes is None or code in codes]
         text = self.lines[noqa_row - 1] if 0 < noqa_row <= len(self.lines) else ""
         if _FILE_NOQA.match(text):
@@ -867,6 +883,8 @@ class _Directives:
             return Suppression.NONE
         if all(self.change.touches(n) for n in found):
             return Suppression.ADDED
+        if self.change.touches(line, end_line):
+            return Suppression.OUTDATED
         return Suppression.EXISTING
 
 
@@ -875,6 +893,14 @@ class _Directives:
 NOQA_NOTE = (
     " The `# noqa` comment added by this change does not silence prgate: remove the comment "
     "and fix the problem, or ask for the rule to be adjusted."
+)
+
+
+OUTDATED_NOTE = (
+    " A `# noqa` or `# ruff: noqa` comment that was already in the file covers this line, but "
+    "it was written for the code as it was: it does not silence prgate for code this change "
+    "adds. Fix the problem; if the whole file should be exempt, an engineer can say so in the "
+    "team's ruff settings (per-file-ignores)."
 )
 
 
@@ -887,6 +913,8 @@ def violation_finding(rule: Rule, v: Violation, *, describe: str | None = None) 
     fix = rule.fix
     if v.suppression is Suppression.ADDED:
         message += "." + NOQA_NOTE
+    elif v.suppression is Suppression.OUTDATED:
+        message += "." + OUTDATED_NOTE
     elif v.fix_message:
         fix = f"{rule.fix} Ruff suggests: {v.fix_message}."
     return rule.finding(
