@@ -121,3 +121,73 @@ def test_bad_params_are_refused() -> None:
         SourceTestsParams.model_validate({"source": ["!"]})
     with pytest.raises(ValidationError):
         SourceTestsParams.model_validate({"test": ["x"]})
+
+
+SAME_BEHAVIOUR = {
+    "a comment": ("def f(x):\n    return x\n", "def f(x):\n    # the identity\n    return x\n"),
+    "a docstring added": (
+        "def f(x):\n    return x\n",
+        'def f(x):\n    """Same."""\n    return x\n',
+    ),
+    "a docstring reworded": ('"""Old."""\nX = 1\n', '"""New words."""\nX = 1\n'),
+    "a class docstring": ("class A:\n    pass\n", 'class A:\n    """An A."""\n'),
+    "layout": ("x = [1,2,\n  3]\n", "x = [1, 2, 3]\n"),
+    "function annotations": (
+        "def f(a, *b, c=1, **d):\n    return a\n",
+        "def f(a: int, *b: str, c: int = 1, **d: object) -> int:\n    return a\n",
+    ),
+    "a local annotation": (
+        "def f():\n    y = 1\n    return y\n",
+        "def f():\n    y: int = 1\n    z: str\n    return y\n",
+    ),
+    "a docstring-only new module": (None, '"""Nothing here yet."""\n'),
+}
+NEW_BEHAVIOUR = {
+    "a value": ("X = 1\n", "X = 2\n"),
+    "a call": ("def f(x):\n    return x\n", "def f(x):\n    return g(x)\n"),
+    "a default value": ("def f(x=1):\n    return x\n", "def f(x: int = 2):\n    return x\n"),
+    "a model field's type": ("class A:\n    x: int\n", "class A:\n    x: float\n"),
+    "a module-level annotation": ("X: int = 1\n", "X: str = 1\n"),
+    "a decorator": ("def f():\n    pass\n", "@cache\ndef f():\n    pass\n"),
+    "a string that is not a docstring": ("X = 1\n'a'\n", "X = 1\n'b'\n"),
+    "a syntax error": ("X = 1\n", "X = (1\n"),
+    "a new module": (None, "X = 1\n"),
+}
+
+
+@pytest.mark.parametrize(("base", "head"), SAME_BEHAVIOUR.values(), ids=SAME_BEHAVIOUR.keys())
+def test_edits_that_cannot_change_behaviour_need_no_test(base: str | None, head: str) -> None:
+    assert _run(changeset_from_files({"app/pricing.py": FileSides(base, head)})) == []
+
+
+@pytest.mark.parametrize(("base", "head"), NEW_BEHAVIOUR.values(), ids=NEW_BEHAVIOUR.keys())
+def test_edits_that_may_change_behaviour_need_a_test(base: str | None, head: str) -> None:
+    [finding] = _run(changeset_from_files({"app/pricing.py": FileSides(base, head)}))
+    assert "app/pricing.py" in finding.message
+
+
+def test_only_files_whose_behaviour_changed_are_named() -> None:
+    files = {
+        "app/docs_only.py": SAME_BEHAVIOUR["a docstring added"],
+        "app/real.py": NEW_BEHAVIOUR["a call"],
+        "app/notes.txt": ("a\n", "b\n"),
+    }
+    changeset = changeset_from_files({p: FileSides(*sides) for p, sides in files.items()})
+    [finding] = _run(changeset, _rule(source=["*.py", "*.txt"]))
+    assert "app/real.py" in finding.message and "app/notes.txt" in finding.message
+    assert "docs_only" not in finding.message
+
+
+def test_a_file_too_deeply_nested_to_read_counts_as_a_change() -> None:
+    deep = "X = " + "(" * 400 + "1" + ")" * 400 + "\n"
+    [finding] = _run(changeset_from_files({"app/deep.py": FileSides("X = 1\n", deep)}))
+    assert "app/deep.py" in finding.message
+
+
+def test_a_latin1_file_with_a_coding_cookie_is_read_with_its_codec() -> None:
+    base = b"# -*- coding: latin-1 -*-\nNAME = '\xe9t\xe9'\n"
+    head = b"# -*- coding: latin-1 -*-\n# caf\xe9\nNAME = '\xe9t\xe9'\n"
+    assert _run(changeset_from_files({"app/names.py": FileSides(base, head)})) == []
+    changed = head.replace(b"'\xe9t\xe9'", b"'hiver'")
+    [finding] = _run(changeset_from_files({"app/names.py": FileSides(base, changed)}))
+    assert "app/names.py" in finding.message

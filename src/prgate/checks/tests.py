@@ -1,9 +1,11 @@
 """The ``tests`` check kind: code changed with no test changed alongside it.
 
 A source file counts when it matches ``source``, does not match ``tests``, and the change adds or
-changes lines in it: deleting code, or only removing lines, or only moving a file, needs no new
-test. Any test file that the change adds, changes or moves satisfies the rule (prgate does not
-judge whether the test covers the code). One finding for the whole pull request.
+changes lines in it that can change what the program does: deleting code, only removing lines or
+only moving a file needs no new test, and neither does a Python file whose change only touches
+comments, docstrings, layout or the type annotations of functions (see ``behaviour``). Any test
+file that the change adds, changes or moves satisfies the rule (prgate does not judge whether the
+test covers the code). One finding for the whole pull request.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from prgate.checks import CheckContext, CheckKind, CheckResult, Params, Rule
+from prgate.checks.behaviour import changes_behaviour
 from prgate.checks.globs import Globs, compile_globs
+from prgate.model import FileChange
 
 #: Python code anywhere, except packaging scripts, database migrations and documentation.
 DEFAULT_SOURCE: tuple[str, ...] = (
@@ -47,7 +51,7 @@ def run(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
         assert isinstance(params, SourceTestsParams)
         source = compile_globs(params.source)
         tests = compile_globs(params.tests)
-        changed: list[str] = []
+        candidates: list[FileChange] = []
         tested = False
         for change in ctx.changeset.files:
             if change.is_deleted:
@@ -55,11 +59,22 @@ def run(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
             if tests.matches(change.path):
                 tested = True
             elif source.matches(change.path) and change.added:
-                changed.append(change.path)
-        if tested or not changed:
+                candidates.append(change)
+        if tested:
+            continue
+        changed = [c.path for c in candidates if _may_change_behaviour(c)]
+        if not changed:
             continue
         result.findings.append(rule.finding(path=None, message=_describe(sorted(changed))))
     return result
+
+
+def _may_change_behaviour(change: FileChange) -> bool:
+    """Whether the change to this file may change what the program does. Only Python files
+    are looked into; any other file with added lines counts."""
+    if not change.path.endswith((".py", ".pyi")) or not change.is_regular:
+        return True
+    return changes_behaviour(change.base_bytes(), change.head_bytes())
 
 
 def _describe(changed: Sequence[str]) -> str:
@@ -75,7 +90,8 @@ KIND = CheckKind(
     params=SourceTestsParams,
     run=run,
     summary=(
-        "Reports a pull request that adds or changes lines in files matching `source` without "
-        "adding or changing any file matching `tests`."
+        "Reports a pull request that changes what files matching `source` do (for Python: more "
+        "than comments, docstrings, layout or function type annotations) without adding or "
+        "changing any file matching `tests`."
     ),
 )
