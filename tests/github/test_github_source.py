@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from fakegithub.fake import FakeGitHub
 
+from prgate.checks import Reads
 from prgate.github.auth import AppAuth, AppCredentials
 from prgate.github.errors import GitHubError
 from prgate.github.http import ApiSettings
 from prgate.github.pulls import get_pull
-from prgate.model import FileStatus, LineRange
+from prgate.model import FileStatus, LineRange, UndeclaredRead
 from prgate.sources.github import load_pull, patch_ranges, reverse_patch
 
 BASE = {
@@ -60,7 +61,10 @@ def test_changeset_matches_the_change(source) -> None:  # type: ignore[no-untype
     assert tail.base_text() == "a\nb" and tail.head_text() == "a\nc"
     assert by_path["-dash ü.py"].head_text() == "x = 2\n"
     assert cs.read_head("app/new.py") == b"print('hi')\n"
-    assert cs.read_base("app/gone.py") == b"bye\nnow\n"
+    with pytest.raises(UndeclaredRead):  # nothing is read while judging: declared reads only
+        cs.read_base("app/gone.py")
+    ready = source.ready(Reads(base=frozenset({"app/gone.py"})))
+    assert ready.read_base("app/gone.py") == b"bye\nnow\n"
 
 
 def test_config_files_come_with_the_first_query(source) -> None:  # type: ignore[no-untyped-def]
@@ -110,21 +114,6 @@ def test_a_graphql_answer_with_errors_is_never_read_as_missing_files(
         pull = get_pull(http, repo.full_name, pr.number)
         with pytest.raises(GitHubError, match="reported an error"):
             load_pull(http, repo.full_name, pull)
-
-
-def test_a_truncated_or_missing_text_fails_closed() -> None:
-    from prgate.errors import SourceError
-    from prgate.github.pulls import Blob
-    from prgate.sources.github import _blob_bytes
-
-    whole = Blob(oid="a", byte_size=3, is_binary=False, text="x\n")
-    assert _blob_bytes(whole, "a.py") == b"x\n"
-    cut = Blob(oid="b", byte_size=9_000_000, is_binary=False, text="x", is_truncated=True)
-    with pytest.raises(SourceError, match=r"whole contents of big\.py"):
-        _blob_bytes(cut, "big.py")
-    with pytest.raises(SourceError):
-        _blob_bytes(Blob(oid="c", byte_size=3, is_binary=False, text=None), "c.py")
-    assert _blob_bytes(Blob(oid="d", byte_size=3, is_binary=True, text=None), "d.png") == b"\0"
 
 
 def test_another_bot_quoting_the_marker_is_not_taken_for_prgates_comment(
