@@ -13,9 +13,11 @@ from prgate.checks import (
     CheckResult,
     Reviewer,
     Rule,
+    declared_reads,
     registry,
 )
 from prgate.checks import ruff as ruff_check
+from prgate.checks.links import link_findings
 from prgate.config import Config, is_config_path
 from prgate.model import (
     ChangeSet,
@@ -47,9 +49,13 @@ def evaluate(
     """
     kinds = kinds if kinds is not None else registry()
     rules = [r for r in config.rules if r.enabled]
+    # Evaluation reads only what the rules declared (and the sources fetched before judging).
+    reads = declared_reads(rules, kinds)
+    changeset = changeset.reading_only(head=reads.head, base=reads.base)
     result = CheckResult()
     result.extend(_file_notices(changeset, max_file_bytes))
     result.findings.extend(_config_changed(changeset, config))
+    result.findings.extend(link_findings(changeset, rules))
 
     by_kind: dict[str, list[Rule]] = defaultdict(list)
     for rule in rules:

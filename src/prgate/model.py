@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 #: Reads one file's bytes on demand; ``None`` when the file does not exist on that side.
@@ -19,6 +19,22 @@ def _nothing() -> bytes | None:
 
 def _no_path(_path: str) -> bytes | None:
     return None
+
+
+class UndeclaredRead(RuntimeError):
+    """A check read something its kind did not declare, or that the source did not fetch.
+
+    Evaluation never reaches the network: every read is declared and fetched before judging.
+    Reaching this is a bug in prgate (the engine reports it as an internal error)."""
+
+
+#: Bytes near the start of a file in which a NUL makes it binary, as git judges.
+BINARY_SNIFF_BYTES = 8000
+
+
+def looks_binary(data: bytes | None) -> bool:
+    """Whether ``data`` holds a NUL byte near its start: git's own test, used by every source."""
+    return data is not None and b"\0" in data[:BINARY_SNIFF_BYTES]
 
 
 class Level(StrEnum):
@@ -64,11 +80,14 @@ class FileChange:
     added: tuple[LineRange, ...] = ()
     #: Number of lines removed from the base version.
     removed_lines: int = 0
+    #: A NUL byte near the start of the file (git's test); its bytes are still readable.
     is_binary: bool = False
     is_symlink: bool = False
     is_submodule: bool = False
     #: Size in bytes at head, when known without reading the file.
     size: int | None = None
+    #: Where a symbolic link points, as written in the link (only for links).
+    link_target: str | None = None
     head_loader: Loader = field(default=_nothing, repr=False, compare=False)
     base_loader: Loader = field(default=_nothing, repr=False, compare=False)
 
@@ -150,6 +169,24 @@ class ChangeSet:
             if f.path == path:
                 return f
         return None
+
+    def reading_only(self, *, head: frozenset[str], base: frozenset[str]) -> ChangeSet:
+        """This change, with ``read_head``/``read_base`` limited to the paths given: any other
+        read raises :class:`UndeclaredRead` (what a check reads must be declared)."""
+        return replace(
+            self,
+            read_head=_only(self.read_head, head, "head"),
+            read_base=_only(self.read_base, base, "base"),
+        )
+
+
+def _only(read: PathReader, allowed: frozenset[str], side: str) -> PathReader:
+    def guarded(path: str) -> bytes | None:
+        if path not in allowed:
+            raise UndeclaredRead(f"a check read {path!r} at {side} without declaring it")
+        return read(path)
+
+    return guarded
 
 
 @dataclass(frozen=True)

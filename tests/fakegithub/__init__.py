@@ -11,7 +11,7 @@ webhook deliveries from the vendored @octokit/webhooks-examples payloads.
 from __future__ import annotations
 
 from fakegithub.fake import FakeGitHub, generate_key_pair
-from fakegithub.gitrepo import GitRepo
+from fakegithub.gitrepo import Gitlink, GitRepo, Symlink
 from fakegithub.state import (
     App,
     CheckRun,
@@ -32,11 +32,13 @@ __all__ = [
     "Delivery",
     "FakeGitHub",
     "GitRepo",
+    "Gitlink",
     "HookDelivery",
     "Installation",
     "LoggedRequest",
     "PullRequest",
     "Repo",
+    "Symlink",
     "Token",
     "generate_key_pair",
     "load_example",

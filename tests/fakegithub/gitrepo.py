@@ -74,7 +74,21 @@ class DiffEntry:
     binary: bool
 
 
-FileValue = str | bytes | None
+@dataclass(frozen=True)
+class Symlink:
+    """A symbolic link (git mode 120000): its blob holds ``target``."""
+
+    target: str
+
+
+@dataclass(frozen=True)
+class Gitlink:
+    """A submodule entry (git mode 160000): ``commit`` of another repository."""
+
+    commit: str
+
+
+FileValue = str | bytes | Symlink | Gitlink | None
 
 
 def _as_bytes(value: str | bytes) -> bytes:
@@ -369,11 +383,16 @@ class GitRepo:
 
     # ------------------------------------------------------------------ trees
     def build_tree(self, base_tree: str | None, changes: Mapping[str, FileValue]) -> str:
-        """A new tree: ``base_tree`` (or empty) with files set (str/bytes) or removed (None)."""
+        """A new tree: ``base_tree`` (or empty) with files set (str/bytes, a :class:`Symlink`, a
+        :class:`Gitlink`) or removed (None)."""
         entries: list[tuple[str, str, str | None]] = []
         for path, value in changes.items():
             if value is None:
                 entries.append((path, "0", None))
+            elif isinstance(value, Symlink):
+                entries.append((path, "120000", self.write_blob(value.target)))
+            elif isinstance(value, Gitlink):
+                entries.append((path, "160000", value.commit))
             else:
                 entries.append((path, "100644", self.write_blob(value)))
         return self.build_tree_from_entries(base_tree, entries)

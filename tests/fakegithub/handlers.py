@@ -1498,6 +1498,29 @@ def create_blob(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
     return 201, {"sha": sha, "url": f"{fake.base_url}/repos/{repo.full_name}/git/blobs/{sha}"}
 
 
+@route("GET", "/repos/{owner}/{repo}/git/blobs/{file_sha}")
+def get_blob(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
+    repo = ctx.repo
+    assert repo is not None
+    sha = ctx.params["file_sha"]
+    found = repo.git.read_objects([sha])[0] if _is_hex_sha(sha) else None
+    if found is None or found[1] != "blob":
+        raise HttpError(404, "Not Found")
+    content = found[2]
+    return 200, {
+        "sha": found[0],
+        "node_id": base64.b64encode(f"Blob{found[0]}".encode()).decode(),
+        "size": len(content),
+        "url": f"{fake.base_url}/repos/{repo.full_name}/git/blobs/{found[0]}",
+        "content": base64.encodebytes(content).decode(),
+        "encoding": "base64",
+    }
+
+
+def _is_hex_sha(value: str) -> bool:
+    return len(value) == 40 and all(c in "0123456789abcdef" for c in value)
+
+
 @route("GET", "/repos/{owner}/{repo}/git/trees/{tree_sha}")
 def get_tree(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
     repo = ctx.repo

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 import jwt
 import pytest
-from fakegithub import FakeGitHub, generate_key_pair
+from fakegithub import FakeGitHub, Gitlink, Symlink, generate_key_pair
 from fakegithub.schemas import load_subset, shapes_for, to_jsonschema
 from fakegithub.state import App, Installation, PullRequest, Repo
 from fakegithub.webhooks import example_names, load_example
@@ -267,6 +268,46 @@ def test_graphql_reads_many_blobs_in_one_request(world: World) -> None:
     assert repo["f40"]["isBinary"] is True
     assert repo["f40"]["text"] is None
     assert repo["f41"] is None
+
+
+def test_links_and_submodules_carry_their_modes_and_blobs_read_as_base64(world: World) -> None:
+    w = world
+    gitlink = "1" * 40
+    w.gh.push(
+        w.repo,
+        "feature",
+        {
+            "app/link": Symlink("../docs"),
+            "vendor/lib": Gitlink(gitlink),
+            "app/data.bin": b"\0\xff bytes",
+        },
+    )
+    head = w.gh.head_sha(w.pr)
+    gh = client(w)
+    tree = gh.rest.git.get_tree("octo-org", "widgets", head, recursive="1").parsed_data
+    modes = {e.path: (e.mode, e.type, e.sha) for e in tree.tree}
+    assert modes["app/link"][:2] == ("120000", "blob")
+    assert modes["vendor/lib"] == ("160000", "commit", gitlink)
+    assert modes["app/x.py"][:2] == ("100644", "blob")
+    query = (
+        "query($owner: String!, $name: String!) { repository(owner: $owner, name: $name) {"
+        f" d: object(expression: {json.dumps(head + ':app')}) "
+        "{ ... on Tree { entries { name mode type oid } } }"
+        f" l: object(expression: {json.dumps(head + ':app/link')}) {{ ... on Blob {{ text }} }}"
+        " } }"
+    )
+    data = gh.graphql.request(query, {"owner": "octo-org", "name": "widgets"})
+    entries = {e["name"]: e for e in data["repository"]["d"]["entries"]}
+    assert entries["link"]["mode"] == 0o120000
+    assert entries["x.py"]["mode"] == 0o100644
+    assert data["repository"]["l"] == {"text": "../docs"}
+    blob = gh.rest.git.get_blob("octo-org", "widgets", modes["app/data.bin"][2]).parsed_data
+    assert blob.encoding == "base64"
+    assert base64.b64decode(blob.content) == b"\0\xff bytes"
+    assert blob.size == len(b"\0\xff bytes")
+    with pytest.raises(RequestFailed) as missing:
+        gh.rest.git.get_blob("octo-org", "widgets", "2" * 40)
+    assert missing.value.response.status_code == 404
 
 
 def test_graphql_reports_unknown_fields_and_hidden_repositories(world: World) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from fakegithub.fake import FakeGitHub
 
+from prgate.checks import Reads
 from prgate.github.auth import AppAuth, AppCredentials
 from prgate.github.errors import GitHubError
 from prgate.github.http import ApiSettings
 from prgate.github.pulls import get_pull
-from prgate.model import FileStatus, LineRange
+from prgate.model import FileStatus, LineRange, UndeclaredRead
 from prgate.sources.github import load_pull, patch_ranges, reverse_patch
 
 BASE = {
@@ -60,7 +61,10 @@ def test_changeset_matches_the_change(source) -> None:  # type: ignore[no-untype
     assert tail.base_text() == "a\nb" and tail.head_text() == "a\nc"
     assert by_path["-dash ü.py"].head_text() == "x = 2\n"
     assert cs.read_head("app/new.py") == b"print('hi')\n"
-    assert cs.read_base("app/gone.py") == b"bye\nnow\n"
+    with pytest.raises(UndeclaredRead):  # nothing is read while judging: declared reads only
+        cs.read_base("app/gone.py")
+    ready = source.ready(Reads(base=frozenset({"app/gone.py"})))
+    assert ready.read_base("app/gone.py") == b"bye\nnow\n"
 
 
 def test_config_files_come_with_the_first_query(source) -> None:  # type: ignore[no-untyped-def]
@@ -110,21 +114,6 @@ def test_a_graphql_answer_with_errors_is_never_read_as_missing_files(
         pull = get_pull(http, repo.full_name, pr.number)
         with pytest.raises(GitHubError, match="reported an error"):
             load_pull(http, repo.full_name, pull)
-
-
-def test_a_truncated_or_missing_text_fails_closed() -> None:
-    from prgate.errors import SourceError
-    from prgate.github.pulls import Blob
-    from prgate.sources.github import _blob_bytes
-
-    whole = Blob(oid="a", byte_size=3, is_binary=False, text="x\n")
-    assert _blob_bytes(whole, "a.py") == b"x\n"
-    cut = Blob(oid="b", byte_size=9_000_000, is_binary=False, text="x", is_truncated=True)
-    with pytest.raises(SourceError, match=r"whole contents of big\.py"):
-        _blob_bytes(cut, "big.py")
-    with pytest.raises(SourceError):
-        _blob_bytes(Blob(oid="c", byte_size=3, is_binary=False, text=None), "c.py")
-    assert _blob_bytes(Blob(oid="d", byte_size=3, is_binary=True, text=None), "d.png") == b"\0"
 
 
 def test_another_bot_quoting_the_marker_is_not_taken_for_prgates_comment(
@@ -192,3 +181,80 @@ def test_a_fix_commit_keeps_an_executable_file_executable(fake_github: FakeGitHu
             message="prgate: apply automatic fixes",
         )
         assert tree_of(http, repo.full_name, fixed)[1]["run.py"] == "100755"
+
+
+def _load(fake_github: FakeGitHub, base: dict, head: dict, **kw):  # type: ignore[no-untyped-def,type-arg]
+    app = fake_github.add_app()
+    inst = fake_github.add_installation(app)
+    repo = fake_github.create_repo("octo-org/modes", files=base, installation=inst)
+    pr = fake_github.open_pull_request(repo, files=head)
+    auth = AppAuth(
+        AppCredentials(str(app.id), app.private_key_pem), ApiSettings(base_url=fake_github.base_url)
+    )
+    with auth.repo_http(inst.id, repo.full_name) as http:
+        pull = get_pull(http, repo.full_name, pr.number)
+        fake_github.clear_requests()
+        source = load_pull(http, repo.full_name, pull, **kw)
+        return source, {f.path: f for f in source.changeset.files}
+
+
+def test_links_and_submodules_are_known_by_their_git_mode(fake_github: FakeGitHub) -> None:
+    from fakegithub import Gitlink, Symlink
+
+    _, files = _load(
+        fake_github,
+        {"a.py": "x = 1\n", "lib/util.py": "y = 1\n"},
+        {
+            "app/plugins": Symlink("../lib"),
+            "vendor/dep": Gitlink("7" * 40),
+            "a.py": Symlink("lib/util.py"),  # a file that became a link
+        },
+    )
+    assert files["app/plugins"].is_symlink and files["app/plugins"].link_target == "../lib"
+    assert files["app/plugins"].head_bytes() is None
+    assert files["a.py"].is_symlink and files["a.py"].link_target == "lib/util.py"
+    assert files["vendor/dep"].is_submodule and not files["vendor/dep"].is_symlink
+    # the folders' listings came with the one query
+    assert fake_github.count("POST", r"^/graphql$") == 1
+
+
+def test_files_github_marks_binary_are_read_whole_and_judged_as_git_does(
+    fake_github: FakeGitHub,
+) -> None:
+    latin = "# -*- coding: latin-1 -*-\nNAME = 'caf\xe9'\n".encode("latin-1")
+    _, files = _load(
+        fake_github,
+        {"a.py": "x = 1\n"},
+        {"legacy.py": latin, "data.json": b'{"k": 1}\n\0\n', "big.bin": b"\0" * 5000},
+        max_file_bytes=4096,
+    )
+    assert files["legacy.py"].head_bytes() == latin
+    assert not files["legacy.py"].is_binary  # no NUL byte: text, as git judges it
+    assert files["legacy.py"].added  # its lines are new lines
+    assert files["data.json"].head_bytes() == b'{"k": 1}\n\0\n'
+    assert files["data.json"].is_binary
+    big = files["big.bin"]
+    assert big.size == 5000 and big.is_binary
+    with pytest.raises(UndeclaredRead):  # over the limit: never read, never taken for empty
+        big.head_bytes()
+    assert fake_github.count("GET", r"/git/blobs/") == 2
+
+
+def test_declared_reads_come_in_one_more_query_and_a_fault_there_is_a_github_error(
+    fake_github: FakeGitHub,
+) -> None:
+    source, _ = _load(
+        fake_github, {"conf/flags.yml": "- a\n", "a.py": "x = 1\n"}, {"a.py": "x = 2\n"}
+    )
+    assert source.changeset.read_head("a.py") == b"x = 2\n"
+    before = fake_github.count("POST", r"^/graphql$")
+    same = source.ready(Reads(head=frozenset({"a.py", "feature-flags.yml"})))
+    assert same.read_head("feature-flags.yml") is None  # brought by the first query
+    assert fake_github.count("POST", r"^/graphql$") == before
+    fake_github.fail_next("POST", r"/graphql$", status=502, times=3)
+    with pytest.raises(GitHubError):
+        source.ready(Reads(head=frozenset({"conf/flags.yml"})))
+    ready = source.ready(Reads(head=frozenset({"conf/flags.yml"})))
+    assert ready.read_head("conf/flags.yml") == b"- a\n"
+    with pytest.raises(UndeclaredRead):
+        ready.read_head("a.py")  # only what was asked for

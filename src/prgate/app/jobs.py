@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prgate.app.store import Job, JobKind, JobSpec, LeaseLost, RunRecord, Store
+from prgate.checks import declared_reads
 from prgate.config import Config
 from prgate.config.loader import resolve_config
 from prgate.engine import evaluate
@@ -207,10 +208,12 @@ def judge(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Verdict:
         timings["fetch"] = ctx.clock() - t
         t = ctx.clock()
         config = resolve_config(source.fetcher, org=job.repo.split("/", 1)[0])
+        # What the rules read besides the changed files, fetched before judging.
+        changeset = source.ready(declared_reads(config.rules))
         timings["config"] = ctx.clock() - t
         t = ctx.clock()
         session = _review_session(ctx, config)
-        report = evaluate(source.changeset, config, reviewer=session)
+        report = evaluate(changeset, config, reviewer=session)
         timings["evaluate"] = ctx.clock() - t
     except GitHubError:
         raise

@@ -8,9 +8,10 @@ rules by kind and calls each kind once with all its rules, so that kinds which r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from prgate.checks.ruff import RuffBaseConfig, RuffOutput
 
 RuleLevel = Literal["error", "warning", "notice", "off"]
+_T = TypeVar("_T")
 
 #: Files larger than this at head are not analysed (reported as skipped). 1 MiB.
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
@@ -87,6 +89,34 @@ class Rule:
         return Skipped(rule=self.id, path=path, reason=reason)
 
 
+@dataclass(frozen=True)
+class Reads:
+    """What a check kind reads besides the changed files (whose contents at head and base every
+    source provides): repository paths at head and at base, such as a flag registry. Sources
+    fetch all of it before judging; evaluation reads nothing else."""
+
+    head: frozenset[str] = frozenset()
+    base: frozenset[str] = frozenset()
+
+    def __or__(self, other: Reads) -> Reads:
+        return Reads(head=self.head | other.head, base=self.base | other.base)
+
+
+class Prepared:
+    """Work shared by check kinds, done once per evaluation (a parse both flag kinds read)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._values: dict[str, object] = {}
+
+    def get(self, key: str, build: Callable[[], _T]) -> _T:
+        """The value kept under ``key``, built by ``build`` the first time it is asked for."""
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = build()
+            return cast("_T", self._values[key])
+
+
 class Reviewer(Protocol):
     """The optional LLM reviewer, supplied by the shell (``prgate check --llm``, the App)."""
 
@@ -102,6 +132,8 @@ class CheckContext:
     ruff: RuffOutput | None = None
     reviewer: Reviewer | None = None
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    #: Shared work of this evaluation (kept across ``dataclasses.replace``).
+    prepared: Prepared = field(default_factory=Prepared, compare=False, repr=False)
 
     def analysable(self) -> Iterator[FileChange]:
         """Files present at head whose text checks may read: regular, not binary, not huge."""
@@ -139,6 +171,19 @@ class CheckKind:
     summary: str = ""
     #: The level a rule of this kind gets when it does not say (``None``: it must say).
     default_level: RuleLevel | None = None
+    #: What a rule of this kind reads besides the changed files (``None``: nothing).
+    reads: Callable[[Rule], Reads] | None = None
+
+
+def declared_reads(rules: Iterable[Rule], kinds: Mapping[str, CheckKind] | None = None) -> Reads:
+    """Everything the enabled ``rules`` read besides the changed files."""
+    kinds = kinds if kinds is not None else registry()
+    out = Reads()
+    for rule in rules:
+        kind = kinds.get(rule.check)
+        if rule.enabled and kind is not None and kind.reads is not None:
+            out = out | kind.reads(rule)
+    return out
 
 
 def registry() -> Mapping[str, CheckKind]:

@@ -9,7 +9,8 @@
 
 Only Python files (``.py``) under ``paths`` are parsed, with libcst, in isolated child processes
 (``flagscan.scan_isolated``). A file that cannot be parsed is listed as skipped, never passed.
-Both kinds read the same files with the same parse: results are shared for one ChangeSet.
+Both kinds read the same files with the same parse: results are shared for one evaluation.
+``flags/registered`` declares the registry it reads, so that sources fetch it before judging.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ import difflib
 import functools
 import hashlib
 import re
-import threading
-import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
@@ -27,9 +26,9 @@ from typing import TYPE_CHECKING, TypeVar
 import yaml
 from pydantic import Field, field_validator
 
-from prgate.checks import CheckContext, CheckKind, CheckResult, Params, Rule
+from prgate.checks import CheckContext, CheckKind, CheckResult, Params, Reads, Rule
 from prgate.checks.globs import Globs, Matcher, compile_globs
-from prgate.model import ChangeSet, FileChange, Finding
+from prgate.model import FileChange, Finding
 
 if TYPE_CHECKING:
     from prgate.checks.flagscan import FlagUse, ScanOutcome, Unit
@@ -143,30 +142,14 @@ def _files(ctx: CheckContext, paths: tuple[str, ...]) -> Iterator[FileChange]:
 
 
 # --------------------------------------------------------------------------------------------
-# Reading files, once per ChangeSet
+# Reading files, once per evaluation
 
 _Key = tuple[str, tuple[tuple[int, int], ...], tuple[str, ...]]
-_CACHES: dict[int, tuple[weakref.ref[ChangeSet], dict[_Key, ScanOutcome]]] = {}
-_CACHE_LOCK = threading.RLock()
 
 
-def _cache_for(changeset: ChangeSet) -> dict[_Key, ScanOutcome]:
-    """Results kept for as long as ``changeset`` lives, so both kinds parse each file once."""
-    key = id(changeset)
-    with _CACHE_LOCK:
-        entry = _CACHES.get(key)
-        if entry is not None and entry[0]() is changeset:
-            return entry[1]
-        store: dict[_Key, ScanOutcome] = {}
-
-        def forget(ref: weakref.ref[ChangeSet]) -> None:
-            with _CACHE_LOCK:
-                current = _CACHES.get(key)
-                if current is not None and current[0] is ref:
-                    del _CACHES[key]
-
-        _CACHES[key] = (weakref.ref(changeset, forget), store)
-        return store
+def _scans(ctx: CheckContext) -> dict[_Key, ScanOutcome]:
+    """Results shared by both kinds in one evaluation, so that each file is parsed once."""
+    return ctx.prepared.get("flags.scans", dict)
 
 
 @dataclass(frozen=True)
@@ -190,7 +173,7 @@ def _scan(ctx: CheckContext, wanted: Sequence[_Wanted]) -> dict[_Key, ScanOutcom
         return {}
     from prgate.checks.flagscan import ScanJob, scan_isolated
 
-    cache = _cache_for(ctx.changeset)
+    cache = _scans(ctx)
     todo: dict[_Key, _Wanted] = {}
     for w in wanted:
         if w.key not in cache:
@@ -519,10 +502,18 @@ KIND = CheckKind(
         "without checking a feature flag with one of `functions`."
     ),
 )
+
+
+def registered_reads(rule: Rule) -> Reads:
+    """The registry, read at head."""
+    return Reads(head=frozenset({_params(rule, RegisteredParams).registry}))
+
+
 REGISTERED_KIND = CheckKind(
     name="flag-registry",
     params=RegisteredParams,
     run=run_registered,
+    reads=registered_reads,
     summary=(
         "Flag names passed to one of `functions` on added lines that the `registry` file "
         "does not declare."

@@ -135,6 +135,23 @@ def _parse_file(item: Mapping[str, Any]) -> PullFile:
     )
 
 
+@dataclass(frozen=True)
+class TreeEntry:
+    """One entry of a folder: its git mode tells a file from a link (120000) or a submodule
+    (160000)."""
+
+    name: str
+    mode: int
+    oid: str
+
+
+#: Git modes of a symbolic link and of a submodule entry.
+SYMLINK_MODE = 0o120000
+SUBMODULE_MODE = 0o160000
+#: Folder listings per GraphQL query, on top of the blobs.
+TREES_PER_QUERY = 60
+
+
 def fetch_blobs(
     http: Http, repo: str, wanted: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], Blob | None]:
@@ -143,30 +160,73 @@ def fetch_blobs(
     ``None`` means nothing is there (or it is not a file). Files GitHub returns without text
     (binary) keep ``text`` ``None``.
     """
+    return fetch_objects(http, repo, wanted, ())[0]
+
+
+def fetch_objects(
+    http: Http,
+    repo: str,
+    blobs: Sequence[tuple[str, str]],
+    trees: Sequence[tuple[str, str]],
+) -> tuple[
+    dict[tuple[str, str], Blob | None],
+    dict[tuple[str, str], dict[str, TreeEntry] | None],
+]:
+    """Blobs at ``(rev, path)`` and folder listings at ``(rev, folder)`` (``""`` for the root),
+    together, in as few GraphQL queries as possible (one for a PR of 100 files)."""
     owner, name = repo.split("/", 1)
-    unique = list(dict.fromkeys(wanted))
+    blob_keys = list(dict.fromkeys(blobs))
+    tree_keys = list(dict.fromkeys(trees))
     found: dict[tuple[str, str], Blob | None] = {}
-    for start in range(0, len(unique), BLOBS_PER_QUERY):
-        chunk = unique[start : start + BLOBS_PER_QUERY]
-        fields = "\n".join(
+    listed: dict[tuple[str, str], dict[str, TreeEntry] | None] = {}
+    chunks = max(-(-len(blob_keys) // BLOBS_PER_QUERY), -(-len(tree_keys) // TREES_PER_QUERY), 0)
+    for n in range(chunks):
+        some_blobs = blob_keys[n * BLOBS_PER_QUERY : (n + 1) * BLOBS_PER_QUERY]
+        some_trees = tree_keys[n * TREES_PER_QUERY : (n + 1) * TREES_PER_QUERY]
+        fields = [
             f"    f{i}: object(expression: {json.dumps(f'{rev}:{path}')}) "
             "{ ... on Blob { oid byteSize isBinary isTruncated text } }"
-            for i, (rev, path) in enumerate(chunk)
-        )
+            for i, (rev, path) in enumerate(some_blobs)
+        ] + [
+            f"    t{i}: object(expression: {json.dumps(f'{rev}:{folder}')}) "
+            "{ ... on Tree { entries { name mode oid } } }"
+            for i, (rev, folder) in enumerate(some_trees)
+        ]
         query = (
             "query($owner: String!, $name: String!) {\n"
-            "  repository(owner: $owner, name: $name) {\n"
-            f"{fields}\n"
-            "  }\n"
-            "}"
+            "  repository(owner: $owner, name: $name) {\n" + "\n".join(fields) + "\n  }\n}"
         )
         data = http.graphql(query, {"owner": owner, "name": name})
         repository = data.get("repository")
         if not isinstance(repository, dict):
             raise NotFound(f"GitHub did not show the repository {repo}")
-        for i, key in enumerate(chunk):
+        for i, key in enumerate(some_blobs):
             found[key] = _parse_blob(repository.get(f"f{i}"))
-    return found
+        for i, key in enumerate(some_trees):
+            listed[key] = _parse_tree(repository.get(f"t{i}"))
+    return found, listed
+
+
+def _parse_tree(node: object) -> dict[str, TreeEntry] | None:
+    if not isinstance(node, dict) or not isinstance(node.get("entries"), list):
+        return None
+    out: dict[str, TreeEntry] = {}
+    for item in node["entries"]:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            out[item["name"]] = TreeEntry(
+                name=item["name"], mode=int(item.get("mode") or 0), oid=str(item.get("oid", ""))
+            )
+    return out
+
+
+def read_blob(http: Http, repo: str, oid: str) -> bytes:
+    """A blob's bytes through the git data API (for what GraphQL gives no text of)."""
+    data = http.json("GET", f"{repo_path(repo)}/git/blobs/{quote(oid, safe='')}")
+    if isinstance(data, dict) and data.get("encoding") == "base64":
+        content = data.get("content")
+        if isinstance(content, str):
+            return base64.b64decode(content)
+    raise GitHubError(f"GitHub did not return the contents of the blob {oid[:12]}")
 
 
 def _parse_blob(node: object) -> Blob | None:

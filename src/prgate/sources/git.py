@@ -18,7 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prgate.errors import SourceError
-from prgate.model import ChangeSet, FileChange, FileStatus, LineRange, Loader, PathReader
+from prgate.model import (
+    ChangeSet,
+    FileChange,
+    FileStatus,
+    LineRange,
+    Loader,
+    PathReader,
+    looks_binary,
+)
 
 #: git's well-known empty tree: the base of a repository that has no commits.
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -26,7 +34,6 @@ _ZERO = re.compile(r"^0+$")
 _HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _SYMLINK_MODE = "120000"
 _SUBMODULE_MODE = "160000"
-_BINARY_SNIFF = 8000
 #: Larger files are not read to decide whether they are binary (they are not analysed anyway).
 _SNIFF_MAX_BYTES = 8 * 1024 * 1024
 
@@ -351,6 +358,9 @@ def _diff_files(
         sniffed = base_loader if deleted else head_loader
         is_binary = not (is_symlink or is_submodule) and _looks_binary(sniffed, size)
         special = is_binary or is_symlink or is_submodule
+        target = None
+        if is_symlink and not deleted:
+            target = _link_target(head_loader() if head_commit else _readlink(root, e.path))
         yield FileChange(
             path=e.path,
             status=status,
@@ -361,9 +371,22 @@ def _diff_files(
             is_symlink=is_symlink,
             is_submodule=is_submodule,
             size=size,
+            link_target=target,
             head_loader=head_loader,
             base_loader=base_loader,
         )
+
+
+def _readlink(root: Path, path: str) -> bytes | None:
+    try:
+        return os.fsencode(os.readlink(root / path))
+    except OSError:
+        return None
+
+
+def _link_target(data: bytes | None) -> str | None:
+    """Where a link points, as text (the blob of a link holds its target)."""
+    return data.decode("utf-8", "replace") if data else None
 
 
 def _looks_binary(load: Loader, size: int | None) -> bool:
@@ -374,7 +397,7 @@ def _looks_binary(load: Loader, size: int | None) -> bool:
     if size is not None and size > _SNIFF_MAX_BYTES:
         return False
     data = load()
-    return data is not None and b"\0" in data[:_BINARY_SNIFF]
+    return looks_binary(data)
 
 
 _STATUS = {
@@ -402,7 +425,7 @@ def _untracked_files(root: Path) -> Iterator[FileChange]:
             continue
         loader = _worktree_loader(root, path)
         data = None if is_symlink else loader()
-        is_binary = data is not None and b"\0" in data[:_BINARY_SNIFF]
+        is_binary = looks_binary(data)
         lines = 0 if data is None or is_binary else _line_count(data)
         yield FileChange(
             path=path,
@@ -411,6 +434,7 @@ def _untracked_files(root: Path) -> Iterator[FileChange]:
             is_binary=is_binary,
             is_symlink=is_symlink,
             size=info.st_size,
+            link_target=_link_target(_readlink(root, path)) if is_symlink else None,
             head_loader=loader,
         )
 

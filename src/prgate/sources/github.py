@@ -1,23 +1,55 @@
-"""The ChangeSet of a pull request, built from GitHub's API in few calls.
+"""The ChangeSet of a pull request, built from GitHub's API in few calls, before judging.
 
 One paginated listing of the PR's files (with their diff hunks), then one batched GraphQL query
-(per 100 files) that brings the head contents of every changed file together with the base
-branch's config files. Base contents are rebuilt from the head and the diff, without a call.
-Anything that cannot be read raises :class:`~prgate.errors.SourceError`: the gate fails closed.
+(per 100 files) that brings, together: the head contents of every changed file, the listing of
+each changed file's folder at head (git modes: links and submodules), the base contents of the
+changed files GitHub gives no diff for, the base branch's config files, and the paths common rules
+read (the flag registry at its default place). Base contents of the other files are rebuilt from
+the head and the diff, without a call. Files GitHub gives no text for (it marks them binary, or
+cuts them short) are read whole through the git data API, one call each, up to the size limit.
+
+Evaluation never reaches the network: after the config is known, :meth:`PullSource.ready` fetches
+what its rules declare they read (one more query, only for paths the first did not bring), and the
+ChangeSet's readers refuse anything else. A failed read raises a GitHub error, so the job is tried
+again; anything that cannot be read raises :class:`~prgate.errors.SourceError`: the gate fails
+closed.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
+from prgate.checks import DEFAULT_MAX_FILE_BYTES, Reads
+from prgate.checks.flags import DEFAULT_REGISTRY
 from prgate.errors import SourceError
 from prgate.github.errors import NotFound
 from prgate.github.http import Http
-from prgate.github.pulls import Blob, PullFile, PullRequest, fetch_blobs, list_files, read_content
-from prgate.model import ChangeSet, FileChange, FileStatus, LineRange, Loader
+from prgate.github.pulls import (
+    SUBMODULE_MODE,
+    SYMLINK_MODE,
+    Blob,
+    PullFile,
+    PullRequest,
+    TreeEntry,
+    fetch_blobs,
+    fetch_objects,
+    list_files,
+    read_blob,
+    read_content,
+)
+from prgate.model import (
+    ChangeSet,
+    FileChange,
+    FileStatus,
+    LineRange,
+    Loader,
+    UndeclaredRead,
+    looks_binary,
+)
 from prgate.sources.memory import added_ranges, constant
 
 #: Files of the base branch read with the first query, so that config loading needs no call.
@@ -28,6 +60,8 @@ CONFIG_FILES = (
     ".ruff.toml",
     "pyproject.toml",
 )
+#: Paths at head read with the first query because a common rule reads them there.
+LIKELY_HEAD_READS = (DEFAULT_REGISTRY,)
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _SUBMODULE = re.compile(r"^[-+]Subproject commit [0-9a-f]{40}", re.MULTILINE)
@@ -54,7 +88,7 @@ class GitHubConfigFetcher:
             return self.cache[key]
         if key[0] is None:
             found = fetch_blobs(self.http, self.repo, [(self.base_sha, path)])
-            data = _blob_bytes(found[(self.base_sha, path)], path)
+            data = _Contents(self.http, self.repo).of(found[(self.base_sha, path)], path)
         else:
             if self.other_repo is None:
                 raise SourceError(f"prgate cannot read {key[0]} from here")
@@ -76,6 +110,39 @@ class PullSource:
     changeset: ChangeSet
     fetcher: GitHubConfigFetcher
     files: tuple[PullFile, ...]
+    http: Http = field(repr=False, compare=False)
+    repo: str = ""
+    head_sha: str = ""
+    base_sha: str = ""
+    #: Paths read so far at head and at base (``None``: not there).
+    head_known: Mapping[str, bytes | None] = field(default_factory=dict, repr=False)
+    base_known: Mapping[str, bytes | None] = field(default_factory=dict, repr=False)
+
+    def ready(self, reads: Reads) -> ChangeSet:
+        """The ChangeSet with everything ``reads`` names fetched: one more GraphQL query when
+        the first did not bring all of it, none otherwise."""
+        head = {p: self.head_known[p] for p in reads.head if p in self.head_known}
+        base = {p: self.base_known[p] for p in reads.base if p in self.base_known}
+        wanted = [(self.head_sha, p) for p in sorted(reads.head - head.keys())]
+        wanted += [(self.base_sha, p) for p in sorted(reads.base - base.keys())]
+        if wanted:
+            blobs, _ = fetch_objects(self.http, self.repo, wanted, ())
+            contents = _Contents(self.http, self.repo)
+            for rev, path in wanted:
+                data = contents.whole(blobs[(rev, path)], path)
+                (head if rev == self.head_sha else base)[path] = data
+        return replace(
+            self.changeset, read_head=_reader(head, "head"), read_base=_reader(base, "base")
+        )
+
+
+def _reader(known: Mapping[str, bytes | None], side: str) -> Callable[[str], bytes | None]:
+    def read(path: str) -> bytes | None:
+        if path not in known:
+            raise UndeclaredRead(f"{path!r} at {side} was not fetched before judging")
+        return known[path]
+
+    return read
 
 
 def load_pull(
@@ -84,29 +151,35 @@ def load_pull(
     pull: PullRequest,
     *,
     other_repo: OtherRepo | None = None,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> PullSource:
     """Build the ChangeSet of ``pull`` at its current head and a config fetcher for its base."""
     files = list_files(http, repo, pull.number, expected=pull.changed_files)
-    wanted: list[tuple[str, str]] = [(pull.base_sha, p) for p in CONFIG_FILES]
-    wanted += [(pull.head_sha, f.path) for f in files if f.status != "removed"]
-    blobs = fetch_blobs(http, repo, wanted)
+    head, base = pull.head_sha, pull.base_sha
+    present = [f for f in files if f.status != "removed"]
+    blobs_wanted: list[tuple[str, str]] = [(base, p) for p in CONFIG_FILES]
+    blobs_wanted += [(head, f.path) for f in present]
+    # Without a diff, the base side cannot be rebuilt: read it with the rest.
+    blobs_wanted += [(base, _old(f)) for f in files if f.patch is None and f.status != "added"]
+    blobs_wanted += [(head, p) for p in LIKELY_HEAD_READS]
+    folders = sorted({(head, posixpath.dirname(f.path)) for f in present})
+    blobs, trees = fetch_objects(http, repo, blobs_wanted, folders)
 
-    fetcher = GitHubConfigFetcher(
-        http=http, repo=repo, base_sha=pull.base_sha, other_repo=other_repo
-    )
+    contents = _Contents(http, repo, limit=max_file_bytes)
+    fetcher = GitHubConfigFetcher(http=http, repo=repo, base_sha=base, other_repo=other_repo)
     for path in CONFIG_FILES:
-        fetcher.cache[(None, path)] = _blob_bytes(blobs[(pull.base_sha, path)], path)
+        fetcher.cache[(None, path)] = contents.whole(blobs[(base, path)], path)
 
-    base_reader = _LazyReader(http, repo, pull.base_sha)
-    head_reader = _LazyReader(http, repo, pull.head_sha)
+    head_known: dict[str, bytes | None] = {
+        p: contents.whole(blobs[(head, p)], p) for p in LIKELY_HEAD_READS
+    }
     changes = []
     for f in files:
-        blob = blobs.get((pull.head_sha, f.path)) if f.status != "removed" else None
-        change = _file_change(f, blob, pull=pull, base_reader=base_reader)
+        change = _file_change(f, pull=pull, blobs=blobs, trees=trees, contents=contents)
         changes.append(change)
-        head_reader.known[f.path] = change.head_bytes() if not change.is_submodule else None
-    for path in CONFIG_FILES:
-        base_reader.known[path] = fetcher.cache[(None, path)]
+        if not (change.is_deleted or change.is_submodule or change.path in contents.too_large):
+            head_known[change.path] = change.head_bytes() if not change.is_symlink else None
+    base_known = {p: fetcher.cache[(None, p)] for p in CONFIG_FILES}
 
     changeset = ChangeSet(
         files=tuple(sorted(changes, key=lambda c: c.path)),
@@ -114,45 +187,56 @@ def load_pull(
         author=pull.author,
         base_name=pull.base_ref or "base",
         head_name=pull.head_ref or "head",
-        read_head=head_reader.read,
-        read_base=base_reader.read,
+        read_head=_reader(head_known, "head"),
+        read_base=_reader(base_known, "base"),
     )
-    return PullSource(changeset=changeset, fetcher=fetcher, files=tuple(files))
+    return PullSource(
+        changeset=changeset,
+        fetcher=fetcher,
+        files=tuple(files),
+        http=http,
+        repo=repo,
+        head_sha=head,
+        base_sha=base,
+        head_known=head_known,
+        base_known=base_known,
+    )
 
 
-class _LazyReader:
-    """Reads any path at one commit, one call per unknown path, remembering the answers."""
+def _old(f: PullFile) -> str:
+    return f.previous_path or f.path
 
-    def __init__(self, http: Http, repo: str, rev: str) -> None:
+
+class _Contents:
+    """Whole contents of blobs: GraphQL's text, else the git data API (binary or cut short)."""
+
+    def __init__(self, http: Http, repo: str, *, limit: int | None = None) -> None:
         self._http = http
         self._repo = repo
-        self._rev = rev
-        self._lock = threading.Lock()
-        self.known: dict[str, bytes | None] = {}
+        self._limit = limit
+        #: Paths whose contents were not read because they are larger than the limit.
+        self.too_large: set[str] = set()
 
-    def read(self, path: str) -> bytes | None:
-        with self._lock:
-            if path in self.known:
-                return self.known[path]
-        blob = fetch_blobs(self._http, self._repo, [(self._rev, path)])[(self._rev, path)]
-        data = _blob_bytes(blob, path)
-        with self._lock:
-            self.known[path] = data
+    def of(self, blob: Blob | None, path: str) -> bytes | None:
+        """The whole file, or ``None`` when nothing is there; over the limit, not read."""
+        if blob is None:
+            return None
+        if blob.text is not None and not blob.is_truncated and not blob.is_binary:
+            return blob.text.encode("utf-8")
+        if self._limit is not None and blob.byte_size > self._limit:
+            self.too_large.add(path)
+            return None
+        return read_blob(self._http, self._repo, blob.oid)
+
+    def whole(self, blob: Blob | None, path: str) -> bytes | None:
+        """The whole file, read whatever its size up to the limit; larger ones fail closed."""
+        data = self.of(blob, path)
+        if path in self.too_large:
+            raise SourceError(
+                f"{path} is larger than prgate reads ({self._limit // 1024 if self._limit else 0}"
+                " KiB), so the change cannot be judged; keep that file smaller"
+            )
         return data
-
-
-def _blob_bytes(blob: Blob | None, path: str) -> bytes | None:
-    if blob is None:
-        return None
-    if blob.is_binary:
-        return b"\0"  # contents never analysed; marks the file as binary
-    if blob.text is None or blob.is_truncated:
-        # Judging part of a file (or an empty stand-in) as if it were the whole would pass
-        # what was never read.
-        raise SourceError(
-            f"GitHub did not give the whole contents of {path}, so the change cannot be judged"
-        )
-    return blob.text.encode("utf-8")
 
 
 _STATUS = {
@@ -163,39 +247,84 @@ _STATUS = {
 }
 
 
+def _not_read(path: str) -> Loader:
+    def load() -> bytes | None:
+        raise UndeclaredRead(f"{path!r} is larger than the limit and was not read")
+
+    return load
+
+
 def _file_change(
-    f: PullFile, blob: Blob | None, *, pull: PullRequest, base_reader: _LazyReader
+    f: PullFile,
+    *,
+    pull: PullRequest,
+    blobs: Mapping[tuple[str, str], Blob | None],
+    trees: Mapping[tuple[str, str], Mapping[str, TreeEntry] | None],
+    contents: _Contents,
 ) -> FileChange:
     status = _STATUS.get(f.status, FileStatus.MODIFIED)
     old_path = f.previous_path if status is FileStatus.RENAMED else None
+    old_side: bytes | None = None
+    base_key = f"base:{_old(f)}"
+    if f.patch is None and status is not FileStatus.ADDED:
+        old_side = contents.of(blobs.get((pull.base_sha, _old(f))), base_key)
+    base_loader = (
+        _not_read(_old(f)) if base_key in contents.too_large else _base_loader(f, None, old_side)
+    )
+    # A submodule on either side, as the CLI judges from git's modes.
+    submodule = f.patch is not None and bool(_SUBMODULE.search(f.patch))
     if status is FileStatus.DELETED:
         return FileChange(
             path=f.path,
             status=status,
             removed_lines=f.deletions,
-            base_loader=_base_loader(f, None, base_reader),
+            is_submodule=submodule,
+            base_loader=base_loader,
         )
-    submodule = blob is None and f.patch is not None and bool(_SUBMODULE.search(f.patch))
-    if submodule:
+    entry = _entry(trees, pull.head_sha, f.path)
+    if submodule or (entry is not None and entry.mode == SUBMODULE_MODE):
         return FileChange(path=f.path, status=status, old_path=old_path, is_submodule=True)
+    blob = blobs.get((pull.head_sha, f.path))
     if blob is None:
         raise SourceError(
             f"prgate could not read {f.path} at {pull.head_sha[:12]}; "
             "the change cannot be judged without it"
         )
-    head = _blob_bytes(blob, f.path)
-    binary = blob.is_binary
+    if entry is not None and entry.mode == SYMLINK_MODE:
+        target = contents.of(blob, f.path)
+        return FileChange(
+            path=f.path,
+            status=status,
+            old_path=old_path,
+            is_symlink=True,
+            size=blob.byte_size,
+            link_target=target.decode("utf-8", "replace") if target else None,
+        )
+    head = contents.of(blob, f.path)
+    if f.path in contents.too_large:
+        # Not read: the engine reports it by its size; GitHub's word on binary is all there is.
+        ranges, gone = patch_ranges(f.patch) if f.patch is not None else ((), 0)
+        return FileChange(
+            path=f.path,
+            status=status,
+            old_path=old_path,
+            added=() if blob.is_binary else ranges,
+            removed_lines=0 if blob.is_binary else gone,
+            is_binary=blob.is_binary,
+            size=blob.byte_size,
+            head_loader=_not_read(f.path),
+            base_loader=_not_read(f.path),
+        )
+    binary = looks_binary(head)
     if binary:
         added: tuple[LineRange, ...] = ()
         removed = 0
     elif f.patch is not None:
         added, removed = patch_ranges(f.patch)
     else:
-        # GitHub leaves out the diff of very large changes: compare the two sides instead.
-        base = (
-            base_reader.read(f.previous_path or f.path) if status is not FileStatus.ADDED else None
-        )
-        added, removed = added_ranges(base, head)
+        # GitHub leaves out the diff of very large changes (and of files it thinks binary):
+        # compare the two sides instead.
+        added, removed = added_ranges(old_side, head)
     return FileChange(
         path=f.path,
         status=status,
@@ -204,27 +333,39 @@ def _file_change(
         removed_lines=removed,
         is_binary=binary,
         size=blob.byte_size,
-        head_loader=constant(None if binary else head),
-        base_loader=_base_loader(f, head if not binary else None, base_reader),
+        head_loader=constant(head),
+        base_loader=base_loader
+        if base_key in contents.too_large
+        else _base_loader(f, head, old_side),
     )
 
 
-def _base_loader(f: PullFile, head: bytes | None, base_reader: _LazyReader) -> Loader:
-    """The file as it was: rebuilt from the head and the diff, or read when there is no diff."""
+def _entry(
+    trees: Mapping[tuple[str, str], Mapping[str, TreeEntry] | None], rev: str, path: str
+) -> TreeEntry | None:
+    folder, _, name = path.rpartition("/")
+    listing = trees.get((rev, folder))
+    if listing is None:
+        raise SourceError(
+            f"prgate could not list the folder of {path} at {rev[:12]}; "
+            "the change cannot be judged without it"
+        )
+    return listing.get(name)
+
+
+def _base_loader(f: PullFile, head: bytes | None, old_side: bytes | None) -> Loader:
+    """The file as it was: rebuilt from the head and the diff, or as read with the first query."""
+    if f.patch is None or (head is None and f.status != "removed"):
+        return constant(old_side)
+    patch = f.patch
     lock = threading.Lock()
     memo: list[bytes | None] = []
 
     def load() -> bytes | None:
         with lock:
-            if memo:
-                return memo[0]
-            value: bytes | None
-            if f.patch is not None and (head is not None or f.status == "removed"):
-                value = reverse_patch(head or b"", f.patch)
-            else:
-                value = base_reader.read(f.previous_path or f.path)
-            memo.append(value)
-            return value
+            if not memo:
+                memo.append(reverse_patch(head or b"", patch))
+            return memo[0]
 
     return load
 

@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from prgate.model import ChangeSet, FileChange, FileStatus, LineRange, Loader
+from prgate.model import ChangeSet, FileChange, FileStatus, LineRange, Loader, looks_binary
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,7 @@ class FileSides:
     base: str | bytes | None
     head: str | bytes | None
     old_path: str | None = None
+    #: A link's ``head`` is where it points.
     is_symlink: bool = False
     is_submodule: bool = False
 
@@ -51,10 +52,6 @@ def _lines(data: bytes | None) -> list[bytes]:
     return lines
 
 
-def _looks_binary(data: bytes | None) -> bool:
-    return data is not None and b"\0" in data[:8000]
-
-
 def changeset_from_files(
     files: Mapping[str, FileSides],
     *,
@@ -87,8 +84,9 @@ def changeset_from_files(
             status = FileStatus.ADDED
         else:
             status = FileStatus.MODIFIED
-        binary = _looks_binary(base) or _looks_binary(head)
+        binary = looks_binary(base) or looks_binary(head)
         special = sides.is_symlink or sides.is_submodule
+        target = head.decode("utf-8", "replace") if sides.is_symlink and head else None
         if binary or special or head is None:
             ranges: tuple[LineRange, ...] = ()
             removed = 0 if binary or special else len(_lines(base))
@@ -105,6 +103,7 @@ def changeset_from_files(
                 is_symlink=sides.is_symlink,
                 is_submodule=sides.is_submodule,
                 size=len(head) if head is not None else None,
+                link_target=target,
                 head_loader=constant(head),
                 base_loader=constant(base),
             )
