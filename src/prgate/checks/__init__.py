@@ -9,7 +9,7 @@ rules by kind and calls each kind once with all its rules, so that kinds which r
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from prgate.model import ChangeSet, FileChange, Finding, Level, Skipped
 
 if TYPE_CHECKING:
+    from prgate.checks.flagsandbox import Limits
     from prgate.checks.ruff import RuffBaseConfig, RuffOutput
 
 RuleLevel = Literal["error", "warning", "notice", "off"]
@@ -86,6 +87,11 @@ class Rule:
     def skipped(self, reason: str, *, path: str | None = None) -> Skipped:
         return Skipped(rule=self.id, path=path, reason=reason)
 
+    def cannot_check(self, *, path: str, looks_for: str, message: str, fix: str) -> Finding:
+        """A finding of this rule, at its level, for a file in its scope it could not judge."""
+        finding = self.finding(path=path, message=message, fix=fix)
+        return replace(finding, title=f"prgate could not check this file for {looks_for}")
+
 
 class Reviewer(Protocol):
     """The optional LLM reviewer, supplied by the shell (``prgate check --llm``, the App)."""
@@ -102,13 +108,22 @@ class CheckContext:
     ruff: RuffOutput | None = None
     reviewer: Reviewer | None = None
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    #: Limits of the isolated Python parser the feature-flag kinds use (``None``: defaults).
+    scan_limits: Limits | None = None
 
     def analysable(self) -> Iterator[FileChange]:
-        """Files present at head whose text checks may read: regular, not binary, not huge."""
+        """Files present at head whose text checks may read: not links or submodules, not
+        larger than ``max_file_bytes``, and text (a file a source marked binary counts when its
+        bytes are mostly text, see :mod:`prgate.checks.text`)."""
+        from prgate.checks.text import file_size, head_text
+
         for f in self.changeset.files:
-            if f.is_deleted or not f.is_regular:
+            if f.is_deleted or f.is_symlink or f.is_submodule:
                 continue
-            if f.size is not None and f.size > self.max_file_bytes:
+            size = file_size(f)
+            if size is not None and size > self.max_file_bytes:
+                continue
+            if f.is_binary and head_text(f) is None:
                 continue
             yield f
 
@@ -139,6 +154,12 @@ class CheckKind:
     summary: str = ""
     #: The level a rule of this kind gets when it does not say (``None``: it must say).
     default_level: RuleLevel | None = None
+    #: Whether a rule of this kind judges a file's contents (its scope). A file in scope that
+    #: cannot be read (too large, not text) is then a finding of the rule, not a notice.
+    #: ``None``: the kind judges no file's contents (paths, counts).
+    in_scope: Callable[[Rule, FileChange], bool] | None = None
+    #: What the kind looks for, to finish "prgate could not check this file for ...".
+    looks_for: str = ""
 
 
 def registry() -> Mapping[str, CheckKind]:
