@@ -35,6 +35,7 @@ from prgate.checks.text import judged_ranges, python_text
 from prgate.model import ChangeSet, FileChange, Finding
 
 if TYPE_CHECKING:
+    from prgate.checks.flagsandbox import Limits
     from prgate.checks.flagscan import FlagUse, ScanFailure, ScanOutcome, Unit
 
 #: Calls that count as checking a feature flag unless a rule says otherwise. A call matches when
@@ -167,13 +168,15 @@ def _source(f: FileChange) -> str | None:
 # Reading files, once per ChangeSet
 
 _Key = tuple[str, tuple[tuple[int, int], ...], tuple[str, ...]]
-_CACHES: dict[int, tuple[weakref.ref[ChangeSet], dict[_Key, ScanOutcome]]] = {}
+_CACHES: dict[
+    tuple[int, Limits | None], tuple[weakref.ref[ChangeSet], dict[_Key, ScanOutcome]]
+] = {}
 _CACHE_LOCK = threading.RLock()
 
 
-def _cache_for(changeset: ChangeSet) -> dict[_Key, ScanOutcome]:
+def _cache_for(changeset: ChangeSet, limits: Limits | None) -> dict[_Key, ScanOutcome]:
     """Results kept for as long as ``changeset`` lives, so both kinds parse each file once."""
-    key = id(changeset)
+    key = (id(changeset), limits)
     with _CACHE_LOCK:
         entry = _CACHES.get(key)
         if entry is not None and entry[0]() is changeset:
@@ -211,7 +214,8 @@ def _scan(ctx: CheckContext, wanted: Sequence[_Wanted]) -> dict[_Key, ScanOutcom
     from prgate.checks.flagsandbox import scan_isolated
     from prgate.checks.flagscan import ScanJob
 
-    cache = _cache_for(ctx.changeset)
+    # A reading that failed on a limit is an answer only under the same limits.
+    cache = _cache_for(ctx.changeset, ctx.scan_limits)
     todo: dict[_Key, _Wanted] = {}
     for w in wanted:
         if w.key not in cache:

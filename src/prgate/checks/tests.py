@@ -1,8 +1,8 @@
 """The ``tests`` check kind: code changed with no test changed alongside it.
 
 A source file counts when it matches ``source``, does not match ``tests``, and the change adds or
-changes lines in it: deleting code, or only removing lines, or only moving a file, needs no new
-test. Any test file that the change adds, changes or moves satisfies the rule (prgate does not
+changes lines in it (a file its source marked binary has no diff, so it counts): deleting code,
+or only removing lines, or only moving a file, needs no new test. Any test file that the change adds, changes or moves satisfies the rule (prgate does not
 judge whether the test covers the code). One finding for the whole pull request.
 """
 
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from prgate.checks import CheckContext, CheckKind, CheckResult, Params, Rule
 from prgate.checks.globs import Globs, compile_globs
+from prgate.checks.text import whole_file_judged
 
 #: Python code anywhere, except packaging scripts, database migrations and documentation.
 DEFAULT_SOURCE: tuple[str, ...] = (
@@ -54,7 +55,7 @@ def run(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
                 continue
             if tests.matches(change.path):
                 tested = True
-            elif source.matches(change.path) and change.added:
+            elif source.matches(change.path) and (change.added or whole_file_judged(change)):
                 changed.append(change.path)
         if tested or not changed:
             continue
