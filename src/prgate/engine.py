@@ -223,8 +223,13 @@ def _not_analysed(f: FileChange, max_file_bytes: int) -> _Unreadable | None:
             notice=f"larger than {limit} ({size // 1024:,} KiB): its contents were not checked",
         )
     if f.is_binary and head_text(f) is None:
+        unread = f.head_bytes() is None
         return _Unreadable(
-            message="This file is not text: it holds binary data (such as NUL bytes)",
+            message=(
+                "This file is marked binary and prgate could not read its contents"
+                if unread
+                else "This file is not text: it holds binary data (such as NUL bytes)"
+            ),
             fix=_NOT_TEXT_FIX,
             notice="a binary file: its contents were not checked",
         )

@@ -30,13 +30,19 @@ import yaml
 from pydantic import Field, field_validator
 
 from prgate.checks import CheckContext, CheckKind, CheckResult, Params, Rule
+from prgate.checks.flagfailures import (
+    GUARDED_LOOKS_FOR,
+    REGISTERED_LOOKS_FOR,
+    guarded_failure,
+    registered_failure,
+)
 from prgate.checks.globs import Globs, Matcher, compile_globs
 from prgate.checks.text import judged_ranges, python_text
 from prgate.model import ChangeSet, FileChange, Finding
 
 if TYPE_CHECKING:
     from prgate.checks.flagsandbox import Limits
-    from prgate.checks.flagscan import FlagUse, ScanFailure, ScanOutcome, Unit
+    from prgate.checks.flagscan import FlagUse, ScanOutcome, Unit
 
 #: Calls that count as checking a feature flag unless a rule says otherwise. A call matches when
 #: its dotted name is one of these or ends with ``.`` and one of these (``self.flags.enabled``).
@@ -229,58 +235,6 @@ def _scan(ctx: CheckContext, wanted: Sequence[_Wanted]) -> dict[_Key, ScanOutcom
     return {w.key: cache[w.key] for w in wanted}
 
 
-#: What to do about a file that could not be analysed, by the reason it could not.
-_FAILURE_FIX = {
-    "syntax": (
-        "Make the file valid Python (a missing bracket, colon, quote or indentation is the usual "
-        "cause), then run the check again."
-    ),
-    "nesting": (
-        "Simplify the most deeply nested part of the file: move nested blocks or nested brackets "
-        "into their own functions or variables, so that fewer of them sit inside each other."
-    ),
-    "too-slow": (
-        "Split the file into smaller modules (each file is read within a time limit), then run "
-        "the check again."
-    ),
-    "budget": (
-        "Run the check again. If it happens again, split the largest Python files of the change "
-        "into smaller modules, or the change into smaller pull requests."
-    ),
-}
-_FAILURE_FIX_OTHER = (
-    "Run the check again. If it happens again, split the file into smaller modules or simplify "
-    "it; if that does not help, ask whoever maintains prgate for your team to look at it."
-)
-_UNDECODABLE_REASON = (
-    "is not text Python can read: it is not UTF-8, and no `# coding:` line in its first two "
-    "lines names an encoding that reads it"
-)
-_UNDECODABLE_FIX = (
-    "Save the file as UTF-8 text (the encoding Python expects), then run the check again."
-)
-
-
-def _cannot_check(
-    rule: Rule, path: str, outcome: ScanFailure | None, *, looks_for: str, consequence: str
-) -> Finding:
-    """A finding of ``rule`` for a file in its paths that could not be analysed."""
-    if outcome is None:
-        reason, fix = _UNDECODABLE_REASON, _UNDECODABLE_FIX
-    else:
-        reason, fix = outcome.reason, _FAILURE_FIX.get(outcome.code, _FAILURE_FIX_OTHER)
-    return rule.cannot_check(
-        path=path,
-        looks_for=looks_for,
-        message=f"This file {reason}, so {consequence}.",
-        fix=fix,
-    )
-
-
-_GUARDED_LOOKS_FOR = "new code outside a feature-flag check"
-_REGISTERED_LOOKS_FOR = "undeclared feature-flag names"
-
-
 # --------------------------------------------------------------------------------------------
 # flags/guarded
 
@@ -293,7 +247,7 @@ def run_guarded(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
         for f in _files(ctx, params.paths):
             text = _source(f)
             if text is None:
-                result.findings.append(_guarded_failure(rule, f.path, None))
+                result.findings.append(guarded_failure(rule, f.path, None))
             else:
                 wanted.append((rule, params, _wanted(f, text, params.functions)))
     if not wanted:
@@ -304,7 +258,7 @@ def run_guarded(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
     for rule, params, w in wanted:
         outcome = outcomes[w.key]
         if not isinstance(outcome, FileScan):
-            result.findings.append(_guarded_failure(rule, w.file.path, outcome))
+            result.findings.append(guarded_failure(rule, w.file.path, outcome))
             continue
         for unit in outcome.unguarded:
             result.findings.append(
@@ -317,16 +271,6 @@ def run_guarded(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
                 )
             )
     return result
-
-
-def _guarded_failure(rule: Rule, path: str, outcome: ScanFailure | None) -> Finding:
-    return _cannot_check(
-        rule,
-        path,
-        outcome,
-        looks_for=_GUARDED_LOOKS_FOR,
-        consequence="prgate could not check whether its new code runs behind a feature flag",
-    )
 
 
 _KIND_WORDS = {"function": "function", "method": "method", "class": "class"}
@@ -497,7 +441,7 @@ def run_registered(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
         for f in _files(ctx, params.paths):
             text = _source(f)
             if text is None:
-                result.findings.append(_registered_failure(rule, f.path, None))
+                result.findings.append(registered_failure(rule, f.path, None))
             elif call_candidates(text, params.functions):
                 wanted.append((rule, _wanted(f, text, params.functions)))
     outcomes = _scan(ctx, [w for _, w in wanted])
@@ -523,7 +467,7 @@ def _check_registry(
         if isinstance(outcome, FileScan):
             uses.extend((w.file.path, use) for use in outcome.uses)
         else:
-            result.findings.append(_registered_failure(rule, w.file.path, outcome))
+            result.findings.append(registered_failure(rule, w.file.path, outcome))
     changed = ctx.changeset.file(params.registry)
     if not uses and changed is None:
         return result
@@ -555,16 +499,6 @@ def _check_registry(
             )
         )
     return result
-
-
-def _registered_failure(rule: Rule, path: str, outcome: ScanFailure | None) -> Finding:
-    return _cannot_check(
-        rule,
-        path,
-        outcome,
-        looks_for=_REGISTERED_LOOKS_FOR,
-        consequence="prgate could not check that the flag names it uses are declared",
-    )
 
 
 def _registry_problem(
@@ -608,7 +542,7 @@ KIND = CheckKind(
     params=GuardedParams,
     run=run_guarded,
     in_scope=in_guarded_scope,
-    looks_for=_GUARDED_LOOKS_FOR,
+    looks_for=GUARDED_LOOKS_FOR,
     summary=(
         "New or changed functions, methods and classes under `paths` whose new code runs "
         "without checking a feature flag with one of `functions`."
@@ -619,7 +553,7 @@ REGISTERED_KIND = CheckKind(
     params=RegisteredParams,
     run=run_registered,
     in_scope=in_registered_scope,
-    looks_for=_REGISTERED_LOOKS_FOR,
+    looks_for=REGISTERED_LOOKS_FOR,
     summary=(
         "Flag names passed to one of `functions` on added lines that the `registry` file "
         "does not declare."
