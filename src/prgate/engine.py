@@ -203,7 +203,7 @@ _SPLIT_FIX = (
 )
 _NOT_TEXT_FIX = (
     "Save it as plain UTF-8 text (the encoding Python and most tools expect), then run the check "
-    "again. If it is not meant to be text, it should not carry this file type's name."
+    "again. If it is not meant to be text, give it a name that says what kind of file it is."
 )
 
 
@@ -216,11 +216,11 @@ def _not_analysed(f: FileChange, max_file_bytes: int) -> _Unreadable | None:
         return _Unreadable("", "", "a symbolic link: prgate does not follow links", True)
     size = file_size(f)
     if size is not None and size > max_file_bytes:
-        limit = _size_words(max_file_bytes)
+        limit, actual = _size_words(max_file_bytes), _size_words(size, exact=False)
         return _Unreadable(
-            message=f"This file is larger than {limit} ({size // 1024:,} KiB)",
+            message=f"This file is larger than {limit} ({actual})",
             fix=_SPLIT_FIX.format(limit=limit),
-            notice=f"larger than {limit} ({size // 1024:,} KiB): its contents were not checked",
+            notice=f"larger than {limit} ({actual}): its contents were not checked",
         )
     if f.is_binary and head_text(f) is None:
         unread = f.head_bytes() is None
@@ -236,10 +236,13 @@ def _not_analysed(f: FileChange, max_file_bytes: int) -> _Unreadable | None:
     return None
 
 
-def _size_words(limit: int) -> str:
-    if limit % (1024 * 1024) == 0:
-        return f"{limit // (1024 * 1024)} MiB"
-    return f"{limit // 1024:,} KiB"
+def _size_words(size: int, *, exact: bool = True) -> str:
+    """``1 MiB`` for a round limit; else ``1,074 KiB``; ``900 bytes`` under a KiB."""
+    if exact and size and size % (1024 * 1024) == 0:
+        return f"{size // (1024 * 1024)} MiB"
+    if size >= 1024:
+        return f"{size // 1024:,} KiB"
+    return f"{size} bytes"
 
 
 def _config_changed(changeset: ChangeSet, config: Config) -> list[Finding]:

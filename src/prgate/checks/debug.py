@@ -87,11 +87,14 @@ def in_scope(rule: Rule, change: FileChange) -> bool:
 
 def _unreadable(rule: Rule, problem: SyntaxProblem) -> Finding:
     if problem.unreadable is not None:
-        message = f"{problem.unreadable} So it was not checked for print(), breakpoint() and pdb."
+        message = (
+            f"{problem.unreadable} prgate finds print(), breakpoint() and pdb with ruff, so they "
+            "were not looked for."
+        )
         fix = (
-            "Save the file as UTF-8 text (and remove a `# coding:` line that names another "
-            "encoding) with a plain name (letters, digits, `-`, `_` and `.`), then run the check "
-            "again."
+            "Save the file as UTF-8 text (removing a `# coding:` line that names another "
+            "encoding) and give it a plain name (letters, digits, `-`, `_` and `.`), then run "
+            "the check again."
         )
     else:
         message = (
