@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from prgate.checks import CheckContext, CheckKind, CheckResult, NoParams, Rule, registry
 from prgate.config import Config
 from prgate.engine import evaluate
-from prgate.model import Conclusion, Level
-from prgate.sources.memory import FileSides, changeset_from_files
+from prgate.model import ChangeSet, Conclusion, FileChange, FileStatus, Level
+from prgate.sources.memory import FileSides, changeset_from_files, constant
 
 
 def rule(rule_id: str, *, check: str = "probe", level: str = "error") -> Rule:
@@ -157,3 +158,142 @@ def test_the_verdict_is_deterministic() -> None:
     assert first.findings  # there is something to order
     assert all(evaluate(change, config) == first for _ in range(3))
     assert list(first.findings) == sorted(first.findings, key=lambda f: f.sort_key())
+
+
+# --- what cannot be read fails the rules that judge it ------------------------------------------
+
+
+def scoped_kind(suffix: str, looks_for: str = "probes") -> CheckKind:
+    """A kind that judges files ending in ``suffix`` and finds nothing in what it can read."""
+
+    def run(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
+        return CheckResult()
+
+    return CheckKind(
+        name="scoped",
+        params=NoParams,
+        run=run,
+        in_scope=lambda rule, f: f.path.endswith(suffix),
+        looks_for=looks_for,
+    )
+
+
+def test_a_file_too_large_to_read_is_a_finding_of_each_rule_whose_scope_holds_it() -> None:
+    change = changeset_from_files(
+        {
+            "big.py": FileSides(base=None, head="x = 1\n" * 400),
+            "big.csv": FileSides(base=None, head="a,b\n" * 600),
+            "small.py": FileSides(base=None, head="y = 1\n"),
+        }
+    )
+    rules = (rule("t/strict", check="scoped"), rule("t/gentle", check="scoped", level="warning"))
+    report = evaluate(
+        change, Config(rules=rules), kinds={"scoped": scoped_kind(".py")}, max_file_bytes=2048
+    )
+    assert [(f.rule, f.path, f.level, f.line) for f in report.findings] == [
+        ("t/gentle", "big.py", Level.WARNING, None),
+        ("t/strict", "big.py", Level.ERROR, None),
+    ]
+    assert report.conclusion is Conclusion.FAILURE
+    finding = report.findings[0]
+    assert finding.title == "prgate could not check this file for probes"
+    assert finding.message == (
+        "This file is larger than 2 KiB (2 KiB), so prgate could not check it for probes."
+    )
+    assert finding.fix.startswith("Split it into smaller files, each under 2 KiB.")
+    # No enabled rule judges the CSV file: it stays a notice.
+    assert [(s.rule, s.path) for s in report.skipped] == [(None, "big.csv")]
+
+
+def test_an_unreadable_file_in_the_scope_of_a_warning_rule_does_not_block() -> None:
+    change = changeset_from_files({"big.py": FileSides(base=None, head="x = 1\n" * 400)})
+    report = evaluate(
+        change,
+        Config(rules=(rule("t/gentle", check="scoped", level="warning"),)),
+        kinds={"scoped": scoped_kind(".py")},
+        max_file_bytes=100,
+    )
+    assert [f.level for f in report.findings] == [Level.WARNING]
+    assert report.conclusion is Conclusion.SUCCESS
+
+
+def test_a_scope_that_cannot_be_decided_holds_the_file() -> None:
+    def broken(rule: Rule, f: FileChange) -> bool:
+        raise ValueError("no")
+
+    kind = CheckKind(name="scoped", params=NoParams, run=lambda ctx, rules: CheckResult())
+    kind = replace(kind, in_scope=broken)
+    change = changeset_from_files({"big.txt": FileSides(base=None, head="x\n" * 100)})
+    report = evaluate(
+        change,
+        Config(rules=(rule("t/x", check="scoped"),)),
+        kinds={"scoped": kind},
+        max_file_bytes=10,
+    )
+    assert [(f.rule, f.path) for f in report.findings] == [("t/x", "big.txt")]
+    assert "the rule “t/x title”" in report.findings[0].message
+
+
+def _marked_binary(path: str, head: bytes, *, base: bytes | None = None) -> ChangeSet:
+    """A file a source marked binary (no diff), with its real bytes, as GitHub's may."""
+    return ChangeSet(
+        files=(
+            FileChange(
+                path=path,
+                status=FileStatus.MODIFIED if base is not None else FileStatus.ADDED,
+                is_binary=True,
+                size=len(head),
+                head_loader=constant(head),
+                base_loader=constant(base),
+            ),
+        )
+    )
+
+
+def _real_packs() -> Config:
+    from prgate.config.loader import LocalFetcher, resolve_config
+
+    return resolve_config(LocalFetcher.empty())
+
+
+def test_a_file_marked_binary_that_is_mostly_text_is_scanned_for_secrets_whole() -> None:
+    key = "AKIA" + "Q3EGRJ7XKPL2VDZM"
+    head = ('{\n  "pad": "\0",\n  "key": "' + key + '"\n}\n').encode()
+    report = evaluate(_marked_binary("config/cloud.json", head, base=b"{}\n"), _real_packs())
+    assert [(f.rule, f.line, f.level) for f in report.findings] == [
+        ("content/secrets", 3, Level.ERROR)
+    ]
+    assert report.skipped == ()
+
+
+def test_python_marked_binary_is_judged_as_the_same_file_unmarked() -> None:
+    source = "# -*- coding: latin-1 -*-\nNAME = 'café'\nbreakpoint()\n".encode("latin-1")
+    marked = evaluate(_marked_binary("app/menu.py", source), _real_packs())
+    plain = evaluate(
+        changeset_from_files({"app/menu.py": FileSides(base=None, head=source)}), _real_packs()
+    )
+    assert [(f.rule, f.level, f.message) for f in marked.findings] == [
+        (f.rule, f.level, f.message) for f in plain.findings
+    ]
+    assert {f.rule for f in marked.findings} >= {"style/ruff-lint", "content/debug"}
+    assert marked.conclusion is Conclusion.FAILURE
+    assert marked.skipped == ()
+
+
+def test_binary_python_is_a_finding_and_a_binary_image_a_notice() -> None:
+    change = changeset_from_files(
+        {
+            "app/blob.py": FileSides(base=None, head=b"\0\1\2\3\4\5 not code"),
+            "assets/logo.png": FileSides(base=None, head=b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0"),
+        }
+    )
+    report = evaluate(change, _real_packs())
+    unread = [f for f in report.findings if f.path is not None]
+    assert {(f.rule, f.path) for f in unread} == {
+        ("style/ruff-lint", "app/blob.py"),
+        ("style/ruff-format", "app/blob.py"),
+        ("content/debug", "app/blob.py"),
+    }
+    assert all(f.message.startswith("This file is not text") for f in unread)
+    assert report.conclusion is Conclusion.FAILURE
+    assert [s.path for s in report.skipped] == ["assets/logo.png"]

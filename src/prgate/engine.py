@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from prgate.checks import (
     DEFAULT_MAX_FILE_BYTES,
@@ -18,6 +19,7 @@ from prgate.checks import (
 )
 from prgate.checks import ruff as ruff_check
 from prgate.checks.links import link_findings
+from prgate.checks.text import file_size, head_text, whole_file_judged
 from prgate.config import Config, is_config_path
 from prgate.model import (
     ChangeSet,
@@ -30,6 +32,9 @@ from prgate.model import (
     Skipped,
 )
 
+if TYPE_CHECKING:
+    from prgate.checks.flagsandbox import Limits
+
 CONFIG_CHANGED = "config/changed"
 
 
@@ -40,12 +45,15 @@ def evaluate(
     reviewer: Reviewer | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     kinds: Mapping[str, CheckKind] | None = None,
+    scan_limits: Limits | None = None,
 ) -> Report:
     """Judge ``changeset`` by ``config``'s rules.
 
     A rule whose check cannot run at all becomes an ``error`` finding: the gate fails closed.
-    Files that cannot be analysed (binary, links, submodules, too large) are listed as skipped.
-    ``kinds`` replaces the registry of check kinds (for tests of the engine itself).
+    A file that cannot be read (too large, not text) is a finding of each enabled rule whose
+    scope holds it, at that rule's level; a file no enabled rule judges (an image, a font), a
+    link or a submodule is listed as skipped. ``kinds`` replaces the registry of check kinds
+    (for tests of the engine itself); ``scan_limits`` bounds the isolated Python parser.
     """
     kinds = kinds if kinds is not None else registry()
     rules = [r for r in config.rules if r.enabled]
@@ -53,7 +61,7 @@ def evaluate(
     reads = declared_reads(rules, kinds)
     changeset = changeset.reading_only(head=reads.head, base=reads.base)
     result = CheckResult()
-    result.extend(_file_notices(changeset, max_file_bytes))
+    result.extend(_unreadable_files(changeset, rules, kinds, max_file_bytes))
     result.findings.extend(_config_changed(changeset, config))
     result.findings.extend(link_findings(changeset, rules))
 
@@ -71,6 +79,7 @@ def evaluate(
         ruff_config=config.ruff,
         reviewer=reviewer,
         max_file_bytes=max_file_bytes,
+        scan_limits=scan_limits,
     )
     ruff_rules = [r for r in rules if r.check in kinds and kinds[r.check].ruff_codes is not None]
     broken: set[str] = set()
@@ -134,30 +143,112 @@ def _cannot_run(rule: Rule, why: str) -> Finding:
     )
 
 
-def _file_notices(changeset: ChangeSet, max_file_bytes: int) -> CheckResult:
+def _unreadable_files(
+    changeset: ChangeSet,
+    rules: Sequence[Rule],
+    kinds: Mapping[str, CheckKind],
+    max_file_bytes: int,
+) -> CheckResult:
+    """What cannot be read: a finding of each enabled rule whose scope holds it, else a notice."""
     out = CheckResult()
     for f in changeset.files:
         if f.is_deleted:
             continue
-        reason = _not_analysed_reason(f, max_file_bytes)
-        if reason:
-            out.skipped.append(Skipped(rule=None, path=f.path, reason=reason))
+        problem = _not_analysed(f, max_file_bytes)
+        if problem is None:
+            continue
+        scoped = [] if problem.notice_only else _rules_in_scope(f, rules, kinds)
+        if not scoped:
+            out.skipped.append(Skipped(rule=None, path=f.path, reason=problem.notice))
+            continue
+        for rule in scoped:
+            looks_for = kinds[rule.check].looks_for or f"the rule “{rule.title}”"
+            out.findings.append(
+                rule.cannot_check(
+                    path=f.path,
+                    looks_for=looks_for,
+                    message=f"{problem.message}, so prgate could not check it for {looks_for}.",
+                    fix=problem.fix,
+                )
+            )
     return out
 
 
-def _not_analysed_reason(f: FileChange, max_file_bytes: int) -> str | None:
+def _rules_in_scope(
+    f: FileChange, rules: Sequence[Rule], kinds: Mapping[str, CheckKind]
+) -> list[Rule]:
+    scoped = []
+    for rule in rules:
+        kind = kinds.get(rule.check)
+        if kind is None or kind.in_scope is None:
+            continue
+        try:
+            wanted = kind.in_scope(rule, f)
+        except Exception:  # a scope that cannot be decided holds the file: fail closed
+            wanted = True
+        if wanted:
+            scoped.append(rule)
+    return scoped
+
+
+@dataclass(frozen=True)
+class _Unreadable:
+    #: For the builder, finished by ", so prgate could not check it for ...".
+    message: str
+    fix: str
+    #: The reason a file nobody judges is listed as not checked.
+    notice: str
+    #: Links and submodules are not judged as files by any rule.
+    notice_only: bool = False
+
+
+_SPLIT_FIX = (
+    "Split it into smaller files, each under {limit}. If it is data or generated output that "
+    "does not need this check, ask whoever maintains your team's prgate rules to leave it out "
+    "of the rule."
+)
+_NOT_TEXT_FIX = (
+    "Save it as plain UTF-8 text (the encoding Python and most tools expect), then run the check "
+    "again. If it is not meant to be text, give it a name that says what kind of file it is."
+)
+
+
+def _not_analysed(f: FileChange, max_file_bytes: int) -> _Unreadable | None:
     if f.is_submodule:
-        return "a submodule: prgate does not look inside other repositories"
+        return _Unreadable(
+            "", "", "a submodule: prgate does not look inside other repositories", True
+        )
     if f.is_symlink:
-        return "a symbolic link: prgate does not follow links"
-    if f.is_binary:
-        return "a binary file: its contents were not checked"
-    if f.size is not None and f.size > max_file_bytes:
-        return (
-            f"larger than {max_file_bytes // 1024} KiB ({f.size // 1024} KiB): "
-            "its contents were not checked"
+        return _Unreadable("", "", "a symbolic link: prgate does not follow links", True)
+    size = file_size(f)
+    if size is not None and size > max_file_bytes:
+        limit, actual = _size_words(max_file_bytes), _size_words(size, exact=False)
+        return _Unreadable(
+            message=f"This file is larger than {limit} ({actual})",
+            fix=_SPLIT_FIX.format(limit=limit),
+            notice=f"larger than {limit} ({actual}): its contents were not checked",
+        )
+    if f.is_binary and head_text(f) is None:
+        unread = f.head_bytes() is None
+        return _Unreadable(
+            message=(
+                "This file is marked binary and prgate could not read its contents"
+                if unread
+                else "This file is not text: it holds binary data (such as NUL bytes)"
+            ),
+            fix=_NOT_TEXT_FIX,
+            notice="a binary file: its contents were not checked",
         )
     return None
+
+
+def _size_words(size: int, *, exact: bool = True) -> str:
+    """``1 MiB`` for a round limit; else ``1,074 KiB``; ``900 bytes`` under a KiB."""
+    if exact and size and size % (1024 * 1024) == 0:
+        return f"{size // (1024 * 1024)} MiB"
+    if size >= 1024:
+        return f"{size // 1024:,} KiB"
+    return f"{size} bytes"
 
 
 def _config_changed(changeset: ChangeSet, config: Config) -> list[Finding]:
@@ -188,12 +279,20 @@ def _config_changed(changeset: ChangeSet, config: Config) -> list[Finding]:
 
 
 def _on_changed_lines(changeset: ChangeSet, findings: Sequence[Finding]) -> list[Finding]:
-    """Keep findings about the change: whole-file ones, or those overlapping added lines."""
+    """Keep findings about the change: whole-file ones, or those overlapping added lines.
+
+    A file its source marked binary has no diff, so every line of it counts as changed.
+    """
     files = {f.path: f for f in changeset.files}
     kept = []
     for finding in findings:
         f = files.get(finding.path) if finding.path is not None else None
-        if f is None or finding.line is None or f.touches(finding.line, finding.end_line):
+        if (
+            f is None
+            or finding.line is None
+            or whole_file_judged(f)
+            or f.touches(finding.line, finding.end_line)
+        ):
             kept.append(finding)
     return kept
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -98,10 +98,40 @@ def test_an_added_noqa_does_not_hide_a_print() -> None:
     assert "does not silence prgate" in finding.message
 
 
-def test_a_file_that_does_not_parse_is_listed_as_not_judged() -> None:
-    report = judge({"app/a.py": FileSides(None, "print(1\n")})
-    assert report.findings == ()
-    assert [(s.rule, s.path) for s in report.skipped] == [("content/debug", "app/a.py")]
+def test_a_file_that_does_not_parse_is_a_finding_at_the_rules_level() -> None:
+    report = judge(
+        {"app/a.py": FileSides(None, "print(1\n"), "tests/t.py": FileSides(None, "print(1\n")},
+        replace(debug_rule(), level="error"),
+    )
+    (finding,) = report.findings  # the test file is excluded from the rule: not its business
+    assert (finding.rule, finding.path, finding.level) == ("content/debug", "app/a.py", "error")
+    assert finding.title == (
+        "prgate could not check this file for leftover print(), breakpoint() and pdb"
+    )
+    assert "could not be read as Python (line 2" in finding.message
+    assert "valid Python" in finding.fix
+    assert report.skipped == ()
+    assert report.conclusion == "failure"
+
+
+def test_python_saved_in_another_encoding_is_a_finding_asking_for_utf8() -> None:
+    head = "# -*- coding: latin-1 -*-\nNAME = 'caf\xe9'\nbreakpoint()\n".encode("latin-1")
+    (finding,) = judge({"app/a.py": FileSides(None, head)}).findings
+    assert (finding.rule, finding.level, finding.line) == ("content/debug", "warning", None)
+    assert "not UTF-8" in finding.message and "print(), breakpoint() and pdb" in finding.message
+    assert "Save the file as UTF-8" in finding.fix
+
+
+def test_a_coding_line_that_makes_python_read_other_text_than_ruff_is_not_trusted() -> None:
+    # UTF-7 hides a line break: Python runs `breakpoint()`, a UTF-8 reader sees one line.
+    head = b"# coding: utf-7\nx = 1 +AAo-breakpoint()\n"
+    (finding,) = judge({"app/a.py": FileSides(None, head)}).findings
+    assert "not UTF-8" in finding.message
+
+
+def test_python_with_a_coding_line_that_is_plain_utf8_is_judged() -> None:
+    head = b"# -*- coding: utf-8 -*-\nbreakpoint()\n"
+    assert where(judge({"app/a.py": FileSides(None, head)})) == [("app/a.py", 2)]
 
 
 @dataclass

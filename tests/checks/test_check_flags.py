@@ -20,16 +20,9 @@ from prgate.checks.flags import (
     RegistryProblem,
     parse_registry,
 )
-from prgate.checks.flagscan import (
-    FileScan,
-    Limits,
-    ScanFailure,
-    ScanJob,
-    decode_reply,
-    nesting_problem,
-    scan_isolated,
-    scan_source,
-)
+from prgate.checks.flagsandbox import Limits, nesting_problem, scan_isolated
+from prgate.checks.flagscan import FileScan, ScanFailure, ScanJob, scan_source
+from prgate.checks.flagwire import decode_reply
 from prgate.config import Config
 from prgate.engine import evaluate
 from prgate.model import ChangeSet
@@ -309,12 +302,32 @@ def test_default_paths_leave_out_tests_and_migrations() -> None:
 
 
 def test_unusual_paths_and_undecodable_bytes_are_handled() -> None:
+    # Not UTF-8 and no `# coding:` line: Python itself refuses to read it.
     head = b"# caf\xe9\ndef send_invoice(order):\n    mail(order)\n"
     changes = _changes(
         {"-app/caf\u00e9 billing.py": (None, head), "app/gone.py": (UNGUARDED, None)}
     )
     [finding] = _guard(changes).findings
-    assert (finding.path, finding.line) == ("-app/caf\u00e9 billing.py", 2)
+    assert (finding.path, finding.line, finding.level) == (
+        "-app/caf\u00e9 billing.py",
+        None,
+        "error",
+    )
+    assert (
+        finding.title
+        == "prgate could not check this file for new code outside a feature-flag check"
+    )
+    assert "not UTF-8" in finding.message and "Save the file as UTF-8" in finding.fix
+
+
+def test_python_is_read_in_the_encoding_its_coding_line_names() -> None:
+    head = "# -*- coding: latin-1 -*-\n# café\ndef send_invoice(order):\n    mail(order)\n"
+    changes = _changes({"app/billing.py": (None, head.encode("latin-1"))})
+    [finding] = _guard(changes).findings
+    assert (finding.line, finding.message) == (
+        3,
+        "The new function `send_invoice` runs without checking a feature flag.",
+    )
 
 
 def test_a_rule_without_parameters_uses_the_defaults() -> None:
@@ -323,23 +336,26 @@ def test_a_rule_without_parameters_uses_the_defaults() -> None:
     assert len(_guard(_changes({"app/a.py": (None, UNGUARDED)}), rule).findings) == 1
 
 
-def test_a_syntax_error_is_reported_as_skipped_and_other_files_are_still_checked() -> None:
+def test_a_syntax_error_is_a_finding_and_other_files_are_still_checked() -> None:
     changes = _changes(
         {"app/broken.py": (None, "def f(:\n    pass\n"), "app/billing.py": (None, UNGUARDED)}
     )
     result = _guard(changes)
-    assert [f.path for f in result.findings] == ["app/billing.py"]
-    [skipped] = result.skipped
-    assert (skipped.rule, skipped.path) == ("flags/guarded", "app/broken.py")
-    assert skipped.reason == (
-        "This file could not be read as Python, so its new code was not checked for feature flags."
+    assert [f.path for f in result.findings] == ["app/billing.py", "app/broken.py"]
+    assert result.skipped == []
+    broken = result.findings[1]
+    assert (broken.level, broken.line) == ("error", None)
+    assert broken.message == (
+        "This file could not be read as Python, so prgate could not check whether its new code "
+        "runs behind a feature flag."
     )
+    assert broken.fix.startswith("Make the file valid Python")
 
 
 # --- pathological files -----------------------------------------------------------------------
 
 
-def test_pathological_nesting_is_skipped_while_the_rest_of_the_run_goes_on() -> None:
+def test_pathological_nesting_fails_the_rule_while_the_rest_of_the_run_goes_on() -> None:
     parens = "x = " + "(" * 100_000 + ")" * 100_000 + "\n"
     ifs = "def f():\n" + "".join(" " * i + "if x:\n" for i in range(1, 160)) + " " * 160 + "go()\n"
     changes = _changes(
@@ -351,15 +367,38 @@ def test_pathological_nesting_is_skipped_while_the_rest_of_the_run_goes_on() -> 
         head_files={"feature-flags.yml": "- known\n"},
     )
     report = evaluate(changes, Config(rules=(_guarded(), _registered())))
-    assert [(f.rule, f.path, f.line) for f in report.findings] == [
-        ("flags/guarded", "app/billing.py", 2)
+    assert [(f.rule, f.path, f.line, f.level) for f in report.findings] == [
+        ("flags/guarded", "app/billing.py", 2, "error"),
+        ("flags/guarded", "app/ifs.py", None, "error"),
+        ("flags/guarded", "app/parens.py", None, "error"),
     ]
-    reasons = {(s.rule, s.path): s.reason for s in report.skipped}
-    assert "more than 200 nested brackets" in reasons[("flags/guarded", "app/parens.py")]
-    assert "more than 100 levels of indentation" in reasons[("flags/guarded", "app/ifs.py")]
-    assert reasons[("flags/guarded", "app/parens.py")].startswith(
+    assert report.conclusion == "failure"
+    messages = {f.path: f.message for f in report.findings}
+    assert "more than 200 nested brackets" in messages["app/parens.py"]
+    assert "more than 100 levels of indentation" in messages["app/ifs.py"]
+    assert messages["app/parens.py"].startswith(
         "This file is nested too deeply to be analysed safely"
     )
+    assert all("Simplify" in f.fix for f in report.findings if f.line is None)
+
+
+def test_deeply_indented_continuation_lines_are_not_nesting() -> None:
+    # Valid Python: inside brackets (and after a backslash) indentation means nothing to Python.
+    args = "".join(" " * (4 * i) + f"a{i},\n" for i in range(1, 150))
+    text = f"def send_invoice(order):\n    mail(\n{args}    )\n    x = 1 + \\\n" + " " * 700 + "2\n"
+    compile(text, "t.py", "exec")
+    assert nesting_problem(text) is None
+    [finding] = _guard(_changes({"app/billing.py": (None, text)})).findings
+    assert (finding.line, finding.message) == (
+        1,
+        "The new function `send_invoice` runs without checking a feature flag.",
+    )
+
+
+def test_indentation_past_pythons_limit_is_still_refused() -> None:
+    text = "".join(" " * i + "if x:\n" for i in range(101)) + " " * 101 + "go()\n"
+    problem = nesting_problem(text)
+    assert problem is not None and "more than 100 levels of indentation" in problem.reason
 
 
 def test_a_parser_crash_costs_only_its_file() -> None:
@@ -508,17 +547,32 @@ def test_the_rules_level_applies_to_registry_problems() -> None:
     assert (finding.path, finding.level.value) == ("config/flags.yaml", "warning")
 
 
-def test_a_file_that_cannot_be_read_is_skipped_by_the_registry_rule_too() -> None:
+def test_a_file_that_cannot_be_read_is_a_finding_of_the_registry_rule_too() -> None:
     changes = _changes(
         {"app/a.py": (None, "flags.enabled('x')\ndef f(:\n")},
         head_files={"feature-flags.yml": "- x\n"},
     )
     result = _registry(changes)
-    assert result.findings == []
-    [skipped] = result.skipped
-    assert skipped.reason == (
-        "This file could not be read as Python, so the flag names it uses were not checked."
+    assert result.skipped == []
+    [finding] = result.findings
+    assert (finding.rule, finding.path, finding.level) == ("flags/registered", "app/a.py", "error")
+    assert finding.title == "prgate could not check this file for undeclared feature-flag names"
+    assert finding.message == (
+        "This file could not be read as Python, so prgate could not check that the flag names "
+        "it uses are declared."
     )
+
+
+def test_a_scan_that_runs_out_of_time_is_a_finding_at_the_rules_level() -> None:
+    changes = _changes({"app/a.py": (None, UNGUARDED), "app/b.py": (None, UNGUARDED)})
+    rule = Rule(**{**_guarded().__dict__, "level": "warning"})
+    report = evaluate(changes, Config(rules=(rule,)), scan_limits=Limits(budget=0))
+    assert [(f.path, f.line, f.level) for f in report.findings] == [
+        ("app/a.py", None, "warning"),
+        ("app/b.py", None, "warning"),
+    ]
+    assert "the time allowed for reading files ran out" in report.findings[0].message
+    assert report.skipped == ()
 
 
 @pytest.mark.parametrize(

@@ -79,11 +79,20 @@ def test_unchanged_deleted_and_binary_files_are_not_searched() -> None:
     cs = changeset_from_files(
         {
             "gone.py": FileSides(base="TODO\n", head=None),
-            "blob.bin": FileSides(base=None, head=b"TODO\0\n"),
+            "blob.bin": FileSides(base=None, head=b"TODO\0\1\2\3\n"),
             "same.py": FileSides(base="TODO\n", head="TODO\nok\n"),
         }
     )
     assert _run(cs, _rule(pattern="TODO")) == []
+
+
+def test_text_with_a_stray_nul_byte_is_searched_whole() -> None:
+    # Sources mark it binary and give no diff: every line of it counts as added.
+    cs = changeset_from_files(
+        {"notes.json": FileSides(base=b'{"a": 1}\n', head=b'{"a": 1,\n "b": "TODO\0"}\n')}
+    )
+    assert cs.files[0].is_binary and not cs.files[0].added
+    assert [(f.line, f.column) for f in _run(cs, _rule(pattern="TODO"))] == [(2, 8)]
 
 
 def test_non_utf8_lines_are_still_searched() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from prgate.model import ChangeSet, FileChange, Finding, Level, Skipped
 
 if TYPE_CHECKING:
+    from prgate.checks.flagsandbox import Limits
     from prgate.checks.ruff import RuffBaseConfig, RuffOutput
 
 RuleLevel = Literal["error", "warning", "notice", "off"]
@@ -88,6 +89,11 @@ class Rule:
     def skipped(self, reason: str, *, path: str | None = None) -> Skipped:
         return Skipped(rule=self.id, path=path, reason=reason)
 
+    def cannot_check(self, *, path: str, looks_for: str, message: str, fix: str) -> Finding:
+        """A finding of this rule, at its level, for a file in its scope it could not judge."""
+        finding = self.finding(path=path, message=message, fix=fix)
+        return replace(finding, title=f"prgate could not check this file for {looks_for}")
+
 
 @dataclass(frozen=True)
 class Reads:
@@ -134,13 +140,22 @@ class CheckContext:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     #: Shared work of this evaluation (kept across ``dataclasses.replace``).
     prepared: Prepared = field(default_factory=Prepared, compare=False, repr=False)
+    #: Limits of the isolated Python parser the feature-flag kinds use (``None``: defaults).
+    scan_limits: Limits | None = None
 
     def analysable(self) -> Iterator[FileChange]:
-        """Files present at head whose text checks may read: regular, not binary, not huge."""
+        """Files present at head whose text checks may read: not links or submodules, not
+        larger than ``max_file_bytes``, and text (a file a source marked binary counts when its
+        bytes are mostly text, see :mod:`prgate.checks.text`)."""
+        from prgate.checks.text import file_size, head_text
+
         for f in self.changeset.files:
-            if f.is_deleted or not f.is_regular:
+            if f.is_deleted or f.is_symlink or f.is_submodule:
                 continue
-            if f.size is not None and f.size > self.max_file_bytes:
+            size = file_size(f)
+            if size is not None and size > self.max_file_bytes:
+                continue
+            if f.is_binary and head_text(f) is None:
                 continue
             yield f
 
@@ -173,6 +188,12 @@ class CheckKind:
     default_level: RuleLevel | None = None
     #: What a rule of this kind reads besides the changed files (``None``: nothing).
     reads: Callable[[Rule], Reads] | None = None
+    #: Whether a rule of this kind judges a file's contents (its scope). A file in scope that
+    #: cannot be read (too large, not text) is then a finding of the rule, not a notice.
+    #: ``None``: the kind judges no file's contents (paths, counts).
+    in_scope: Callable[[Rule, FileChange], bool] | None = None
+    #: What the kind looks for, to finish "prgate could not check this file for ...".
+    looks_for: str = ""
 
 
 def declared_reads(rules: Iterable[Rule], kinds: Mapping[str, CheckKind] | None = None) -> Reads:

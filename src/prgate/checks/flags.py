@@ -8,9 +8,11 @@
   as it is at *head*, so a change that adds a flag and declares it passes.
 
 Only Python files (``.py``) under ``paths`` are parsed, with libcst, in isolated child processes
-(``flagscan.scan_isolated``). A file that cannot be parsed is listed as skipped, never passed.
-Both kinds read the same files with the same parse: results are shared for one evaluation.
-``flags/registered`` declares the registry it reads, so that sources fetch it before judging.
+(``flagsandbox.scan_isolated``), decoded as Python decodes them (a PEP 263 ``# coding:`` line,
+else UTF-8). A file in a rule's ``paths`` that cannot be decoded, parsed or analysed in time is a
+finding of that rule at its level, never a pass. Both kinds read the same files with the same
+parse: results are shared for one evaluation. ``flags/registered`` declares the registry it
+reads, so that sources fetch it before judging.
 """
 
 from __future__ import annotations
@@ -27,7 +29,14 @@ import yaml
 from pydantic import Field, field_validator
 
 from prgate.checks import CheckContext, CheckKind, CheckResult, Params, Reads, Rule
+from prgate.checks.flagfailures import (
+    GUARDED_LOOKS_FOR,
+    REGISTERED_LOOKS_FOR,
+    guarded_failure,
+    registered_failure,
+)
 from prgate.checks.globs import Globs, Matcher, compile_globs
+from prgate.checks.text import judged_ranges, python_text
 from prgate.model import FileChange, Finding
 
 if TYPE_CHECKING:
@@ -134,11 +143,29 @@ def _params(rule: Rule, model: type[_P]) -> _P:
 
 
 def _files(ctx: CheckContext, paths: tuple[str, ...]) -> Iterator[FileChange]:
-    """Python files under ``paths`` with lines added by the change."""
+    """Python files under ``paths`` that the change adds lines to (a file its source marked
+    binary has no diff: all of it counts)."""
     matcher = _matcher(paths)
     for f in ctx.analysable():
-        if f.added and f.path.endswith(".py") and matcher.matches(f.path):
+        if (f.added or f.is_binary) and f.path.endswith(".py") and matcher.matches(f.path):
             yield f
+
+
+def _in_scope(paths: tuple[str, ...], f: FileChange) -> bool:
+    return f.path.endswith(".py") and _matcher(paths).matches(f.path)
+
+
+def in_guarded_scope(rule: Rule, f: FileChange) -> bool:
+    return _in_scope(_params(rule, GuardedParams).paths, f)
+
+
+def in_registered_scope(rule: Rule, f: FileChange) -> bool:
+    return _in_scope(_params(rule, RegisteredParams).paths, f)
+
+
+def _source(f: FileChange) -> str | None:
+    data = f.head_bytes()
+    return python_text(data) if data is not None else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,14 +191,14 @@ class _Wanted:
 
 def _wanted(f: FileChange, text: str, functions: tuple[str, ...]) -> _Wanted:
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    added = tuple((r.start, r.end) for r in f.added)
-    return _Wanted(f, text, functions, (digest, added, functions))
+    return _Wanted(f, text, functions, (digest, judged_ranges(f, text), functions))
 
 
 def _scan(ctx: CheckContext, wanted: Sequence[_Wanted]) -> dict[_Key, ScanOutcome]:
     if not wanted:  # libcst takes a tenth of a second to import: only when there is work
         return {}
-    from prgate.checks.flagscan import ScanJob, scan_isolated
+    from prgate.checks.flagsandbox import scan_isolated
+    from prgate.checks.flagscan import ScanJob
 
     cache = _scans(ctx)
     todo: dict[_Key, _Wanted] = {}
@@ -181,16 +208,10 @@ def _scan(ctx: CheckContext, wanted: Sequence[_Wanted]) -> dict[_Key, ScanOutcom
     if todo:
         keys = list(todo)
         jobs = [ScanJob(text=todo[k].text, added=k[1], functions=todo[k].functions) for k in keys]
-        for k, outcome in zip(keys, scan_isolated(jobs), strict=True):
+        outcomes = scan_isolated(jobs, limits=ctx.scan_limits)
+        for k, outcome in zip(keys, outcomes, strict=True):
             cache[k] = outcome
     return {w.key: cache[w.key] for w in wanted}
-
-
-def _skip_reason(outcome: ScanOutcome, consequence: str) -> str:
-    from prgate.checks.flagscan import ScanFailure
-
-    assert isinstance(outcome, ScanFailure)
-    return f"This file {outcome.reason}, so {consequence}."
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,8 +224,10 @@ def run_guarded(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
     wanted: list[tuple[Rule, GuardedParams, _Wanted]] = []
     for rule, params in plans:
         for f in _files(ctx, params.paths):
-            text = f.head_text()
-            if text is not None:
+            text = _source(f)
+            if text is None:
+                result.findings.append(guarded_failure(rule, f.path, None))
+            else:
                 wanted.append((rule, params, _wanted(f, text, params.functions)))
     if not wanted:
         return result
@@ -214,8 +237,7 @@ def run_guarded(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
     for rule, params, w in wanted:
         outcome = outcomes[w.key]
         if not isinstance(outcome, FileScan):
-            reason = _skip_reason(outcome, "its new code was not checked for feature flags")
-            result.skipped.append(rule.skipped(reason, path=w.file.path))
+            result.findings.append(guarded_failure(rule, w.file.path, outcome))
             continue
         for unit in outcome.unguarded:
             result.findings.append(
@@ -396,8 +418,10 @@ def run_registered(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
     wanted: list[tuple[Rule, _Wanted]] = []
     for rule, params in plans:
         for f in _files(ctx, params.paths):
-            text = f.head_text()
-            if text is not None and call_candidates(text, params.functions):
+            text = _source(f)
+            if text is None:
+                result.findings.append(registered_failure(rule, f.path, None))
+            elif call_candidates(text, params.functions):
                 wanted.append((rule, _wanted(f, text, params.functions)))
     outcomes = _scan(ctx, [w for _, w in wanted])
     for rule, params in plans:
@@ -422,8 +446,7 @@ def _check_registry(
         if isinstance(outcome, FileScan):
             uses.extend((w.file.path, use) for use in outcome.uses)
         else:
-            reason = _skip_reason(outcome, "the flag names it uses were not checked")
-            result.skipped.append(rule.skipped(reason, path=w.file.path))
+            result.findings.append(registered_failure(rule, w.file.path, outcome))
     changed = ctx.changeset.file(params.registry)
     if not uses and changed is None:
         return result
@@ -497,6 +520,8 @@ KIND = CheckKind(
     name="flags",
     params=GuardedParams,
     run=run_guarded,
+    in_scope=in_guarded_scope,
+    looks_for=GUARDED_LOOKS_FOR,
     summary=(
         "New or changed functions, methods and classes under `paths` whose new code runs "
         "without checking a feature flag with one of `functions`."
@@ -514,6 +539,8 @@ REGISTERED_KIND = CheckKind(
     params=RegisteredParams,
     run=run_registered,
     reads=registered_reads,
+    in_scope=in_registered_scope,
+    looks_for=REGISTERED_LOOKS_FOR,
     summary=(
         "Flag names passed to one of `functions` on added lines that the `registry` file "
         "does not declare."

@@ -1,37 +1,17 @@
 """Reading Python files for feature flags: which new or changed code runs outside a flag check,
 and which flag names the change uses.
 
-Two layers:
-
-* ``scan_source`` is the analysis, with libcst, of one file's text. It is pure and may be called
-  in-process (tests do), but a native parser can crash or hang on pathological input, so
-* ``scan_isolated`` runs it in child processes with limits: an address-space and CPU limit set in
-  the child, a wall-clock timeout per file and a budget for the whole run. A child that dies or
-  overruns costs only its file, which comes back as a ``ScanFailure``; a new child takes the next
-  file. Children read untrusted text and answer in JSON (never pickle), so a child that went wrong
-  cannot make the parent run anything.
-
-Before a file reaches a parser, ``nesting_problem`` refuses nesting deeper than CPython itself
-accepts (200 levels of brackets, 100 of indentation), which is where native parsers fall over.
+``scan_source`` is the analysis, with libcst, of one file's text. It is pure and may be called
+in-process (tests do), but a native parser can crash or hang on pathological input, so the checks
+call it through ``flagsandbox.scan_isolated``, which runs it in child processes with limits and
+talks to them in the JSON of ``flagwire``.
 """
 
 from __future__ import annotations
 
 import bisect
-import contextlib
-import json
-import multiprocessing
-import os
-import re
-import signal
-import threading
-import time
-from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
-from multiprocessing.context import BaseContext
-from multiprocessing.process import BaseProcess
 from typing import Literal
 
 import libcst as cst
@@ -40,11 +20,6 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from prgate.checks.flags import call_candidates
 
 UnitKind = Literal["function", "method", "class"]
-
-#: CPython refuses more nested brackets than this ("too many nested parentheses").
-MAX_BRACKET_DEPTH = 200
-#: CPython refuses more indentation levels than this ("too many levels of indentation").
-MAX_INDENT_DEPTH = 100
 
 #: Calls after which the rest of a block does not run (besides ``return``/``raise``).
 NO_RETURN_CALLS = frozenset({"abort", "flask.abort", "sys.exit", "exit", "quit", "os._exit"})
@@ -118,6 +93,8 @@ class ScanFailure:
 
 
 ScanOutcome = FileScan | ScanFailure
+#: Every failure code, for readers of a child's answer.
+FAILURE_CODES: frozenset[str] = frozenset(_FAILURE_TEXT)
 
 
 @dataclass(frozen=True)
@@ -127,70 +104,6 @@ class ScanJob:
     text: str
     added: tuple[tuple[int, int], ...]
     functions: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one parser process may use."""
-
-    #: Wall-clock seconds for one file.
-    timeout: float = 20.0
-    #: CPU seconds for one file (enforced by the kernel in the child).
-    cpu_seconds: int = 20
-    #: Address space of a parser process.
-    memory_bytes: int = 2 * 1024 * 1024 * 1024
-    #: Wall-clock seconds for all files of one call.
-    budget: float = 120.0
-    #: Parser processes working at once.
-    workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
-    #: Nesting refused before parsing (tests raise these to reach the parser's own failures).
-    max_brackets: int = MAX_BRACKET_DEPTH
-    max_indent: int = MAX_INDENT_DEPTH
-
-
-# --------------------------------------------------------------------------------------------
-# Cheap checks before parsing
-
-_STRINGS_AND_COMMENTS = re.compile(
-    r"#[^\r\n]*"
-    r"|'''(?:[^'\\]|\\.|'(?!''))*(?:'''|$)"
-    r'|"""(?:[^"\\]|\\.|"(?!""))*(?:"""|$)'
-    r"|'(?:[^'\\\r\n]|\\.)*'?"
-    r'|"(?:[^"\\\r\n]|\\.)*"?',
-    re.DOTALL,
-)
-_BRACKETS = re.compile(r"[()\[\]{}]")
-
-
-def nesting_problem(
-    text: str, *, max_brackets: int = MAX_BRACKET_DEPTH, max_indent: int = MAX_INDENT_DEPTH
-) -> ScanFailure | None:
-    """Refuse code nested deeper than CPython accepts, before any parser sees it."""
-    code = _STRINGS_AND_COMMENTS.sub("", text)
-    depth = deepest = 0
-    for m in _BRACKETS.finditer(code):
-        if m.group() in "([{":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > max_brackets:
-                    return ScanFailure("nesting", f"more than {max_brackets} nested brackets")
-        elif depth:
-            depth -= 1
-    levels: list[int] = [0]
-    for line in code.splitlines():
-        stripped = line.lstrip(" \t")
-        if not stripped:
-            continue
-        width = len(line) - len(stripped)
-        if width > levels[-1]:
-            levels.append(width)
-            if len(levels) - 1 > max_indent:
-                return ScanFailure("nesting", f"more than {max_indent} levels of indentation")
-        else:
-            while len(levels) > 1 and width < levels[-1]:
-                levels.pop()
-    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -810,314 +723,3 @@ def _names_in(node: cst.CSTNode) -> set[str]:
             names.add(current.value)
         stack.extend(current.children)
     return names
-
-
-# --------------------------------------------------------------------------------------------
-# Isolation: parsing in child processes with limits
-
-_MAX_REPLY_BYTES = 16 * 1024 * 1024
-
-
-def scan_isolated(jobs: Sequence[ScanJob], *, limits: Limits | None = None) -> list[ScanOutcome]:
-    """``scan_source`` for each job, in child processes; one outcome per job, in order."""
-    limits = limits or Limits()
-    results: list[ScanOutcome | None] = [None] * len(jobs)
-    pending: deque[int] = deque()
-    for index, job in enumerate(jobs):
-        problem = nesting_problem(
-            job.text, max_brackets=limits.max_brackets, max_indent=limits.max_indent
-        )
-        if problem is not None:
-            results[index] = problem
-        else:
-            pending.append(index)
-    if pending:
-        _run_workers(jobs, pending, results, limits)
-    return [r if r is not None else ScanFailure("error") for r in results]
-
-
-def _run_workers(
-    jobs: Sequence[ScanJob],
-    pending: deque[int],
-    results: list[ScanOutcome | None],
-    limits: Limits,
-) -> None:
-    context = _context()
-    deadline = time.monotonic() + limits.budget
-    size = max(1, min(limits.workers, len(pending)))
-    idle: list[_Worker] = []
-    busy: dict[Connection, _Worker] = {}
-    try:
-        while pending or busy:
-            now = time.monotonic()
-            if now >= deadline:
-                for index in pending:
-                    results[index] = ScanFailure("budget")
-                pending.clear()
-                for worker in busy.values():
-                    results[worker.job] = ScanFailure("budget")
-                    worker.kill()
-                busy.clear()
-                break
-            while pending and (idle or len(busy) < size):
-                worker = idle.pop() if idle else _Worker(context, limits)
-                index = pending.popleft()
-                if worker.send(index, jobs[index], limits):
-                    busy[worker.conn] = worker
-                else:
-                    results[index] = ScanFailure("crashed")
-                    worker.kill()
-            if not busy:
-                continue
-            wake = min(min(w.started + limits.timeout for w in busy.values()), deadline)
-            for conn in wait(list(busy), timeout=max(0.0, wake - time.monotonic())):
-                assert isinstance(conn, Connection)
-                worker = busy.pop(conn)
-                outcome = worker.receive()
-                results[worker.job] = outcome
-                if worker.alive:
-                    idle.append(worker)
-                else:
-                    worker.kill()
-            now = time.monotonic()
-            for conn, worker in list(busy.items()):
-                if now - worker.started >= limits.timeout:
-                    del busy[conn]
-                    results[worker.job] = ScanFailure(
-                        "too-slow", f"over {limits.timeout:g} seconds"
-                    )
-                    worker.kill()
-    finally:
-        for worker in [*idle, *busy.values()]:
-            worker.stop()
-
-
-def _context() -> BaseContext:
-    """A start method that is safe for the parent.
-
-    A single-threaded parent (the command line) forks: the child starts at once with libcst
-    already imported. A threaded parent (the App's workers) must not fork, because a lock held by
-    another thread would stay locked in the child: it uses a fork server, else spawn.
-    """
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork")
-    try:
-        context = multiprocessing.get_context("forkserver")
-    except ValueError:
-        return multiprocessing.get_context("spawn")
-    # Preloading this module in the fork server makes each parser process start with libcst
-    # already imported. It only takes effect if the server has not started yet.
-    context.set_forkserver_preload([__name__])
-    return context
-
-
-class _Worker:
-    """One parser process and the pipe to it."""
-
-    def __init__(self, context: BaseContext, limits: Limits) -> None:
-        parent, child = context.Pipe()
-        process: BaseProcess = context.Process(  # type: ignore[attr-defined]
-            target=_child_main,
-            args=(child, limits.memory_bytes),
-            daemon=True,
-            name="prgate-flag-parser",
-        )
-        process.start()
-        child.close()
-        self.process = process
-        self.conn = parent
-        self.job = -1
-        self.started = 0.0
-        self.alive = True
-
-    def send(self, index: int, job: ScanJob, limits: Limits) -> bool:
-        request = {
-            "text": job.text,
-            "added": [list(r) for r in job.added],
-            "functions": list(job.functions),
-            "cpu": limits.cpu_seconds,
-        }
-        self.job = index
-        self.started = time.monotonic()
-        try:
-            self.conn.send_bytes(json.dumps(request).encode("utf-8"))
-        except (OSError, ValueError):
-            self.alive = False
-            return False
-        return True
-
-    def receive(self) -> ScanOutcome:
-        try:
-            raw = self.conn.recv_bytes(_MAX_REPLY_BYTES)
-        except (EOFError, OSError):
-            self.alive = False
-            self.process.join(timeout=1)
-            code = self.process.exitcode
-            if code is not None and code == -getattr(signal, "SIGXCPU", 0):
-                return ScanFailure("too-slow", "its CPU time ran out")
-            return ScanFailure("crashed")
-        return decode_reply(raw)
-
-    def kill(self) -> None:
-        self.alive = False
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(timeout=5)
-        self.conn.close()
-
-    def stop(self) -> None:
-        # An empty request asks the child to leave. Closing the pipe alone is not enough for a
-        # forked child, which holds a copy of this end too and so never sees the end of input.
-        with contextlib.suppress(OSError, ValueError):
-            self.conn.send_bytes(b"")
-        self.conn.close()
-        self.process.join(timeout=2)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(timeout=5)
-
-
-def _child_main(conn: Connection, memory_bytes: int) -> None:
-    """The parser process: limits itself, then answers one request per file until closed."""
-    _silence()
-    _limit_memory(memory_bytes)
-    while True:
-        try:
-            raw = conn.recv_bytes()
-        except (EOFError, OSError):
-            return
-        if not raw:
-            return
-        reply = _answer(raw)
-        conn.send_bytes(json.dumps(reply).encode("utf-8"))
-
-
-def _answer(raw: bytes) -> dict[str, object]:
-    try:
-        request = json.loads(raw)
-        _limit_cpu(int(request["cpu"]))
-        scan = scan_source(
-            request["text"],
-            added=[(int(a), int(b)) for a, b in request["added"]],
-            functions=[str(f) for f in request["functions"]],
-        )
-    except cst.ParserSyntaxError:
-        return {"failure": "syntax"}
-    except RecursionError:
-        return {"failure": "nesting"}
-    except MemoryError:
-        return {"failure": "memory"}
-    except Exception:
-        return {"failure": "error"}
-    return {
-        "units": [
-            [
-                u.name,
-                u.kind,
-                u.line,
-                u.end_line,
-                u.new,
-                list(u.lines),
-                list(u.members),
-                u.checks_flag,
-            ]
-            for u in scan.unguarded
-        ],
-        "uses": [[x.name, x.function, x.line, x.column] for x in scan.uses],
-    }
-
-
-def _silence() -> None:
-    """Send the process's own output (a native parser's crash notes) nowhere: the parent
-    reports what happened in its own words."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
-    os.close(devnull)
-
-
-def _limit_memory(memory_bytes: int) -> None:
-    try:
-        import resource
-    except ImportError:  # not a Unix system: the timeout still applies
-        return
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-
-
-def _limit_cpu(seconds: int) -> None:
-    """Let the kernel stop this process after ``seconds`` more CPU seconds."""
-    try:
-        import resource
-    except ImportError:
-        return
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    used = int(usage.ru_utime + usage.ru_stime) + 1
-    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    soft = used + seconds
-    if hard != resource.RLIM_INFINITY:
-        soft = min(soft, hard)
-    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-
-
-_FAILURE_CODES: frozenset[str] = frozenset(_FAILURE_TEXT)
-_UNIT_KINDS = frozenset({"function", "method", "class"})
-
-
-def decode_reply(raw: bytes) -> ScanOutcome:
-    """A child's JSON answer, checked field by field; anything unexpected is a failure."""
-    try:
-        reply = json.loads(raw)
-        if not isinstance(reply, dict):
-            raise ValueError
-        failure = reply.get("failure")
-        if failure is not None:
-            if isinstance(failure, str) and failure in _FAILURE_CODES:
-                return ScanFailure(failure)  # type: ignore[arg-type]
-            raise ValueError
-        units = tuple(_decode_unit(u) for u in _list(reply["units"]))
-        uses = tuple(_decode_use(u) for u in _list(reply["uses"]))
-    except (ValueError, KeyError, TypeError):
-        return ScanFailure("error")
-    return FileScan(unguarded=units, uses=uses)
-
-
-def _list(value: object) -> list[object]:
-    if not isinstance(value, list):
-        raise ValueError
-    return value
-
-
-def _str(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError
-    return value
-
-
-def _int(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError
-    return value
-
-
-def _decode_unit(value: object) -> Unit:
-    name, kind, line, end_line, new, lines, members, checks_flag = _list(value)
-    if kind not in _UNIT_KINDS or not isinstance(new, bool) or not isinstance(checks_flag, bool):
-        raise ValueError
-    return Unit(
-        name=_str(name),
-        kind=kind,  # type: ignore[arg-type]
-        line=_int(line),
-        end_line=_int(end_line),
-        new=new,
-        lines=tuple(_int(x) for x in _list(lines)),
-        members=tuple(_str(x) for x in _list(members)),
-        checks_flag=checks_flag,
-    )
-
-
-def _decode_use(value: object) -> FlagUse:
-    name, function, line, column = _list(value)
-    return FlagUse(_str(name), _str(function), _int(line), _int(column))

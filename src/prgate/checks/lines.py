@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from prgate.checks.text import head_text, judged_lines
 from prgate.model import FileChange
 
 
@@ -22,16 +23,16 @@ def split_lines(text: str) -> list[str]:
 def added_lines(change: FileChange) -> Iterator[tuple[int, str]]:
     """``(line number, text)`` for each added line of ``change`` at head.
 
-    Undecodable bytes read as U+FFFD, so non-UTF-8 files are still scanned. Nothing is yielded
-    for files without text at head (deleted, binary, links, submodules).
+    Bytes that are not UTF-8 read as latin-1, so files in other encodings are still scanned; a
+    file its source marked binary but whose bytes are mostly text is read too, all of it (it
+    has no diff). Nothing is yielded for files without text at head (deleted, binary, links,
+    submodules).
     """
-    if not change.added:
-        return
-    text = change.head_text()
+    text = head_text(change)
     if text is None:
         return
     lines = split_lines(text)
-    for number in change.added_line_numbers():
+    for number in judged_lines(change, text):
         if number > len(lines):
             return
         yield number, lines[number - 1]

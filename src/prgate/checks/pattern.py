@@ -17,6 +17,8 @@ from pydantic import field_validator
 from prgate.checks import CheckContext, CheckKind, CheckResult, Params, Rule
 from prgate.checks.globs import Globs, Matcher, compile_globs
 from prgate.checks.lines import added_lines
+from prgate.checks.text import looks_like_text
+from prgate.model import FileChange
 
 #: The most memory RE2 may use for one compiled pattern (bytes). RE2's own default is 8 MiB.
 _MAX_MEM = 64 << 20
@@ -90,6 +92,16 @@ def run(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
     return result
 
 
+def in_scope(rule: Rule, change: FileChange) -> bool:
+    """Text files (or files that may be text) matching ``paths`` and not ``exclude``."""
+    params = rule.params
+    assert isinstance(params, PatternParams)
+    included = compile_globs(params.paths) if params.paths is not None else None
+    return _selected(change.path, included, compile_globs(params.exclude)) and looks_like_text(
+        change
+    )
+
+
 def _selected(path: str, included: Matcher | None, excluded: Matcher) -> bool:
     if included is not None and not included.matches(path):
         return False
@@ -100,6 +112,7 @@ KIND = CheckKind(
     name="pattern",
     params=PatternParams,
     run=run,
+    in_scope=in_scope,
     summary=(
         "Reports each added line, in files matching `paths` and not `exclude`, where the RE2 "
         "regular expression `pattern` matches; `message` replaces the default message."

@@ -38,6 +38,7 @@ from typing import Protocol
 from pydantic import field_validator, model_validator
 
 from prgate.checks import CheckContext, CheckKind, CheckResult, Params, Rule
+from prgate.checks.text import readable_as_utf8_python
 from prgate.errors import CheckError
 from prgate.model import FileChange, Finding, Skipped
 
@@ -594,9 +595,9 @@ def python_sources(
         data = f.head_bytes()
         if data is None or len(data) > limit:
             continue
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
+        if not readable_as_utf8_python(data):
+            # Ruff reads only UTF-8: a file Python reads in another encoding (its `# coding:`
+            # line) would be judged as different text than the one that runs.
             unreadable.append(_unreadable(f.path, NOT_UTF8))
             continue
         if safe_relpath(f.path) is None:
@@ -608,7 +609,10 @@ def python_sources(
 
 #: Python files that cannot be checked are reported, never skipped: Python itself refuses a
 #: file that is not UTF-8, and a file prgate cannot check must not pass unseen.
-NOT_UTF8 = "This file is not UTF-8 text, so Python cannot read it and ruff could not check it."
+NOT_UTF8 = (
+    "This file is not UTF-8 text (or its `# coding:` line names another encoding), and ruff "
+    "reads only UTF-8, so ruff could not check it."
+)
 BAD_NAME = (
     "This file's name holds characters prgate cannot handle safely (such as a backslash or a "
     "control character), so ruff could not check it."
@@ -1000,6 +1004,8 @@ KIND = CheckKind(
     params=RuffParams,
     run=_run,
     ruff_codes=_codes,
+    in_scope=lambda rule, change: change.path.endswith(PYTHON_SUFFIXES),
+    looks_for="Python mistakes and formatting (ruff)",
     summary=(
         "ruff lint findings on changed lines (select/ignore), or with format: true, changed "
         "Python files ruff would reformat"

@@ -12,6 +12,11 @@ blocks) fire on their format alone, unless the value is an obvious placeholder (
 ``password``, ``api_key``, ``secret``..., a password inside a database URL) also need the value to
 look random: mixed kinds of characters and enough Shannon entropy, so ``password = "changeme"``
 or ``password = os.environ["DB_PASSWORD"]`` do not fire.
+
+Every text file is read, including files a source marked binary whose bytes are mostly text (a
+JSON file with a stray NUL byte, a latin-1 file): see :mod:`prgate.checks.text`. Such a file has
+no diff, so all of its lines are scanned. A text file too large to read is a finding of the rule
+(the engine reports it), never a silent pass.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import re2
 from prgate.checks import CheckContext, CheckKind, CheckResult, Params, Rule
 from prgate.checks.globs import Globs, Matcher, compile_globs
 from prgate.checks.lines import split_lines
+from prgate.checks.text import head_text, judged_lines, looks_like_text
 from prgate.model import FileChange
 
 # Text around a token: it must not continue an identifier or a longer token.
@@ -250,15 +256,13 @@ def _compiled() -> tuple[Any, tuple[_Compiled, ...]]:
 
 def scan(change: FileChange) -> list[Hit]:
     """The added lines of ``change`` that hold credentials, with what kind (never the value)."""
-    if not change.added:
-        return []
-    text = change.head_text()
+    text = head_text(change)
     if text is None:
         return []
     combined, detectors = _compiled()
     lines = split_lines(text)
     hits = []
-    for number in change.added_line_numbers():
+    for number in judged_lines(change, text):
         if number > len(lines):
             break
         line = lines[number - 1]
@@ -361,14 +365,24 @@ def _describe(kinds: Sequence[str], line: int) -> str:
     )
 
 
+def _selector(rule: Rule) -> tuple[Matcher | None, Matcher]:
+    params = rule.params
+    assert isinstance(params, SecretsParams)
+    included = compile_globs(params.paths) if params.paths is not None else None
+    return included, compile_globs(params.exclude)
+
+
+def in_scope(rule: Rule, change: FileChange) -> bool:
+    """Text files (or files that may be text) matching ``paths`` and not ``exclude``."""
+    included, excluded = _selector(rule)
+    if included is not None and not included.matches(change.path):
+        return False
+    return not excluded.matches(change.path) and looks_like_text(change)
+
+
 def run(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
     result = CheckResult()
-    selectors = []
-    for rule in rules:
-        params = rule.params
-        assert isinstance(params, SecretsParams)
-        included = compile_globs(params.paths) if params.paths is not None else None
-        selectors.append((rule, included, compile_globs(params.exclude)))
+    selectors = [(rule, *_selector(rule)) for rule in rules]
     for change in ctx.analysable():
         wanted = [
             rule
@@ -395,6 +409,8 @@ KIND = CheckKind(
     name="secrets",
     params=SecretsParams,
     run=run,
+    in_scope=in_scope,
+    looks_for="passwords, keys and tokens",
     summary=(
         "Reports added lines holding credentials in well-known formats (cloud and service API "
         "keys, tokens, private keys, passwords written as literals) in files matching `paths` "

@@ -3,9 +3,10 @@
 A source file counts when it matches ``source``, does not match ``tests``, and the change adds or
 changes lines in it that can change what the program does: deleting code, only removing lines or
 only moving a file needs no new test, and neither does a Python file whose change only touches
-comments, docstrings, layout or the type annotations of functions (see ``behaviour``). Any test
-file that the change adds, changes or moves satisfies the rule (prgate does not judge whether the
-test covers the code). One finding for the whole pull request.
+comments, docstrings, layout or the type annotations of functions (see ``behaviour``). A file
+its source marked binary has no diff, so all of it counts. Any test file that the change adds,
+changes or moves satisfies the rule (prgate does not judge whether the test covers the code).
+One finding for the whole pull request.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from prgate.checks import CheckContext, CheckKind, CheckResult, Params, Rule
 from prgate.checks.behaviour import changes_behaviour
 from prgate.checks.globs import Globs, compile_globs
+from prgate.checks.text import whole_file_judged
 from prgate.model import FileChange
 
 #: Python code anywhere, except packaging scripts, database migrations and documentation.
@@ -58,7 +60,7 @@ def run(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
                 continue
             if tests.matches(change.path):
                 tested = True
-            elif source.matches(change.path) and change.added:
+            elif source.matches(change.path) and (change.added or whole_file_judged(change)):
                 candidates.append(change)
         if tested:
             continue
