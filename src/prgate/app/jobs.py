@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from prgate.app.store import Job, JobKind, JobSpec, LeaseLost, RunRecord, Store
@@ -29,6 +29,7 @@ from prgate.github.pulls import PullRequest, get_pull, permission
 from prgate.llm.session import LlmUsage, ReviewSession, Service
 from prgate.model import Conclusion, Finding, Level, Report
 from prgate.render import markdown
+from prgate.sources.approvals import with_approvals
 from prgate.sources.github import PullSource, load_pull
 
 log = logging.getLogger("prgate.app")
@@ -208,6 +209,10 @@ def judge(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Verdict:
         t = ctx.clock()
         config = resolve_config(source.fetcher, org=job.repo.split("/", 1)[0])
         timings["config"] = ctx.clock() - t
+        t = ctx.clock()
+        changeset = with_approvals(http, job.repo, pull, source.changeset, config.rules)
+        source = replace(source, changeset=changeset)
+        timings["approvals"] = ctx.clock() - t
         t = ctx.clock()
         session = _review_session(ctx, config)
         report = evaluate(source.changeset, config, reviewer=session)
