@@ -177,8 +177,8 @@ def judge(approvers: Approvers, change: FileChange, changeset: ChangeSet) -> Out
     if not who:
         return Outcome(False, _nobody(approvers, allowed))
     ask = (
-        f"Changes here need an approving review on the pull request from {who}, "
-        "someone other than its author and the authors of its commits."
+        "Changes here need an approving review on the pull request from someone who did not "
+        f"open it nor write or commit any of it: {who}."
     )
     if approvals is None or approvals.reviews is None:
         return Outcome(

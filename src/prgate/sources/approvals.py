@@ -87,7 +87,9 @@ def with_approvals(
         reviews=reviews,
         contributors=contributors.logins,
         all_commits_seen=contributors.complete,
-        oids=tuple((rev, path, oid) for (rev, path), oid in (answer.oids if answer else {}).items()),
+        oids=tuple(
+            (rev, path, oid) for (rev, path), oid in (answer.oids if answer else {}).items()
+        ),
         team_members=frozenset(members),
         unreadable_teams=frozenset(unreadable),
         codeowners=codeowners,
