@@ -165,12 +165,12 @@ def test_config_flag_uses_the_named_file(sample: Path, capsys: pytest.CaptureFix
 def test_a_protected_path_blocks_locally_and_names_who_can_approve_even_with_a_label(
     sample: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # A config from when a label lifted the rule, and the base's code owners.
     write(
         sample,
         ".github/prgate.yml",
         "packs: [safe-zones]\nrules:\n  paths/protected:\n"
-        '    paths: ["db/**"]\n    unless_label: approved-by-eng\n'
-        "    approvers: {users: [lead], teams: [octo-org/dba]}\n",
+        '    paths: ["db/**"]\n    unless_label: approved-by-eng\n',
     )
     write(sample, ".github/CODEOWNERS", "* @everyone-else\n/db/ @dba-lead @octo-org/data\n")
     git(sample, "add", "-A")
@@ -178,20 +178,31 @@ def test_a_protected_path_blocks_locally_and_names_who_can_approve_even_with_a_l
     git(sample, "checkout", "-qb", "db-change")
     write(sample, "db/001.sql", "select 1;\n")
     base = ["--base", "feature"]
-    for labels in ([], ["--label", "approved-by-eng"]):
-        code, report = check_json(sample, *base, *labels, capsys=capsys)
+
+    def blocking_message(*extra: str) -> str:
+        code, report = check_json(sample, *base, *extra, capsys=capsys)
         assert code == 1
         (finding,) = report["findings"]
         assert finding["rule"] == "paths/protected" and finding["level"] == "error"
-        message = finding["message"]
-        for name in ("@lead", "@octo-org/dba", "@dba-lead", "@octo-org/data"):
-            assert name in message
-        assert "@everyone-else" not in message
-        assert ".github/CODEOWNERS" in message
-        assert "cannot see reviews" in message
-        text = (message + finding["fix"]).lower()
+        text = (finding["message"] + finding["fix"]).lower()
         assert "label" not in text
-        assert "approve it yourself" not in text
+        assert "cannot see reviews" in finding["message"]
+        return str(finding["message"])
+
+    for labels in ([], ["--label", "approved-by-eng"]):
+        message = blocking_message(*labels)
+        assert "@dba-lead" in message and "@octo-org/data" in message
+        assert "@everyone-else" not in message and ".github/CODEOWNERS" in message
+
+    # Named users and teams too, given as a config file.
+    config = sample.parent / "approvers.yml"
+    config.write_text(
+        "packs: [safe-zones]\nrules:\n  paths/protected:\n"
+        '    paths: ["db/**"]\n    approvers: {users: [lead], teams: [octo-org/dba]}\n'
+    )
+    message = blocking_message("--config", str(config), "--label", "approved-by-eng")
+    for name in ("@lead", "@octo-org/dba", "@dba-lead", "@octo-org/data"):
+        assert name in message
 
 
 def test_config_validate_warns_that_unless_label_no_longer_lifts_anything(

@@ -173,7 +173,9 @@ def _patch_pull_request_review(
 
     review = extra.get("review")
     if pr is None or review is None:
-        raise ValueError("pull_request_review deliveries need pr= and review= (a Review of the fake)")
+        raise ValueError(
+            "pull_request_review deliveries need pr= and review= (a Review of the fake)"
+        )
     payload["pull_request"] = {**payload["pull_request"], **h.pull_obj(fake, pr, simple=True)}
     obj = h.review_obj(fake, review)
     obj["state"] = review.state.lower()  # webhooks spell the state in lower case
