@@ -31,9 +31,14 @@ UNLESS_LABEL_HINT = (
 class PathsParams(Params):
     #: Gitignore-style patterns of the guarded paths.
     paths: Globs
-    #: Who may approve a change to these paths (without it, nobody can: the path is forbidden).
+    #: Who may approve a change to these paths: `users` (GitHub logins), `teams` (`org/team-slug`)
+    #: and `codeowners` (`true`: each file's code owners in the base branch's CODEOWNERS). An
+    #: approving review counts when its author is neither the pull request's author nor an author
+    #: or committer of its commits, for the files as they were at the commit it approved. Without
+    #: `approvers`, nobody can approve: the paths are forbidden.
     approvers: Approvers | None = None
-    #: No longer used: a label does not lift the rule (kept so that older configs still load).
+    #: Deprecated and ignored: a label lifts nothing (anyone who can label a pull request, its
+    #: author included, could add it). Still read so that older configs load.
     unless_label: str | None = None
 
 
