@@ -81,7 +81,7 @@ def guarded_paths(change: FileChange) -> tuple[str, ...]:
     return tuple(paths)
 
 
-def needs(changeset: ChangeSet, rules: Sequence[Rule], touched: Iterable[FileChange]) -> Needs:
+def needs(rules: Sequence[Rule], touched: Iterable[FileChange]) -> Needs:
     """What the shell must fetch for ``rules`` (enabled, with approvers) over ``touched``."""
     paths: dict[str, None] = {}
     for change in touched:
@@ -93,7 +93,6 @@ def needs(changeset: ChangeSet, rules: Sequence[Rule], touched: Iterable[FileCha
         if isinstance(approvers, Approvers):
             teams.update(dict.fromkeys(t.casefold() for t in approvers.teams))
             codeowners = codeowners or approvers.codeowners
-    del changeset
     return Needs(tuple(paths), tuple(teams), codeowners)
 
 
@@ -217,6 +216,12 @@ def judge(approvers: Approvers, change: FileChange, changeset: ChangeSet) -> Out
                 )
             else:
                 notes.append(f"{name} approved, but is not among those who may approve this file.")
+            continue
+        if not review.commit:
+            notes.append(
+                f"GitHub no longer shows which commit {name} approved, so that approval cannot "
+                "be matched to this file as it is now."
+            )
             continue
         if not _unchanged(approvals, review.commit, guarded_paths(change)):
             notes.append(

@@ -81,7 +81,7 @@ def approval_needs(changeset: ChangeSet, rules: Sequence[Rule]) -> Needs | None:
                 touched[change.path] = change
     if not touched:
         return None
-    return needs(changeset, wanted, touched.values())
+    return needs(wanted, touched.values())
 
 
 def _describe(change: FileChange, matcher: Matcher) -> str | None:
