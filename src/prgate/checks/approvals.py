@@ -118,8 +118,7 @@ class Allowed:
 
     def describe(self) -> str:
         parts: list[str] = []
-        if self.users:
-            parts.append(_or([f"@{u}" for u in self.users]))
+        parts.extend(f"@{u}" for u in self.users)
         if self.teams:
             word = "team" if len(self.teams) == 1 else "teams"
             parts.append(f"a member of the {word} " + _or([f"@{t}" for t in self.teams]))
