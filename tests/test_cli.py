@@ -162,24 +162,65 @@ def test_config_flag_uses_the_named_file(sample: Path, capsys: pytest.CaptureFix
     assert code == 0
 
 
-def test_label_lets_a_protected_path_through(
+def test_a_protected_path_blocks_locally_and_names_who_can_approve_even_with_a_label(
     sample: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # A config from when a label lifted the rule, and the base's code owners.
     write(
         sample,
         ".github/prgate.yml",
         "packs: [safe-zones]\nrules:\n  paths/protected:\n"
         '    paths: ["db/**"]\n    unless_label: approved-by-eng\n',
     )
-    git(sample, "commit", "-qam", "protect db")
+    write(sample, ".github/CODEOWNERS", "* @everyone-else\n/db/ @dba-lead @octo-org/data\n")
+    git(sample, "add", "-A")
+    git(sample, "commit", "-qm", "protect db")
     git(sample, "checkout", "-qb", "db-change")
     write(sample, "db/001.sql", "select 1;\n")
     base = ["--base", "feature"]
-    code, report = check_json(sample, *base, capsys=capsys)
-    assert code == 1
-    assert [f["rule"] for f in report["findings"]] == ["paths/protected"]
-    code, _ = check_json(sample, *base, "--label", "approved-by-eng", capsys=capsys)
-    assert code == 0
+
+    def blocking_message(*extra: str) -> str:
+        code, report = check_json(sample, *base, *extra, capsys=capsys)
+        assert code == 1
+        (finding,) = report["findings"]
+        assert finding["rule"] == "paths/protected" and finding["level"] == "error"
+        text = (finding["message"] + finding["fix"]).lower()
+        assert "label" not in text
+        assert "cannot see reviews" in finding["message"]
+        return str(finding["message"])
+
+    for labels in ([], ["--label", "approved-by-eng"]):
+        message = blocking_message(*labels)
+        assert "@dba-lead" in message and "@octo-org/data" in message
+        assert "@everyone-else" not in message and ".github/CODEOWNERS" in message
+
+    # Named users and teams too, given as a config file.
+    config = sample.parent / "approvers.yml"
+    config.write_text(
+        "packs: [safe-zones]\nrules:\n  paths/protected:\n"
+        '    paths: ["db/**"]\n    approvers: {users: [lead], teams: [octo-org/dba]}\n'
+    )
+    message = blocking_message("--config", str(config), "--label", "approved-by-eng")
+    for name in ("@lead", "@octo-org/dba", "@dba-lead", "@octo-org/data"):
+        assert name in message
+
+
+def test_config_validate_warns_that_unless_label_no_longer_lifts_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = tmp_path / "old.yml"
+    old.write_text(
+        "packs: [safe-zones]\nrules:\n  paths/protected:\n    unless_label: approved-by-eng\n"
+    )
+    assert main(["config", "validate", str(old)]) == 0
+    captured = capsys.readouterr()
+    assert "valid" in captured.out
+    assert "warning" in captured.err and "old.yml:4:" in captured.err
+    assert "unless_label" in captured.err and "approvers" in captured.err
+    current = tmp_path / "current.yml"
+    current.write_text("packs: [safe-zones]\n")
+    assert main(["config", "validate", str(current)]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_cannot_judge_exits_2_with_plain_message(

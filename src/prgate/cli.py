@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         action="append",
         default=[],
-        help="a pull-request label that applies (repeatable)",
+        help="a pull-request label (accepted for older scripts; no label lifts a rule)",
     )
     check.add_argument("--llm", action="store_true", help="also run the LLM reviewer's rules")
     check.add_argument("--format", choices=FORMATS, default="text")
@@ -119,10 +119,12 @@ def _check(args: argparse.Namespace) -> int:
     from prgate.engine import evaluate
     from prgate.model import Conclusion
     from prgate.render import render
+    from prgate.sources.codeowners import with_codeowners
 
     change, config = _load(args, head=args.head, labels=args.label)
     reviewer = _llm_reviewer(config) if args.llm else None
-    report = evaluate(change.changeset, config, reviewer=reviewer)
+    changeset = with_codeowners(change.changeset, config.rules)
+    report = evaluate(changeset, config, reviewer=reviewer)
     out = render(report, args.format, color=args.output is None and _wants_color(sys.stdout))
     if args.output:
         try:
@@ -208,13 +210,16 @@ def _rules_test(targets: Sequence[str]) -> int:
 
 
 def _config_validate(path: Path) -> int:
-    from prgate.config.loader import validate_file
+    from prgate.config.deprecations import deprecations
+    from prgate.config.loader import repository_root, validate_file
 
     errors = validate_file(path)
     if errors:
         for err in errors:
             _error(err.describe())
         return EXIT_CANNOT_JUDGE
+    for warning in deprecations(path, repository_root(path)):
+        print(f"prgate: warning: {warning.describe()}", file=sys.stderr)
     print(f"{path}: valid.")
     return EXIT_OK
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import bisect
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -163,6 +165,9 @@ class ChangeSet:
     head_name: str = "head"
     read_head: PathReader = field(default=_no_path, repr=False, compare=False)
     read_base: PathReader = field(default=_no_path, repr=False, compare=False)
+    #: Who reviewed the pull request and what they saw, fetched before judging (``None``:
+    #: nothing was needed, or no pull request is known).
+    approvals: Approvals | None = None
 
     def file(self, path: str) -> FileChange | None:
         for f in self.files:
@@ -241,3 +246,79 @@ class Report:
         for f in self.findings:
             counts[f.rule] = counts.get(f.rule, 0) + 1
         return dict(sorted(counts.items()))
+
+
+@dataclass(frozen=True)
+class Review:
+    """One pull-request review: who, GitHub's state (``APPROVED``, ``CHANGES_REQUESTED``,
+    ``COMMENTED``, ``DISMISSED``) and the commit it was given on."""
+
+    reviewer: str
+    state: str
+    commit: str
+
+
+@dataclass(frozen=True)
+class CodeOwnersFile:
+    """The base branch's CODEOWNERS file: where it was found and its text."""
+
+    path: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Approvals:
+    """What the gate knows about a pull request's approvals, read before judging.
+
+    ``reviews`` is ``None`` where reviews cannot be seen (``prgate check`` on a local
+    repository); the code owners are known there too. Logins are kept as GitHub spells them
+    and compared without regard to case.
+    """
+
+    #: The commit being judged (the pull request's head).
+    head: str = ""
+    #: The pull request's reviews, oldest first (``None``: not visible here).
+    reviews: tuple[Review, ...] | None = None
+    #: Logins of the authors and committers of the pull request's commits.
+    contributors: frozenset[str] = frozenset()
+    #: Whether ``contributors`` covers every commit (GitHub lists at most 250).
+    all_commits_seen: bool = True
+    #: ``(commit, path, blob oid or None)`` for the guarded paths at reviewed commits and head.
+    oids: tuple[tuple[str, str, str | None], ...] = ()
+    #: ``(org/team, login)`` pairs known to be active members.
+    team_members: frozenset[tuple[str, str]] = frozenset()
+    #: Teams whose members could not be read (the App lacks the permission).
+    unreadable_teams: frozenset[str] = frozenset()
+    codeowners: CodeOwnersFile | None = None
+
+    def oid(self, commit: str, path: str) -> str | None:
+        """The blob at ``commit:path`` as known; ``None`` when absent or not read."""
+        for c, p, o in self.oids:
+            if c == commit and p == path:
+                return o
+        return None
+
+    def knows(self, commit: str, path: str) -> bool:
+        return any(c == commit and p == path for c, p, _ in self.oids)
+
+    def is_member(self, team: str, login: str) -> bool:
+        return (team.casefold(), login.casefold()) in self.team_members
+
+    def digest(self) -> str:
+        """A stable digest of everything here: equal digests, equal approvals."""
+        doc = {
+            "head": self.head,
+            "reviews": None
+            if self.reviews is None
+            else [[r.reviewer, r.state, r.commit] for r in self.reviews],
+            "contributors": sorted(self.contributors),
+            "all_commits_seen": self.all_commits_seen,
+            "oids": sorted([c, p, o or ""] for c, p, o in self.oids),
+            "team_members": sorted(list(m) for m in self.team_members),
+            "unreadable_teams": sorted(self.unreadable_teams),
+            "codeowners": None
+            if self.codeowners is None
+            else [self.codeowners.path, self.codeowners.text],
+        }
+        text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -267,7 +267,10 @@ def _rule_for_case(rule: Rule, case: Case) -> Rule:
 def _changeset(case: Case) -> ChangeSet:
     from prgate.sources.memory import changeset_from_files
 
-    return changeset_from_files(case.files, labels=case.labels, head_files=dict(case.head_files))
+    changeset = changeset_from_files(
+        case.files, labels=case.labels, author=case.author, head_files=dict(case.head_files)
+    )
+    return replace(changeset, approvals=case.approvals)
 
 
 def _compare_findings(

@@ -48,9 +48,13 @@ def test_every_recorded_payload_routes_without_error(path: Path) -> None:
         assert job.repo == payload["repository"]["full_name"] and job.pr > 0
     if event in ("installation", "installation_repositories"):
         assert routed.installation is not None
-    if path.stem in ("pull_request.opened", "pull_request.synchronize"):
-        assert [j.kind for j in routed.jobs] == [JobKind.EVALUATE]
+    if path.stem in ("pull_request.opened", "pull_request.synchronize") or event == (
+        "pull_request_review"
+    ):
+        assert [j.kind for j in routed.jobs] == [JobKind.EVALUATE], routed.ignored
         assert routed.jobs[0].sha == payload["pull_request"]["head"]["sha"]
+    if path.stem in ("pull_request.labeled", "pull_request.unlabeled"):
+        assert not routed.jobs  # labels decide nothing any more
 
 
 def test_comment_commands_are_parsed() -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from pydantic import ValidationError
 
 from prgate.checks import CheckContext, Rule
 from prgate.checks.globs import compile_globs
 from prgate.checks.paths import KIND, PathsParams
-from prgate.model import ChangeSet
+from prgate.model import Approvals, ChangeSet, Review
 from prgate.packs import load_builtin, run_cases
 from prgate.sources.memory import FileSides, changeset_from_files
 
@@ -86,8 +88,31 @@ def test_paths_are_required_and_unknown_params_refused() -> None:
         PathsParams.model_validate({})
     with pytest.raises(ValidationError):
         PathsParams.model_validate({"paths": ["a"], "unless": "x"})
-    with pytest.raises(ValidationError, match="unless_label is empty"):
-        PathsParams.model_validate({"paths": ["a"], "unless_label": " "})
+    # Still read, so that older configs load; it lifts nothing (see the rule's cases).
+    assert PathsParams.model_validate({"paths": ["a"], "unless_label": "ok"}).unless_label == "ok"
+
+
+@pytest.mark.parametrize(
+    ("approvers", "words"),
+    [
+        ({"codeowners": False}, "names nobody"),
+        ({"users": ["not a login"]}, "not a GitHub user"),
+        ({"teams": ["just-a-team"]}, "org/team-slug"),
+        ({"teams": ["o/t"], "groups": ["x"]}, "groups"),
+    ],
+)
+def test_approvers_are_checked(approvers: dict[str, object], words: str) -> None:
+    with pytest.raises(ValidationError, match=words):
+        PathsParams.model_validate({"paths": ["a"], "approvers": approvers})
+
+
+def test_approvers_accept_at_signs() -> None:
+    params = PathsParams.model_validate(
+        {"paths": ["a"], "approvers": {"users": ["@Lead"], "teams": ["@octo-org/dba"]}}
+    )
+    assert params.approvers is not None
+    assert params.approvers.users == ("Lead",) and params.approvers.teams == ("octo-org/dba",)
+    assert params.approvers.codeowners is True
 
 
 # --- the check ------------------------------------------------------------------------------
@@ -151,29 +176,34 @@ def test_paths_with_spaces_unicode_and_leading_dash() -> None:
     assert set(found) == {"secret zone/a b.txt", "zône/é.txt", "-rf"}
 
 
-def test_label_lets_a_protected_change_pass() -> None:
+def test_a_label_lifts_nothing() -> None:
     files = {"db/migrations/0001.py": FileSides(base=None, head="x = 1\n")}
-    rule = _rule(paths=["migrations/"], unless_label="approved-by-eng")
-    without = _run(changeset_from_files(files), rule)
-    assert "approved-by-eng" in without["db/migrations/0001.py"]
-    assert _run(changeset_from_files(files, labels=["approved-by-eng"]), rule) == {}
-    # GitHub treats label names without regard to case
-    assert _run(changeset_from_files(files, labels=["Approved-By-Eng"]), rule) == {}
-    assert _run(changeset_from_files(files, labels=["approved"]), rule) != {}
+    for rule in (
+        _rule(paths=["migrations/"], unless_label="approved-by-eng"),
+        _rule(paths=["migrations/"], unless_label="ok", approvers={"users": ["lead"]}),
+    ):
+        found = _run(changeset_from_files(files, labels=["approved-by-eng", "ok"]), rule)
+        assert list(found) == ["db/migrations/0001.py"]
+        assert "label" not in found["db/migrations/0001.py"]
 
 
-def test_without_unless_label_labels_do_not_matter() -> None:
-    files = {"infra/a.tf": FileSides(base=None, head="x\n")}
-    assert _run(changeset_from_files(files, labels=["approved-by-eng"]), _rule(paths=["infra/"]))
+def _approved_by(reviewer: str, changeset: ChangeSet) -> ChangeSet:
+    oids = [("head", "", "head")] + [("head", f.path, f"oid-{f.path}") for f in changeset.files]
+    approvals = Approvals(
+        head="head", reviews=(Review(reviewer, "APPROVED", "head"),), oids=tuple(oids)
+    )
+    return replace(changeset, approvals=approvals, author="builder")
 
 
 def test_each_rule_judged_on_its_own() -> None:
-    cs = changeset_from_files(
-        {
-            "infra/a.tf": FileSides(base=None, head="x\n"),
-            "db/migrations/1.py": FileSides(base=None, head="x\n"),
-        },
-        labels=["ok"],
+    cs = _approved_by(
+        "lead",
+        changeset_from_files(
+            {
+                "infra/a.tf": FileSides(base=None, head="x\n"),
+                "db/migrations/1.py": FileSides(base=None, head="x\n"),
+            }
+        ),
     )
     forbidden = _rule(paths=["infra/"])
     protected = Rule(
@@ -183,10 +213,18 @@ def test_each_rule_judged_on_its_own() -> None:
         title="t",
         why="w",
         fix="f",
-        params=PathsParams(paths=("migrations/",), unless_label="ok"),
+        params=PathsParams.model_validate(
+            {"paths": ["migrations/"], "approvers": {"users": ["lead"]}}
+        ),
     )
     result = KIND.run(CheckContext(changeset=cs), [forbidden, protected])
     assert [(f.rule, f.path) for f in result.findings] == [("paths/test", "infra/a.tf")]
+    other = _approved_by("someone", cs)
+    result = KIND.run(CheckContext(changeset=other), [forbidden, protected])
+    assert [(f.rule, f.level.value) for f in result.findings] == [
+        ("paths/test", "error"),
+        ("paths/protected", "warning"),
+    ]
 
 
 def test_safe_zones_pack_cases_pass() -> None:

@@ -35,6 +35,7 @@ from fakegithub.state import (
     LoggedRequest,
     PullRequest,
     Repo,
+    Review,
     Token,
 )
 from fakegithub.webhooks import Delivery, build_delivery
@@ -100,6 +101,10 @@ class FakeGitHub:
         self.manifest_codes: dict[str, dict[str, Any]] = {}
         self.rate_used: dict[str, int] = {}
         self.check_suites: dict[tuple[str, str, int], int] = {}
+        #: Pull-request reviews by id (``add_review``).
+        self.reviews_by_id: dict[int, Review] = {}
+        #: ``org/team-slug`` (lower case) -> logins (lower case) of its active members.
+        self.teams: dict[str, set[str]] = {}
         #: Seconds added to every answer (the server keeps answering other requests meanwhile).
         self.latency = latency
         self.chaos: Chaos | None = None
@@ -319,16 +324,28 @@ class FakeGitHub:
         *,
         message: str = "Update",
         parent: str | None = None,
+        author: str | None = None,
+        committer: str | None = None,
     ) -> str:
-        """Commit ``files`` on ``branch`` (created from the default branch if new); the new sha."""
+        """Commit ``files`` on ``branch`` (created from the default branch if new); the new sha.
+
+        ``author``/``committer`` are GitHub logins (the commit carries their no-reply e-mail, so
+        that GitHub's lists name them); by default the commit is the fake builder's."""
         with self.lock:
             ref = f"refs/heads/{branch}"
             if parent is None:
                 parent = repo.git.ref_sha(ref) or repo.git.ref_sha(
                     f"refs/heads/{repo.default_branch}"
                 )
+            who = _person(author) if author else ("Fake Builder", "builder@example.com")
             sha = repo.git.commit_files(
-                ref, files, message, parent=parent, when=1_700_000_000 + self.next_id()
+                ref,
+                files,
+                message,
+                parent=parent,
+                when=1_700_000_000 + self.next_id(),
+                author=who,
+                committer=_person(committer) if committer else who,
             )
             self._sync_pull_refs()
             return sha
@@ -450,6 +467,59 @@ class FakeGitHub:
         with self.lock:
             if label in pr.labels:
                 pr.labels.remove(label)
+
+    # ------------------------------------------------------------------ reviews and teams
+    def add_review(
+        self,
+        pr: PullRequest,
+        user: str,
+        state: str = "APPROVED",
+        *,
+        commit: str | None = None,
+        body: str = "",
+    ) -> Review:
+        """``user`` reviews ``pr`` (on its current head unless ``commit`` is given)."""
+        if state not in ("APPROVED", "CHANGES_REQUESTED", "COMMENTED"):
+            raise ValueError("a review is submitted as APPROVED, CHANGES_REQUESTED or COMMENTED")
+        sha = commit or self.head_sha(pr)
+        with self.lock:
+            review = Review(
+                id=self.next_id(),
+                pr=pr,
+                user=user,
+                state=state,
+                commit_id=sha,
+                body=body,
+                submitted_at=_iso(time.time()),
+            )
+            self.reviews_by_id[review.id] = review
+            return review
+
+    def dismiss_review(self, review: Review) -> None:
+        """As a maintainer dismissing it: the review's state becomes DISMISSED."""
+        with self.lock:
+            review.state = "DISMISSED"
+
+    def reviews(self, pr: PullRequest) -> list[Review]:
+        with self.lock.shared():
+            return sorted(
+                (r for r in self.reviews_by_id.values() if r.pr is pr), key=lambda r: r.id
+            )
+
+    def add_team_member(self, team: str, login: str) -> None:
+        """Make ``login`` an active member of ``org/team-slug``."""
+        with self.lock:
+            self.teams.setdefault(team.lower(), set()).add(login.lower())
+
+    def login_for_email(self, email: str) -> str | None:
+        """The GitHub user a commit e-mail belongs to: no-reply addresses
+        (``[id+]login@users.noreply.github.com``) and the fake builder's ``builder@example.com``."""
+        local, _, domain = email.partition("@")
+        if domain == "users.noreply.github.com":
+            return local.split("+", 1)[-1] or None
+        if email == "builder@example.com":
+            return "builder"
+        return None
 
     def _sync_pull_refs(self) -> None:
         """Keep refs/pull/N/head in each base repo at its PR's head (fetching from forks)."""
@@ -762,6 +832,10 @@ def _status_text(code: int) -> str:
     if code == 0:
         return "failed to connect"
     return f"Invalid HTTP Response: {code}"
+
+
+def _person(login: str) -> tuple[str, str]:
+    return (login, f"{login}@users.noreply.github.com")
 
 
 def _iso(ts: float) -> str:

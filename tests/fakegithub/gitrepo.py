@@ -506,8 +506,11 @@ class GitRepo:
         *,
         parent: str | None = None,
         when: int = 1_700_000_000,
+        author: tuple[str, str] = ("Fake Builder", "builder@example.com"),
+        committer: tuple[str, str] | None = None,
     ) -> str:
-        """Commit ``changes`` on top of ``parent`` (default: ``ref``'s tip) and move ``ref``."""
+        """Commit ``changes`` on top of ``parent`` (default: ``ref``'s tip) and move ``ref``.
+        ``author``/``committer`` are (name, e-mail)."""
         if parent is None:
             parent = self.ref_sha(ref)
         base_tree = self.tree_of(parent) if parent else None
@@ -516,7 +519,8 @@ class GitRepo:
             tree,
             [parent] if parent else [],
             message,
-            author=("Fake Builder", "builder@example.com", when),
+            author=(*author, when),
+            committer=(*(committer or author), when),
         )
         self.update_ref(ref, sha)
         return sha

@@ -41,6 +41,7 @@ from fakegithub.state import (
     LoggedRequest,
     PullRequest,
     Repo,
+    Review,
     Token,
 )
 
@@ -1168,6 +1169,90 @@ def list_pull_files(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
             item["previous_filename"] = d.previous_filename
         out.append(item)
     return 200, out
+
+
+def review_obj(fake: FakeGitHub, review: Review) -> dict[str, Any]:
+    pr = review.pr
+    api = f"{fake.base_url}/repos/{pr.repo.full_name}/pulls/{pr.number}"
+    html = f"https://github.com/{pr.repo.full_name}/pull/{pr.number}#pullrequestreview-{review.id}"
+    permission = pr.repo.permissions.get(review.user, "none")
+    association = {"admin": "OWNER", "maintain": "MEMBER", "write": "COLLABORATOR"}.get(
+        permission, "CONTRIBUTOR" if review.user == pr.author else "NONE"
+    )
+    return {
+        "id": review.id,
+        "node_id": base64.b64encode(f"PullRequestReview{review.id}".encode()).decode(),
+        "user": user_obj(fake, review.user),
+        "body": review.body,
+        "state": review.state,
+        "commit_id": review.commit_id,
+        "html_url": html,
+        "pull_request_url": api,
+        "_links": {"html": {"href": html}, "pull_request": {"href": api}},
+        "author_association": association,
+        "submitted_at": review.submitted_at,
+    }
+
+
+@route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews")
+def list_pull_reviews(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
+    pr = _pull(fake, ctx, ctx.params["pull_number"])
+    reviews = sorted((r for r in fake.reviews_by_id.values() if r.pr is pr), key=lambda r: r.id)
+    return 200, [review_obj(fake, r) for r in _paginate(fake, ctx, reviews)]
+
+
+@route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/commits")
+def list_pull_commits(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
+    """The PR's commits, oldest first, at most 250 (as GitHub)."""
+    pr = _pull(fake, ctx, ctx.params["pull_number"])
+    git = pr.repo.git
+    head = fake.head_sha(pr)
+    base = git.merge_base(fake.base_sha(pr), head) or fake.base_sha(pr)
+    listed = git.git("rev-list", "--reverse", f"{base}..{head}").decode().split()[:250]
+    out = []
+    for sha in _paginate(fake, ctx, listed):
+        info = git.commit_info(sha)
+        obj = git_commit_obj(fake, pr.repo, sha)
+        api = f"{fake.base_url}/repos/{pr.repo.full_name}"
+        author = fake.login_for_email(info.author_email)
+        committer = fake.login_for_email(info.committer_email)
+        out.append(
+            {
+                "url": f"{api}/commits/{sha}",
+                "sha": sha,
+                "node_id": obj["node_id"],
+                "html_url": obj["html_url"],
+                "comments_url": f"{api}/commits/{sha}/comments",
+                "commit": {
+                    "url": obj["url"],
+                    "author": obj["author"],
+                    "committer": obj["committer"],
+                    "message": obj["message"],
+                    "comment_count": 0,
+                    "tree": obj["tree"],
+                    "verification": obj["verification"],
+                },
+                "author": user_obj(fake, author) if author else None,
+                "committer": user_obj(fake, committer) if committer else None,
+                "parents": obj["parents"],
+            }
+        )
+    return 200, out
+
+
+@route("GET", "/orgs/{org}/teams/{team_slug}/memberships/{username}")
+def get_team_membership(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
+    _require_permission(ctx, "members", "read")
+    assert ctx.token is not None
+    org = ctx.params["org"].lower()
+    if fake.installations[ctx.token.installation_id].account.lower() != org:
+        raise HttpError(404, "Not Found")
+    team = f"{org}/{ctx.params['team_slug'].lower()}"
+    login = ctx.params["username"]
+    if login.lower() not in fake.teams.get(team, set()):
+        raise HttpError(404, "Not Found")
+    url = f"{fake.base_url}/organizations/{_stable_id(org)}/team/{_stable_id(team)}"
+    return 200, {"url": f"{url}/memberships/{login}", "role": "member", "state": "active"}
 
 
 @route("GET", "/repos/{owner}/{repo}/contents/{path}")

@@ -43,6 +43,7 @@ class Installation:
             "metadata": "read",
             "pull_requests": "write",
             "issues": "write",
+            "members": "read",
         }
     )
 
@@ -87,6 +88,20 @@ class PullRequest:
     @property
     def is_fork(self) -> bool:
         return self.head_repo is not self.repo
+
+
+@dataclass
+class Review:
+    """A pull-request review. ``state`` as GitHub's REST API spells it: APPROVED,
+    CHANGES_REQUESTED, COMMENTED or DISMISSED."""
+
+    id: int
+    pr: PullRequest
+    user: str
+    state: str
+    commit_id: str
+    body: str
+    submitted_at: str
 
 
 @dataclass

@@ -106,6 +106,8 @@ def build_delivery(
 
     if event == "pull_request":
         _patch_pull_request(fake, payload, pr, action, extra)
+    elif event == "pull_request_review":
+        _patch_pull_request_review(fake, payload, pr, extra)
     elif event == "check_suite":
         _patch_check_suite(fake, payload, repo, pr, app, extra)
     elif event == "check_run":
@@ -162,6 +164,22 @@ def _patch_pull_request(
         payload["changes"] = extra.get(
             "changes", {"base": {"ref": {"from": "develop"}, "sha": {"from": fake.base_sha(pr)}}}
         )
+
+
+def _patch_pull_request_review(
+    fake: FakeGitHub, payload: dict[str, Any], pr: PullRequest | None, extra: dict[str, Any]
+) -> None:
+    from fakegithub import handlers as h
+
+    review = extra.get("review")
+    if pr is None or review is None:
+        raise ValueError(
+            "pull_request_review deliveries need pr= and review= (a Review of the fake)"
+        )
+    payload["pull_request"] = {**payload["pull_request"], **h.pull_obj(fake, pr, simple=True)}
+    obj = h.review_obj(fake, review)
+    obj["state"] = review.state.lower()  # webhooks spell the state in lower case
+    payload["review"] = {**payload["review"], **obj}
 
 
 def _minimal_pulls(fake: FakeGitHub, pr: PullRequest | None) -> list[dict[str, Any]]:

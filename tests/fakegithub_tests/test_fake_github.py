@@ -620,6 +620,9 @@ EXPECTED_EXAMPLES = {
     "pull_request.unlabeled",
     "pull_request.edited",
     "pull_request.ready_for_review",
+    "pull_request_review.submitted",
+    "pull_request_review.edited",
+    "pull_request_review.dismissed",
     "check_suite.requested",
     "check_suite.rerequested",
     "check_run.rerequested",
@@ -653,6 +656,8 @@ def test_deliveries_are_patched_and_signed(world: World, name: str) -> None:
         extra["check_run"] = w.gh.check_runs(w.repo)[0]
     if event == "issue_comment":
         extra["comment_body"] = "/prgate fix"
+    if event == "pull_request_review":
+        extra["review"] = w.gh.add_review(w.pr, "lead")
     delivery = w.gh.webhook(
         event, action or None, installation=w.inst, repo=w.repo, pr=w.pr, sender="builder", **extra
     )
@@ -785,4 +790,39 @@ def test_the_fakes_responses_validate_against_the_description(world: World) -> N
     # every one of these was validated as it was served; the fixture asserts none failed
     validated = [r for r in w.gh.requests if 200 <= r.status < 300]
     assert len(validated) >= 13
+    assert w.gh.schema_errors == []
+
+
+# ---------------------------------------------------------------------------- reviews and teams
+
+
+def test_reviews_commits_and_team_memberships(world: World) -> None:
+    w = world
+    first = w.gh.add_review(w.pr, "lead")
+    w.gh.push(w.repo, "feature", {"app/y.py": "y = 1\n"}, author="helper", committer="web-flow")
+    w.gh.add_review(w.pr, "ops", "CHANGES_REQUESTED")
+    w.gh.dismiss_review(first)
+    w.gh.add_team_member("octo-org/dba", "Dana")
+    gh = client(w)
+    reviews = gh.rest.pulls.list_reviews("octo-org", "widgets", w.pr.number).parsed_data
+    assert [(r.user.login if r.user else None, r.state) for r in reviews] == [
+        ("lead", "DISMISSED"),
+        ("ops", "CHANGES_REQUESTED"),
+    ]
+    assert reviews[1].commit_id == w.gh.head_sha(w.pr) != reviews[0].commit_id
+    commits = gh.rest.pulls.list_commits("octo-org", "widgets", w.pr.number).parsed_data
+    people = [
+        (getattr(c.author, "login", None), getattr(c.committer, "login", None)) for c in commits
+    ]
+    assert people == [("builder", "builder"), ("helper", "web-flow")]
+    assert commits[-1].sha == w.gh.head_sha(w.pr)
+    member = gh.rest.teams.get_membership_for_user_in_org("octo-org", "dba", "dana")
+    assert member.parsed_data.state == "active"
+    for org, login in (("octo-org", "lead"), ("other-org", "dana")):
+        with pytest.raises(RequestFailed) as err:
+            gh.rest.teams.get_membership_for_user_in_org(org, "dba", login)
+        assert err.value.response.status_code == 404
+    w.inst.permissions.pop("members")  # an installation that did not grant Members: read
+    url = f"{w.gh.base_url}/orgs/octo-org/teams/dba/memberships/dana"
+    assert httpx.get(url, headers=token_headers(w)).status_code == 403
     assert w.gh.schema_errors == []

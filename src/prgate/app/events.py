@@ -12,9 +12,9 @@ from prgate.app.store import JobKind, JobSpec
 CHECK_NAME = "prgate"
 FIX_ACTION = "apply-fixes"
 
-_PR_ACTIONS = frozenset(
-    {"opened", "reopened", "synchronize", "ready_for_review", "labeled", "unlabeled"}
-)
+_PR_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review"})
+#: A review given, edited or dismissed may change what approvals cover (``paths/protected``).
+_REVIEW_ACTIONS = frozenset({"submitted", "edited", "dismissed"})
 _COMMAND = re.compile(r"^\s*/prgate\s+(recheck|fix|explain)\b[ \t]*([^\s]*)", re.MULTILINE)
 
 
@@ -51,6 +51,8 @@ def route(event: str, payload: Mapping[str, Any], *, app_id: str | None) -> Rout
         return _ignore("no installation or repository in the payload")
     if event == "pull_request":
         return _pull_request(payload, str(action or ""), repo, installation)
+    if event == "pull_request_review":
+        return _review(payload, str(action or ""), repo, installation)
     if event == "check_suite":
         return _check_suite(payload, str(action or ""), repo, installation, app_id)
     if event == "check_run":
@@ -84,6 +86,16 @@ def _pull_request(payload: Mapping[str, Any], action: str, repo: str, inst: int)
         return _ignore(f"pull_request.{action} is not used")
     if pr.get("state") == "closed":
         return _ignore("pull request is closed")
+    sha = str((pr.get("head") or {}).get("sha") or "")
+    return Routed(jobs=(JobSpec(JobKind.EVALUATE, repo, inst, int(pr["number"]), sha),))
+
+
+def _review(payload: Mapping[str, Any], action: str, repo: str, inst: int) -> Routed:
+    if action not in _REVIEW_ACTIONS:
+        return _ignore(f"pull_request_review.{action} is not used")
+    pr = payload.get("pull_request") or {}
+    if pr.get("state") == "closed" or not isinstance(pr.get("number"), int):
+        return _ignore("review of a closed pull request")
     sha = str((pr.get("head") or {}).get("sha") or "")
     return Routed(jobs=(JobSpec(JobKind.EVALUATE, repo, inst, int(pr["number"]), sha),))
 

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from prgate.app.store import Job, JobKind, JobSpec, LeaseLost, RunRecord, Store
@@ -30,6 +30,7 @@ from prgate.github.pulls import PullRequest, get_pull, permission
 from prgate.llm.session import LlmUsage, ReviewSession, Service
 from prgate.model import Conclusion, Finding, Level, Report
 from prgate.render import markdown
+from prgate.sources.approvals import with_approvals
 from prgate.sources.github import PullSource, load_pull
 
 log = logging.getLogger("prgate.app")
@@ -211,6 +212,10 @@ def judge(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Verdict:
         # What the rules read besides the changed files, fetched before judging.
         changeset = source.ready(declared_reads(config.rules))
         timings["config"] = ctx.clock() - t
+        t = ctx.clock()
+        changeset = with_approvals(http, job.repo, pull, changeset, config.rules)
+        source = replace(source, changeset=changeset)
+        timings["approvals"] = ctx.clock() - t
         t = ctx.clock()
         session = _review_session(ctx, config)
         report = evaluate(changeset, config, reviewer=session)

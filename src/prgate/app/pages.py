@@ -33,10 +33,11 @@ PERMISSIONS = {
     "checks": "write",
     "contents": "write",
     "issues": "read",
+    "members": "read",
     "metadata": "read",
     "pull_requests": "write",
 }
-EVENTS = ["check_run", "check_suite", "issue_comment", "pull_request"]
+EVENTS = ["check_run", "check_suite", "issue_comment", "pull_request", "pull_request_review"]
 HOMEPAGE = "https://github.com/prgate/prgate"
 
 

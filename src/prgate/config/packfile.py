@@ -14,6 +14,7 @@ from prgate.config.rules import RuleSpec, parse_definition, with_params
 from prgate.config.schema import CaseSpec, PackFile
 from prgate.config.yamlsafe import YamlDoc, load_yaml
 from prgate.errors import ConfigError
+from prgate.model import Approvals, CodeOwnersFile, Review
 from prgate.sources.memory import FileSides
 
 
@@ -44,6 +45,9 @@ class Case:
     line: int | None = None
     #: For an ``llm`` rule: the model's scripted findings (``None``: no reviewer in the case).
     answer: tuple[Any, ...] | None = None
+    author: str | None = None
+    #: Scripted reviews, commit authors, code owners and teams (``None``: none given).
+    approvals: Approvals | None = None
 
     @property
     def flags(self) -> bool:
@@ -195,4 +199,48 @@ def _case(doc: YamlDoc, at: tuple[str | int, ...], spec: RuleSpec, raw: Any) -> 
         fixed=dict(case.fixed) if case.fixed is not None else None,
         line=where[0] if where else None,
         answer=tuple(case.answer) if case.answer is not None else None,
+        author=case.author,
+        approvals=_approvals(case),
+    )
+
+
+def _approvals(case: CaseSpec) -> Approvals | None:
+    """The approvals a case scripts: a review with ``changed_since`` was given on an earlier
+    commit, after which those files changed; other reviews are on the head commit."""
+    if case.reviews is None and case.codeowners is None and not case.team_members:
+        return None
+    paths: dict[str, None] = {}
+    for path, sides in case.files.items():
+        paths[path] = None
+        if sides.old_path:
+            paths[sides.old_path] = None
+    heads = {
+        p: (f"head:{p}" if p in case.files and case.files[p].head is not None else None)
+        for p in paths
+    }
+    oids: list[tuple[str, str, str | None]] = [("head", "", "head")]
+    oids += [("head", p, o) for p, o in heads.items()]
+    reviews: list[Review] = []
+    for i, r in enumerate(case.reviews or ()):
+        commit = f"commit{i + 1}" if r.changed_since else "head"
+        if r.changed_since:
+            oids.append((commit, "", commit))
+            oids += [
+                (commit, p, f"{commit}:{p}" if p in r.changed_since else o)
+                for p, o in heads.items()
+            ]
+        reviews.append(Review(reviewer=r.by, state=r.state, commit=commit))
+    return Approvals(
+        head="head",
+        reviews=tuple(reviews) if case.reviews is not None else None,
+        contributors=frozenset(case.commit_authors),
+        oids=tuple(oids),
+        team_members=frozenset(
+            (team.casefold(), login.casefold())
+            for team, logins in case.team_members.items()
+            for login in logins
+        ),
+        codeowners=CodeOwnersFile(".github/CODEOWNERS", case.codeowners)
+        if case.codeowners is not None
+        else None,
     )

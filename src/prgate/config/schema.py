@@ -184,6 +184,16 @@ class Expected(_Strict):
     line: Annotated[int, Field(ge=1)] | None = None
 
 
+class CaseReview(_Strict):
+    """A pull-request review in a test case (cases without ``reviews`` are judged as locally,
+    where reviews cannot be seen)."""
+
+    by: Text
+    state: Literal["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED"] = "APPROVED"
+    #: Files that changed after the reviewed commit (empty: the review is on the head commit).
+    changed_since: list[str] = Field(default_factory=list)
+
+
 class CaseSpec(_Strict):
     name: Text
     files: Annotated[dict[str, CaseFileSides], Field(min_length=1)]
@@ -194,6 +204,16 @@ class CaseSpec(_Strict):
     fixed: dict[str, str] | None = None
     #: For a rule of check kind `llm`: the findings the AI model answers (scripted, no network).
     answer: list[Any] | None = None
+    #: Who opened the pull request.
+    author: str | None = None
+    #: The pull request's reviews, oldest first.
+    reviews: list[CaseReview] | None = None
+    #: Logins of the authors and committers of the pull request's commits.
+    commit_authors: list[str] = Field(default_factory=list)
+    #: The base branch's `.github/CODEOWNERS`.
+    codeowners: str | None = None
+    #: Members of teams: `{org/team: [login, ...]}`.
+    team_members: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class PackFile(_Strict):
