@@ -272,18 +272,31 @@ def _codes(value: object) -> tuple[str, ...]:
     return ()
 
 
+def _letters(code: str) -> str:
+    m = re.match(r"[A-Z]*", code)
+    return m.group(0) if m else ""
+
+
 def _specific(code: str, selectors: Iterable[str]) -> int:
+    """How specific the best of ``selectors`` matching ``code`` is, as ruff matches them: a
+    selector names a linter and a code prefix, so ``B`` takes ``B006`` but not ``BLE001``."""
     best = -1
     for s in selectors:
         if s == "ALL":
             best = max(best, 0)
-        elif code.startswith(s):
+            continue
+        same = _letters(code) == _letters(s) or (_letters(s) == "PL" and code[:3] in _PYLINT)
+        if same and code.startswith(s):
             best = max(best, len(s))
     return best
 
 
+_PYLINT = ("PLC", "PLE", "PLR", "PLW")
+
+
 def prgate_selects(code: str, table: Mapping[str, object] | None) -> bool:
-    """Whether prgate's documented selection (root config's, else its default) takes ``code``."""
+    """Whether prgate's documented selection (root config's, else its default) has ruff run
+    ``code`` (prgate runs ruff with that selection, so ruff's prefix semantics decide)."""
     table = table or {}
     has_select = "select" in table
     select = _codes(table.get("select")) if has_select else PRGATE_DEFAULT_SELECT
@@ -796,6 +809,21 @@ def summary(result: Result, command: str) -> str:
         + "; could not judge (exit 2): "
         + ", ".join(f"{v} {result.failures[v + '-unjudged']}" for v in VARIANTS)
     )
+    for v in VARIANTS:
+        clean: Counter[str] = Counter()
+        for record in commits:
+            run = record[v]
+            assert isinstance(run, dict)
+            lint_block = any(
+                f.get("rule") == "style/ruff-lint" and f.get("level") == "error"
+                for f in run["findings"]
+            )
+            if lint_block and record["team_violations_on_added_lines"] == 0:
+                clean[str(record["project"])] += 1
+        out.append(
+            f"{v}: commits blocked by style/ruff-lint while the team's ruff found nothing on "
+            f"added lines: {sum(clean.values())} {dict(clean)}"
+        )
     for v in VARIANTS:
         for line in result.unjudged[v][:5]:
             out.append(f"   {v}: {line}")
