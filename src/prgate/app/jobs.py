@@ -9,27 +9,30 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from prgate.app.store import Job, JobKind, JobSpec, LeaseLost, RunRecord, Store
+from prgate.app import heads
+from prgate.app.jobrun import ApiCounter, JobContext, JobRun, fence
+from prgate.app.publisher import Publisher
+from prgate.app.store import Job, JobKind, JobSpec, LeaseLost, RunRecord
 from prgate.config import Config
 from prgate.config.loader import resolve_config
 from prgate.engine import evaluate
 from prgate.errors import ConfigError, PrgateError
 from prgate.fixes import compute_fixes, fixed_contents
 from prgate.github import checks, comments, commits
-from prgate.github.auth import AppAuth
 from prgate.github.errors import GitHubError, RateLimited
 from prgate.github.http import Http
-from prgate.github.pulls import PullRequest, get_pull, permission
-from prgate.llm.session import LlmUsage, ReviewSession, Service
+from prgate.github.pulls import PullRequest, get_pull, open_pulls_at, permission
+from prgate.llm.session import ReviewSession
 from prgate.model import Conclusion, Finding, Level, Report
 from prgate.render import markdown
 from prgate.sources.github import PullSource, load_pull
+
+__all__ = ["ApiCounter", "JobContext", "fence", "give_up", "handle"]
 
 log = logging.getLogger("prgate.app")
 _annotations = markdown.check_annotations
@@ -49,41 +52,6 @@ FIX_MESSAGE = (
 )
 
 
-@dataclass
-class ApiCounter:
-    """Counts GitHub calls per worker thread (one job at a time per thread)."""
-
-    local: threading.local = field(default_factory=threading.local)
-
-    def add(self) -> None:
-        self.local.n = getattr(self.local, "n", 0) + 1
-
-    def reset(self) -> None:
-        self.local.n = 0
-
-    @property
-    def value(self) -> int:
-        return int(getattr(self.local, "n", 0))
-
-
-@dataclass
-class JobContext:
-    store: Store
-    auth: AppAuth
-    app_id: str
-    enqueue: Callable[[JobSpec], None]
-    counter: ApiCounter = field(default_factory=ApiCounter)
-    observe_conclusion: Callable[[str], None] = lambda _c: None
-    observe_seconds: Callable[[float], None] = lambda _s: None
-    clock: Callable[[], float] = time.time
-    #: The AI service for configs with ``llm: {enabled: true}``; ``None`` when no key is set.
-    reviewer: Service | None = None
-    observe_llm: Callable[[LlmUsage], None] = lambda _u: None
-    #: Whether this worker still holds a job (the pool's view, which also knows the jobs a
-    #: drain released); without it, the store is asked.
-    still_ours: Callable[[int], bool] | None = None
-
-
 class Skip(Exception):
     """The job has nothing to do (PR closed, head moved on); not an error."""
 
@@ -100,73 +68,9 @@ def handle(ctx: JobContext, job: Job) -> str:
     return "unknown"
 
 
-def fence(ctx: JobContext, job: Job) -> None:
-    """Raise :class:`LeaseLost` unless this worker still holds ``job`` (called right before a
-    write to GitHub, so that a job taken over by another worker never publishes twice)."""
-    if ctx.still_ours is not None:
-        ours = ctx.still_ours(job.id)
-    else:
-        ours = job.owner is None or ctx.store.owns(job.id, owner=job.owner)
-    if not ours:
-        raise LeaseLost(f"job {job.id} is no longer this worker's to publish")
-
-
 #: Tries, and the longest wait for a rate limit (seconds), to report a job given up.
 GIVE_UP_TRIES = 3
 GIVE_UP_PATIENCE = 10.0
-#: Kept as a check run's id while it is being created: a create whose answer is lost leaves it,
-#: and whoever reads it next asks GitHub whether the run exists (GitHub's ids start at 1).
-CREATING = 0
-
-
-def existing_run(ctx: JobContext, job: Job, *, http: Http, sha: str, look: bool) -> int | None:
-    """The ``prgate`` check run already made for ``sha``: the store's id first, then GitHub's
-    list when ``look`` or when an earlier create's answer never came (of this job or another)."""
-    run_id = ctx.store.check_run_id(job.repo, sha)
-    if run_id == CREATING or (run_id is None and look):
-        run_id = checks.find(http, job.repo, head_sha=sha, app_id=ctx.app_id)
-    return run_id
-
-
-def start_run(
-    ctx: JobContext, job: Job, *, http: Http, sha: str, run_id: int | None
-) -> checks.Started:
-    """Put the run back in progress, or create it (marked as being created in the store
-    first, so that a create whose answer is lost is found again rather than repeated)."""
-    fence(ctx, job)
-    if run_id is None:
-        ctx.store.save_check_run(job.repo, sha, CREATING)
-    run = checks.start(http, job.repo, head_sha=sha, run_id=run_id)
-    ctx.store.save_check_run(job.repo, sha, run.id)
-    return run
-
-
-def annotations_for(
-    ctx: JobContext, job: Job, http: Http, sha: str, run: checks.Started, report: Report
-) -> tuple[checks.Started, Sequence[Mapping[str, Any]]]:
-    """The run to conclude and the annotations to send it. A run judged before gets only what
-    it lacks; one holding an annotation this verdict no longer makes is closed as replaced
-    (``cancelled``, so it never passes a required check) and a new run takes the verdict."""
-    wanted = _annotations(report)
-    if run.annotations == 0:
-        return run, wanted
-    posted = checks.posted_annotations(http, job.repo, run.id, run.annotations)
-    todo = checks.still_to_post(posted, wanted)
-    if todo is not None:
-        return run, todo
-    fence(ctx, job)
-    ctx.store.save_check_run(job.repo, sha, CREATING)
-    fresh = checks.start(http, job.repo, head_sha=sha, run_id=None)
-    ctx.store.save_check_run(job.repo, sha, fresh.id)
-    checks.complete(
-        http,
-        job.repo,
-        run.id,
-        conclusion="cancelled",
-        title="Replaced by a newer prgate check",
-        summary="prgate judged this commit again; the newer check run has the verdict.",
-    )
-    return fresh, wanted
 
 
 def _http(ctx: JobContext, job: Job) -> Http:
@@ -195,48 +99,92 @@ class Verdict:
     llm: dict[str, float] = field(default_factory=dict)
 
 
-def judge(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Verdict:
-    """Evaluate ``pull`` at its head. Errors of the change or config become a failing report;
-    GitHub errors propagate so that the job can be retried."""
+@dataclass(frozen=True)
+class Prepared:
+    """A pull request read and its base's rules loaded, not judged yet: enough to know the
+    inputs of its verdict (:class:`heads.PullInputs`) without running a rule."""
+
+    pull: PullRequest
+    source: PullSource | None
+    config: Config | None
+    #: A failing report when the change or the config cannot be judged.
+    failed: Report | None
+    reason: str | None
+    timings: dict[str, float]
+
+    @property
+    def inputs(self) -> heads.PullInputs:
+        config = _config_sha(self.source) if self.failed is None else f"failed:{self.reason}"
+        return heads.PullInputs(
+            pr=self.pull.number,
+            base=f"{self.pull.base_repo}:{self.pull.base_ref}",
+            config=config,
+            change=heads.changeset_inputs(self.source.changeset if self.source else None),
+        )
+
+
+def prepare(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Prepared:
+    """Read ``pull``'s change and its base's config. Errors of the change or config become a
+    failing report; GitHub errors propagate so that the job can be retried."""
     timings: dict[str, float] = {}
     t = ctx.clock()
     source: PullSource | None = None
-    config: Config | None = None
     try:
         source = load_pull(http, job.repo, pull, other_repo=_other_repo(ctx, job))
         timings["fetch"] = ctx.clock() - t
         t = ctx.clock()
         config = resolve_config(source.fetcher, org=job.repo.split("/", 1)[0])
         timings["config"] = ctx.clock() - t
-        t = ctx.clock()
-        session = _review_session(ctx, config)
-        report = evaluate(source.changeset, config, reviewer=session)
-        timings["evaluate"] = ctx.clock() - t
     except GitHubError:
         raise
     except ConfigError as exc:
-        return Verdict(
-            report=not_judged(exc, config_error=True),
-            config=None,
-            config_sha=_config_sha(source),
-            source=source,
-            reason=str(exc),
-            timings=timings,
-        )
+        report = not_judged(exc, config_error=True)
+        return Prepared(pull, source, None, report, str(exc), timings)
     except PrgateError as exc:
-        return Verdict(not_judged(exc), None, _config_sha(source), source, str(exc), timings)
+        return Prepared(pull, source, None, not_judged(exc), str(exc), timings)
     except Exception as exc:  # a bug must not pass a change
-        # The type only: an exception's text may quote the change, which may hold secrets.
-        log.error("judging %s#%s failed: %s", job.repo, job.pr, type(exc).__name__)
-        reason = f"an internal error occurred ({type(exc).__name__})"
-        return Verdict(not_judged(reason), None, _config_sha(source), source, reason, timings)
+        return Prepared(pull, source, None, *_internal(job, exc), timings)
+    return Prepared(pull, source, config, None, None, timings)
+
+
+def decide(ctx: JobContext, job: Job, prepared: Prepared) -> Verdict:
+    """Judge a prepared pull request with the same ``evaluate()`` as ``prgate check``."""
+    timings = dict(prepared.timings)
+    config_sha = _config_sha(prepared.source)
+    if prepared.failed is not None or prepared.config is None or prepared.source is None:
+        report = prepared.failed or not_judged("the change could not be read")
+        return Verdict(report, None, config_sha, prepared.source, prepared.reason, timings)
+    t = ctx.clock()
+    session = _review_session(ctx, prepared.config)
+    try:
+        report = evaluate(prepared.source.changeset, prepared.config, reviewer=session)
+    except GitHubError:
+        raise
+    except PrgateError as exc:
+        return Verdict(not_judged(exc), None, config_sha, prepared.source, str(exc), timings)
+    except Exception as exc:  # a bug must not pass a change
+        failed, reason = _internal(job, exc)
+        return Verdict(failed, None, config_sha, prepared.source, reason, timings)
+    timings["evaluate"] = ctx.clock() - t
     llm: dict[str, float] = {}
     if session is not None:
         usage = session.usage()
         if usage.requests or usage.cached:
             llm = usage.record()
             ctx.observe_llm(usage)
-    return Verdict(report, config, _config_sha(source), source, None, timings, llm)
+    return Verdict(report, prepared.config, config_sha, prepared.source, None, timings, llm)
+
+
+def judge(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Verdict:
+    """Evaluate ``pull`` at its head (:func:`prepare`, then :func:`decide`)."""
+    return decide(ctx, job, prepare(ctx, job, http, pull))
+
+
+def _internal(job: Job, exc: Exception) -> tuple[Report, str]:
+    # The type only: an exception's text may quote the change, which may hold secrets.
+    log.error("judging %s#%s failed: %s", job.repo, job.pr, type(exc).__name__)
+    reason = f"an internal error occurred ({type(exc).__name__})"
+    return not_judged(reason), reason
 
 
 def _review_session(ctx: JobContext, config: Config) -> ReviewSession | None:
@@ -300,109 +248,160 @@ def _config_sha(source: PullSource | None) -> str:
 
 
 def evaluate_job(ctx: JobContext, job: Job) -> str:
+    """Judge the head of the job's pull request for every open pull request whose head it is,
+    each by its own base's rules, and give the head's one run the worst verdict. A head whose
+    inputs did not change since its run was concluded is not judged again unless a person
+    asked (``/prgate recheck``, "Re-run", a re-requested check suite)."""
     started = ctx.clock()
     with _http(ctx, job) as http:
+        run = JobRun(ctx, job, http)
+        publisher = Publisher(run)
         pull = get_pull(http, job.repo, job.pr)
-        if pull.state != "open":
-            return "closed"
         sha = pull.head_sha
+        # Runs this PR's jobs left in progress on commits it has moved on from (or on its
+        # head, once it is closed): concluded, so that no run stays pending.
+        publisher.settle_left_behind(pull.number, head=sha if pull.state == "open" else None)
+        pulls = head_pulls(run, pull)
+        if not pulls:
+            return "closed"
         known = job.payload.get("check_run_id") if sha == job.sha else None
-        # An earlier attempt may have created the run before failing: never create two.
-        run_id = (
-            int(known)
-            if isinstance(known, int)
-            else existing_run(
-                ctx, job, http=http, sha=sha, look=job.attempts > 1 or job.deferrals > 0
+        known_id = known if isinstance(known, int) else None
+        entry = ctx.store.check_run(job.repo, sha)
+        created: checks.Started | None = None
+        if entry is None:  # a head never judged: its run shows progress while it is read
+            created = publisher.begin(sha, pr=pull.number, known=known_id)
+        prepared = [prepare(ctx, job, http, p) for p in pulls]
+        inputs = heads.inputs_digest(sha, (p.inputs for p in prepared))
+        if (
+            not _asked_by_a_person(job)
+            and entry is not None
+            and not entry.in_progress
+            and entry.inputs == inputs
+        ):
+            return "unchanged"
+        if created is None:
+            created = publisher.begin(sha, pr=pull.number, known=known_id)
+        verdicts = [(p.pull, decide(ctx, job, p)) for p in prepared]
+        t = ctx.clock()
+        publish(run, publisher, sha, verdicts, inputs=inputs, created=created)
+        verdicts[0][1].timings["publish"] = ctx.clock() - t
+    finished = ctx.clock()
+    for i, (judged, verdict) in enumerate(verdicts):
+        ctx.store.record_run(
+            RunRecord(
+                repo=job.repo,
+                pr=judged.number,
+                sha=sha,
+                config_sha=verdict.config_sha,
+                conclusion=verdict.report.conclusion.value,
+                counts=verdict.report.counts_by_rule(),
+                started_at=started,
+                finished_at=finished,
+                timings=verdict.timings,
+                # The job's calls, on the first record (the others shared them).
+                api_calls=ctx.counter.value if i == 0 else 0,
+                reason=verdict.reason,
+                llm=verdict.llm,
             )
         )
-        run = start_run(ctx, job, http=http, sha=sha, run_id=run_id)
-        verdict = judge(ctx, job, http, pull)
-        t = ctx.clock()
-        fence(ctx, job)
-        publish(ctx, job, http, pull, verdict, run=run)
-        verdict.timings["publish"] = ctx.clock() - t
-    finished = ctx.clock()
-    ctx.store.record_run(
-        RunRecord(
-            repo=job.repo,
-            pr=job.pr,
-            sha=sha,
-            config_sha=verdict.config_sha,
-            conclusion=verdict.report.conclusion.value,
-            counts=verdict.report.counts_by_rule(),
-            started_at=started,
-            finished_at=finished,
-            timings=verdict.timings,
-            api_calls=ctx.counter.value,
-            reason=verdict.reason,
-            llm=verdict.llm,
-        )
-    )
-    ctx.observe_conclusion(verdict.report.conclusion.value)
+    conclusion = heads.worst(v.report.conclusion for _p, v in verdicts)
+    ctx.observe_conclusion(conclusion.value)
     ctx.observe_seconds(finished - started)
-    return verdict.report.conclusion.value
+    return conclusion.value
+
+
+def _asked_by_a_person(job: Job) -> bool:
+    return bool(job.payload.get("force")) or isinstance(job.payload.get("check_run_id"), int)
+
+
+def head_pulls(run: JobRun, pull: PullRequest) -> list[PullRequest]:
+    """The open pull requests whose head is ``pull``'s head: ``pull`` first when it is open,
+    then the others by number (each read in full: its base and its files are its own)."""
+    out = [pull] if pull.state == "open" else []
+    for number in open_pulls_at(run.http, run.repo, pull.head_sha):
+        if number == pull.number:
+            continue
+        other = get_pull(run.http, run.repo, number)
+        if other.state == "open" and other.head_sha == pull.head_sha:
+            out.append(other)
+    return out
 
 
 def publish(
-    ctx: JobContext,
-    job: Job,
-    http: Http,
-    pull: PullRequest,
-    verdict: Verdict,
+    run: JobRun,
+    publisher: Publisher,
+    sha: str,
+    verdicts: list[tuple[PullRequest, Verdict]],
     *,
-    run: checks.Started,
+    inputs: str,
+    created: checks.Started | None = None,
 ) -> None:
-    report = verdict.report
-    sha = pull.head_sha
-    run, annotations = annotations_for(ctx, job, http, sha, run, report)
+    """The head's run gets the worst verdict (a summary per base) and each pull request's
+    comment its own report; the ledger keeps ``inputs`` once everything is published."""
+    ctx, job = run.ctx, run.job
     fix_commit = sha if ctx.store.is_fix_commit(job.repo, sha) else None
-    autofix = verdict.config.autofix if verdict.config is not None else False
-    pushable = not pull.is_fork and autofix
-    offer_fixes = bool(report.fixes) and pushable and fix_commit is None
-    title, summary = markdown.check_summary(report, fixes_pushable=pushable, sha=sha)
-    checks.complete(
-        http,
-        job.repo,
-        run.id,
-        conclusion=report.conclusion.value,
+    shown: list[markdown.BaseVerdict] = []
+    for pull, verdict in verdicts:
+        autofix = verdict.config.autofix if verdict.config is not None else False
+        pushable = not pull.is_fork and autofix
+        shown.append(markdown.BaseVerdict(pull.number, pull.base_ref, verdict.report, pushable))
+    title, summary = markdown.head_summary(shown, sha=sha)
+    conclusion = heads.worst(v.report.conclusion for _p, v in verdicts)
+    # The button fixes one pull request's change by its own base's rules: offered when the
+    # commit is the head of one pull request only.
+    only = shown[0] if len(shown) == 1 else None
+    offer_fixes = (
+        only is not None and bool(only.report.fixes) and only.fixes_pushable and not fix_commit
+    )
+    started = publisher.conclude(
+        sha,
+        pr=job.pr,
+        conclusion=conclusion.value,
         title=title,
         summary=summary,
-        annotations=annotations,
+        annotations=heads.merged_annotations([_annotations(v.report) for _p, v in verdicts]),
         actions=[FIX_ACTION] if offer_fixes else [],
+        created=created,
     )
-    body = markdown.comment(
-        report,
-        marker=MARKER,
-        check_run_url=run.url,
-        fix_commit=fix_commit,
-        fixes_pushable=pushable,
-        sha=sha,
-    )
-    comment_id = comments.upsert(
-        http,
-        job.repo,
-        pull.number,
-        body,
-        marker=MARKER,
-        known_id=ctx.store.comment_id(job.repo, pull.number),
-    )
-    ctx.store.save_comment(job.repo, pull.number, comment_id)
+    for pull, verdict in verdicts:
+        body = markdown.comment(
+            verdict.report,
+            marker=MARKER,
+            check_run_url=started.url,
+            fix_commit=fix_commit,
+            fixes_pushable=next(b.fixes_pushable for b in shown if b.pr == pull.number),
+            sha=sha,
+        )
+        run.fence()
+        comment_id = comments.upsert(
+            run.http,
+            job.repo,
+            pull.number,
+            body,
+            marker=MARKER,
+            known_id=ctx.store.comment_id(job.repo, pull.number),
+        )
+        ctx.store.save_comment(job.repo, pull.number, comment_id)
+    ctx.store.save_check_run(job.repo, sha, started.id, in_progress=False, inputs=inputs)
 
 
 def give_up(ctx: JobContext, job: Job, reason: str) -> None:
-    """After the last retry: conclude the check run ``failure`` with ``reason`` (fail closed)."""
+    """After the last retry: conclude the head's run ``failure`` with ``reason`` (fail closed),
+    and the runs the PR left behind on older commits ``cancelled``."""
     if job.kind is not JobKind.EVALUATE:
         return
     for attempt in range(GIVE_UP_TRIES):
         try:
             with _http(ctx, job) as http:
+                run = JobRun(ctx, job, http)
+                publisher = Publisher(run)
                 pull = get_pull(http, job.repo, job.pr)
-                sha = pull.head_sha
-                run_id = existing_run(ctx, job, http=http, sha=sha, look=True)
-                run = start_run(ctx, job, http=http, sha=sha, run_id=run_id)
-                verdict = Verdict(not_judged(reason), None, "", None, reason)
-                fence(ctx, job)
-                publish(ctx, job, http, pull, verdict, run=run)
+                is_open = pull.state == "open"
+                publisher.settle_left_behind(pull.number, head=pull.head_sha if is_open else None)
+                if is_open:
+                    verdict = Verdict(not_judged(reason), None, "", None, reason)
+                    # No inputs: the next request judges the head again.
+                    publish(run, publisher, pull.head_sha, [(pull, verdict)], inputs="")
             return
         except LeaseLost:
             return  # another worker has the job now
@@ -417,7 +416,8 @@ def give_up(ctx: JobContext, job: Job, reason: str) -> None:
         except Exception:
             break
     # GitHub is unreachable: the check stays in progress (never green), and the reconciler
-    # queues the head again once the run has been in progress for long.
+    # queues the head again once the run has been in progress for long; that job concludes
+    # what this one could not.
     log.warning("could not report the failure of job %s on GitHub", job.id)
 
 
