@@ -1,38 +1,37 @@
-"""What a job does: judge a PR and publish the verdict, push fixes, explain a rule.
+"""What a job does: judge a head and publish the verdict (here), push fixes or explain a rule
+(``commands``).
 
-Each job re-reads the PR from GitHub (events may be stale), judges its current head with the
-same ``evaluate()`` as ``prgate check``, and publishes one check run and one comment. Anything
-that stops the judging concludes the check run ``failure`` with the reason.
+An evaluation re-reads the PR from GitHub (events may be stale) and judges its current head for
+every open pull request whose head it is, each by its own base's rules (``judging``), with the
+same ``evaluate()`` as ``prgate check``; the head's one check run gets the worst verdict
+(``publisher`` owns the run) and each pull request's comment its own report. Anything that stops
+the judging concludes the check run ``failure`` with the reason.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from prgate.app import heads
+from prgate.app.commands import explain_job, fix_job
 from prgate.app.jobrun import ApiCounter, JobContext, JobRun, fence
+from prgate.app.judging import (
+    Verdict,
+    decide,
+    judge,
+    not_judged,
+    prepare,
+    repo_http,
+)
 from prgate.app.publisher import Publisher
-from prgate.app.store import Job, JobKind, JobSpec, LeaseLost, RunRecord
-from prgate.config import Config
-from prgate.config.loader import resolve_config
-from prgate.engine import evaluate
-from prgate.errors import ConfigError, PrgateError
-from prgate.fixes import compute_fixes, fixed_contents
-from prgate.github import checks, comments, commits
+from prgate.app.store import Job, JobKind, LeaseLost, RunRecord
+from prgate.github import checks, comments
 from prgate.github.errors import GitHubError, RateLimited
-from prgate.github.http import Http
-from prgate.github.pulls import PullRequest, get_pull, open_pulls_at, permission
-from prgate.llm.session import ReviewSession
-from prgate.model import Conclusion, Finding, Level, Report
+from prgate.github.pulls import PullRequest, get_pull, open_pulls_at
 from prgate.render import markdown
-from prgate.sources.github import PullSource, load_pull
 
-__all__ = ["ApiCounter", "JobContext", "fence", "give_up", "handle"]
+__all__ = ["ApiCounter", "JobContext", "Verdict", "fence", "give_up", "handle", "judge"]
 
 log = logging.getLogger("prgate.app")
 _annotations = markdown.check_annotations
@@ -41,19 +40,6 @@ MARKER = "<!-- prgate:report -->"
 FIX_ACTION = checks.Action(
     label="Apply fixes", description="Push a commit with the fixes", identifier="apply-fixes"
 )
-#: Roles allowed to ask for ``/prgate fix`` besides the PR's author.
-WRITERS = frozenset({"admin", "maintain", "write"})
-PROTECTED_PREFIX = ".github/workflows/"
-FIX_MESSAGE = (
-    "prgate: apply automatic fixes\n\n"
-    "Automatic fixes for {rules},\n"
-    "computed on {parent}.\n\n"
-    "Requested by {requester} through prgate."
-)
-
-
-class Skip(Exception):
-    """The job has nothing to do (PR closed, head moved on); not an error."""
 
 
 def handle(ctx: JobContext, job: Job) -> str:
@@ -73,177 +59,6 @@ GIVE_UP_TRIES = 3
 GIVE_UP_PATIENCE = 10.0
 
 
-def _http(ctx: JobContext, job: Job) -> Http:
-    return ctx.auth.repo_http(job.installation_id, job.repo)
-
-
-def _other_repo(ctx: JobContext, job: Job) -> Callable[[str], Http]:
-    def open_other(repo: str) -> Http:
-        return ctx.auth.repo_http(job.installation_id, repo)
-
-    return open_other
-
-
-# --- judging ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Verdict:
-    report: Report
-    config: Config | None
-    config_sha: str
-    source: PullSource | None
-    reason: str | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-    #: What the AI reviewer used (the run record's ``llm``); empty when it did not run.
-    llm: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A pull request read and its base's rules loaded, not judged yet: enough to know the
-    inputs of its verdict (:class:`heads.PullInputs`) without running a rule."""
-
-    pull: PullRequest
-    source: PullSource | None
-    config: Config | None
-    #: A failing report when the change or the config cannot be judged.
-    failed: Report | None
-    reason: str | None
-    timings: dict[str, float]
-
-    @property
-    def inputs(self) -> heads.PullInputs:
-        config = _config_sha(self.source) if self.failed is None else f"failed:{self.reason}"
-        return heads.PullInputs(
-            pr=self.pull.number,
-            base=f"{self.pull.base_repo}:{self.pull.base_ref}",
-            config=config,
-            change=heads.changeset_inputs(self.source.changeset if self.source else None),
-        )
-
-
-def prepare(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Prepared:
-    """Read ``pull``'s change and its base's config. Errors of the change or config become a
-    failing report; GitHub errors propagate so that the job can be retried."""
-    timings: dict[str, float] = {}
-    t = ctx.clock()
-    source: PullSource | None = None
-    try:
-        source = load_pull(http, job.repo, pull, other_repo=_other_repo(ctx, job))
-        timings["fetch"] = ctx.clock() - t
-        t = ctx.clock()
-        config = resolve_config(source.fetcher, org=job.repo.split("/", 1)[0])
-        timings["config"] = ctx.clock() - t
-    except GitHubError:
-        raise
-    except ConfigError as exc:
-        report = not_judged(exc, config_error=True)
-        return Prepared(pull, source, None, report, str(exc), timings)
-    except PrgateError as exc:
-        return Prepared(pull, source, None, not_judged(exc), str(exc), timings)
-    except Exception as exc:  # a bug must not pass a change
-        return Prepared(pull, source, None, *_internal(job, exc), timings)
-    return Prepared(pull, source, config, None, None, timings)
-
-
-def decide(ctx: JobContext, job: Job, prepared: Prepared) -> Verdict:
-    """Judge a prepared pull request with the same ``evaluate()`` as ``prgate check``."""
-    timings = dict(prepared.timings)
-    config_sha = _config_sha(prepared.source)
-    if prepared.failed is not None or prepared.config is None or prepared.source is None:
-        report = prepared.failed or not_judged("the change could not be read")
-        return Verdict(report, None, config_sha, prepared.source, prepared.reason, timings)
-    t = ctx.clock()
-    session = _review_session(ctx, prepared.config)
-    try:
-        report = evaluate(prepared.source.changeset, prepared.config, reviewer=session)
-    except GitHubError:
-        raise
-    except PrgateError as exc:
-        return Verdict(not_judged(exc), None, config_sha, prepared.source, str(exc), timings)
-    except Exception as exc:  # a bug must not pass a change
-        failed, reason = _internal(job, exc)
-        return Verdict(failed, None, config_sha, prepared.source, reason, timings)
-    timings["evaluate"] = ctx.clock() - t
-    llm: dict[str, float] = {}
-    if session is not None:
-        usage = session.usage()
-        if usage.requests or usage.cached:
-            llm = usage.record()
-            ctx.observe_llm(usage)
-    return Verdict(report, prepared.config, config_sha, prepared.source, None, timings, llm)
-
-
-def judge(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Verdict:
-    """Evaluate ``pull`` at its head (:func:`prepare`, then :func:`decide`)."""
-    return decide(ctx, job, prepare(ctx, job, http, pull))
-
-
-def _internal(job: Job, exc: Exception) -> tuple[Report, str]:
-    # The type only: an exception's text may quote the change, which may hold secrets.
-    log.error("judging %s#%s failed: %s", job.repo, job.pr, type(exc).__name__)
-    reason = f"an internal error occurred ({type(exc).__name__})"
-    return not_judged(reason), reason
-
-
-def _review_session(ctx: JobContext, config: Config) -> ReviewSession | None:
-    """The AI reviewer for this job, when the base's config enables it and the App has a key."""
-    if ctx.reviewer is None or not config.llm:
-        return None
-    if not any(r.enabled and r.check == "llm" for r in config.rules):
-        return None
-    return ReviewSession(ctx.reviewer, settings=config.llm_settings, cache=ctx.store)
-
-
-def not_judged(why: PrgateError | str, *, config_error: bool = False) -> Report:
-    """A failing report that says why the change could not be judged."""
-    if isinstance(why, ConfigError):
-        finding = Finding(
-            rule="config/invalid",
-            level=Level.ERROR,
-            path=None,
-            line=None,
-            end_line=None,
-            title="prgate's rules for this repository cannot be used",
-            message=(
-                f"The config could not be loaded, so this change was not judged. "
-                f"{why.file or 'The config'}"
-                + (f", line {why.line}" if why.line is not None else "")
-                + f": {why.reason}"
-            ),
-            fix=why.hint
-            or "Fix the config file on the base branch (run `prgate config validate` locally).",
-        )
-    else:
-        finding = Finding(
-            rule="prgate/not-judged",
-            level=Level.ERROR,
-            path=None,
-            line=None,
-            end_line=None,
-            title="prgate could not judge this change",
-            message=f"The change was not judged, so it cannot pass yet: {why}.",
-            fix="Push again or comment `/prgate recheck`. If it keeps happening, ask whoever "
-            "runs prgate for your team.",
-        )
-    return Report(conclusion=Conclusion.FAILURE, findings=(finding,))
-
-
-def _config_sha(source: PullSource | None) -> str:
-    if source is None:
-        return ""
-    digest = hashlib.sha256()
-    for (repo, path), data in sorted(
-        source.fetcher.cache.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])
-    ):
-        if data is None:
-            continue
-        digest.update(f"{repo or ''}:{path}:{len(data)}:".encode())
-        digest.update(data)
-    return digest.hexdigest()[:40]
-
-
 # --- evaluate --------------------------------------------------------------------------------
 
 
@@ -253,7 +68,7 @@ def evaluate_job(ctx: JobContext, job: Job) -> str:
     inputs did not change since its run was concluded is not judged again unless a person
     asked (``/prgate recheck``, "Re-run", a re-requested check suite)."""
     started = ctx.clock()
-    with _http(ctx, job) as http:
+    with repo_http(ctx, job) as http:
         run = JobRun(ctx, job, http)
         publisher = Publisher(run)
         pull = get_pull(http, job.repo, job.pr)
@@ -392,7 +207,7 @@ def give_up(ctx: JobContext, job: Job, reason: str) -> None:
         return
     for attempt in range(GIVE_UP_TRIES):
         try:
-            with _http(ctx, job) as http:
+            with repo_http(ctx, job) as http:
                 run = JobRun(ctx, job, http)
                 publisher = Publisher(run)
                 pull = get_pull(http, job.repo, job.pr)
@@ -419,131 +234,3 @@ def give_up(ctx: JobContext, job: Job, reason: str) -> None:
     # queues the head again once the run has been in progress for long; that job concludes
     # what this one could not.
     log.warning("could not report the failure of job %s on GitHub", job.id)
-
-
-# --- fixes -----------------------------------------------------------------------------------
-
-
-def fix_job(ctx: JobContext, job: Job) -> str:
-    requester = str(job.payload.get("requested_by") or "")
-    with _http(ctx, job) as http:
-        pull = get_pull(http, job.repo, job.pr)
-        if pull.state != "open":
-            return "closed"
-        if (
-            requester != (pull.author or "")
-            and permission(http, job.repo, requester) not in WRITERS
-        ):
-            return "refused"
-        if pull.is_fork:
-            return "fork"  # the comment already explains how to apply the fixes locally
-        last = ctx.store.last_run(job.repo, job.pr)
-        target = job.sha or (last.sha if last is not None else pull.head_sha)
-        if pull.head_sha != target and _ours(http, job, pull.head_sha, parent=target):
-            # An earlier attempt pushed the fixes, and the answer to the push was lost.
-            ctx.store.save_fix_commit(job.repo, job.pr, commit=pull.head_sha, parent=target)
-            ctx.enqueue(
-                JobSpec(JobKind.EVALUATE, job.repo, job.installation_id, job.pr, pull.head_sha)
-            )
-            return "pushed"
-        if pull.head_sha != target:
-            ctx.enqueue(
-                JobSpec(JobKind.EVALUATE, job.repo, job.installation_id, job.pr, pull.head_sha)
-            )
-            return "moved"
-        if ctx.store.is_fix_commit(job.repo, target):
-            return "loop-guard"
-        verdict = judge(ctx, job, http, pull)
-        if verdict.config is None or verdict.source is None or not verdict.config.autofix:
-            return "no-fixes"
-        fixes = [
-            f
-            for f in compute_fixes(verdict.source.changeset, verdict.config, verdict.report)
-            if not f.path.startswith(PROTECTED_PREFIX)
-        ]
-        if not fixes:
-            return "no-fixes"
-        rules = sorted({r for f in fixes for r in f.rules})
-        message = FIX_MESSAGE.format(
-            rules=", ".join(rules), parent=target, requester=_login(requester)
-        )
-        fence(ctx, job)
-        try:
-            new_sha = commits.push_files(
-                http,
-                job.repo,
-                branch=pull.head_ref,
-                parent=target,
-                files=fixed_contents(fixes),
-                message=message,
-            )
-        except commits.BranchMoved:
-            moved = get_pull(http, job.repo, job.pr)
-            ctx.enqueue(
-                JobSpec(JobKind.EVALUATE, job.repo, job.installation_id, job.pr, moved.head_sha)
-            )
-            return "moved"
-    ctx.store.save_fix_commit(job.repo, job.pr, commit=new_sha, parent=target)
-    ctx.enqueue(JobSpec(JobKind.EVALUATE, job.repo, job.installation_id, job.pr, new_sha))
-    return "pushed"
-
-
-def _ours(http: Http, job: Job, sha: str, *, parent: str) -> bool:
-    """Whether ``sha`` is a fix commit prgate made on ``parent`` (only asked on a retry)."""
-    if job.attempts <= 1 and job.deferrals == 0:
-        return False
-    parents, message = commits.commit_of(http, job.repo, sha)
-    return parents == (parent,) and message.startswith(FIX_MESSAGE.split("\n", 1)[0])
-
-
-def _login(login: str) -> str:
-    clean = "".join(ch for ch in login if ch.isalnum() or ch in "-[]")[:60]
-    return clean or "someone"
-
-
-# --- explain ---------------------------------------------------------------------------------
-
-
-def explain_job(ctx: JobContext, job: Job) -> str:
-    wanted = str(job.payload.get("rule") or "")
-    with _http(ctx, job) as http:
-        pull = get_pull(http, job.repo, job.pr)
-        verdict_config: Config | None
-        try:
-            from prgate.sources.github import GitHubConfigFetcher
-
-            fetcher = GitHubConfigFetcher(
-                http=http, repo=job.repo, base_sha=pull.base_sha, other_repo=_other_repo(ctx, job)
-            )
-            verdict_config = resolve_config(fetcher, org=job.repo.split("/", 1)[0])
-        except GitHubError:
-            raise
-        except PrgateError as exc:
-            comments.post(http, job.repo, job.pr, _explain_error(str(exc)))
-            return "config-error"
-        rule = verdict_config.rule(wanted) if wanted else None
-        fence(ctx, job)
-        comments.post(http, job.repo, job.pr, explain_text(wanted, rule, verdict_config))
-    return "explained"
-
-
-def explain_text(wanted: str, rule: Any, config: Config) -> str:
-    esc = markdown.md_escape
-    if rule is None:
-        known = ", ".join(f"`{r.id}`" for r in config.rules if r.enabled)
-        return (
-            f"prgate has no rule called {esc(wanted) or '(none given)'} in this repository. "
-            f"Write `/prgate explain RULE` with one of: {known}."
-        )
-    return (
-        f"**{esc(rule.id)}: {esc(rule.title)}** (level: {esc(rule.level)})\n\n"
-        f"**Why it matters:** {esc(rule.why, 4000)}\n\n"
-        f"**What to do:** {esc(rule.fix, 4000)}"
-    )
-
-
-def _explain_error(reason: str) -> str:
-    return (
-        "prgate cannot explain rules here because this repository's config cannot be loaded: "
-        + markdown.md_escape(reason, 2000)
-    )
