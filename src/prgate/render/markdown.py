@@ -219,7 +219,7 @@ def head_summary(verdicts: Sequence[BaseVerdict], *, sha: str | None = None) -> 
                 {
                     "pr": v.pr,
                     "base": v.base,
-                    "line": md_escape(verdict(v.report).removeprefix("prgate: "), 300),
+                    "line": verdict(v.report).removeprefix("prgate: "),  # counts only
                     "detail": detail(v),
                 }
                 for v in ordered
