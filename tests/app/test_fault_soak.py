@@ -3,7 +3,9 @@
 A share of the App's calls to the fake GitHub answer 502, or 429 with ``retry-after: 1``, or
 hang past the client's timeout (with or without taking effect). Whatever happens, every pull
 request must end with exactly one completed ``prgate`` check run on its head and exactly one
-prgate comment, and no commit may carry two ``prgate`` check runs. Bounded by count and time.
+prgate comment, no commit may carry two ``prgate`` check runs, and no run prgate started may stay
+in progress (a run on a head that a push superseded before its verdict is concluded
+``cancelled``, naming the newer commit, never ``success``). Bounded by count and time.
 """
 
 from __future__ import annotations
@@ -20,9 +22,6 @@ from fakegithub.state import PullRequest
 from prgate.app.store import JobState
 
 MARKER = "<!-- prgate:report -->"
-PRS = 10
-PUSHES = 3  # the opening commit and two more
-FAULT_RATE = 0.15
 DEADLINE = 60.0
 
 
@@ -56,9 +55,14 @@ def _state(gh: FakeGitHub, running: RunningApp, prs: list[PullRequest]) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("seed", [11, 29])
+@pytest.mark.parametrize(
+    ("seed", "rate", "prs", "pushes"),
+    # (PRs, pushes): the opening commit and the pushes after it
+    [(11, 0.15, 10, 3), (29, 0.15, 10, 3), (5, 0.2, 8, 2)],
+    ids=["15%-seed11", "15%-seed29", "20%-16heads"],
+)
 def test_every_head_ends_with_one_check_run_and_every_pr_with_one_comment(
-    seed: int, tmp_path: Path
+    seed: int, rate: float, prs: int, pushes: int, tmp_path: Path
 ) -> None:
     with FakeGitHub(validate_responses=False) as gh:
         world = make_world(gh, tmp_path)
@@ -70,29 +74,31 @@ def test_every_head_ends_with_one_check_run_and_every_pr_with_one_comment(
             retry_base_pause=0.05,
             retry_max_pause=0.4,
         )
-        prs = [
+        pulls = [
             gh.open_pull_request(world.repo, head=f"topic-{i}", files=_content(i, 0))
-            for i in range(PRS)
+            for i in range(prs)
         ]
+        #: Every head each PR had, so that a superseded run can be checked to name a newer one.
+        commits = {gh.head_sha(pr) for pr in pulls}
         started = time.monotonic()
         with RunningApp(settings) as running:
             gh.inject_faults(
-                FAULT_RATE, kinds=("502", "429", "hang", "lost"), seed=seed, hang_seconds=0.8
+                rate, kinds=("502", "429", "hang", "lost"), seed=seed, hang_seconds=0.8
             )
-            for pr in prs:
+            for pr in pulls:
                 d = gh.webhook("pull_request", "opened", repo=world.repo, pr=pr)
                 assert running.deliver(d).status_code == 202
-            for round_ in range(1, PUSHES):
+            for round_ in range(1, pushes):
                 time.sleep(0.5)  # let some evaluations get under way
-                for i, pr in enumerate(prs):
+                for i, pr in enumerate(pulls):
                     before = gh.head_sha(pr)
-                    gh.push(world.repo, f"topic-{i}", _content(i, round_))
+                    commits.add(gh.push(world.repo, f"topic-{i}", _content(i, round_)))
                     d = gh.webhook(
                         "pull_request", "synchronize", repo=world.repo, pr=pr, before=before
                     )
                     assert running.deliver(d).status_code == 202
-            while not _settled(gh, running, prs):
-                assert time.monotonic() - started < DEADLINE, _state(gh, running, prs)
+            while not _settled(gh, running, pulls):
+                assert time.monotonic() - started < DEADLINE, _state(gh, running, pulls)
                 time.sleep(0.1)
             injected = gh.faults_injected()
             gh.clear_faults()
@@ -100,7 +106,7 @@ def test_every_head_ends_with_one_check_run_and_every_pr_with_one_comment(
 
         assert set(injected) == {"502", "429", "hang", "lost"}, injected
         assert not gh.schema_errors
-        for i, pr in enumerate(prs):
+        for i, pr in enumerate(pulls):
             head = gh.head_sha(pr)
             (run,) = [r for r in gh.check_runs(world.repo, head_sha=head) if r.name == "prgate"]
             assert run.status == "completed"
@@ -115,11 +121,23 @@ def test_every_head_ends_with_one_check_run_and_every_pr_with_one_comment(
             if r.name == "prgate":
                 per_sha[r.head_sha] = per_sha.get(r.head_sha, 0) + 1
         assert max(per_sha.values()) == 1, per_sha
+        # Every run prgate started is concluded; one left behind by a push says so.
+        ours = [r for r in gh.check_runs(world.repo) if r.name == "prgate"]
+        pending = [(r.head_sha[:7], r.status) for r in ours if r.status != "completed"]
+        assert not pending, f"{len(pending)} of {len(per_sha)} heads kept a pending run: {pending}"
+        heads = {gh.head_sha(pr) for pr in pulls}
+        for r in ours:
+            if "moved on" in (r.title or ""):
+                assert r.head_sha not in heads and r.conclusion == "cancelled", r
+                # The newer commit it names may itself have been pushed over before any
+                # verdict, so it need not have a run of its own.
+                assert any(sha in (r.summary or "") for sha in commits if sha != r.head_sha)
         failed = [j for j in jobs if j.state is JobState.FAILED]
         assert len(failed) <= 1, failed  # riding out 15% faults: a give-up is rare
         print(  # the figures, with -s
             f"soak seed={seed}: {time.monotonic() - started:.1f}s, calls={len(gh.requests)}, "
             f"faults={injected}, jobs={len(jobs)}, failed={len(failed)}, "
             f"attempts>1={sum(j.attempts > 1 for j in jobs)}, "
-            f"deferrals={sum(j.deferrals for j in jobs)}, heads judged={len(per_sha)}"
+            f"deferrals={sum(j.deferrals for j in jobs)}, heads judged={len(per_sha)}, "
+            f"superseded runs={sum('moved on' in (r.title or '') for r in ours)}"
         )

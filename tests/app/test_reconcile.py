@@ -243,3 +243,27 @@ def test_deliveries_are_read_page_by_page_until_the_lookback(world: World) -> No
         gh.wait_redeliveries(timeout=30)
     finally:
         store.close()
+
+
+def test_a_second_pr_on_a_judged_head_whose_delivery_was_missed_is_queued(world: World) -> None:
+    gh, repo = world.gh, world.repo
+    gh.push(repo, "weak", {".github/prgate.yml": "packs: []\n"})
+    weak = gh.open_pull_request(repo, head="t", base="weak", files={"app/a.py": "import os\n"})
+    with RunningApp(world.settings) as running:
+        running.deliver(
+            gh.webhook("pull_request", "opened", repo=repo, pr=weak, installation=world.inst)
+        )
+        running.wait_idle()
+    (run,) = gh.check_runs(repo)
+    assert run.conclusion == "success"  # by the weak base's rules
+    strict = gh.open_pull_request(repo, head="t", base="main")  # its webhook never arrives
+    settings = replace(world.settings, reconcile_interval=3600)  # one pass, at start
+    with RunningApp(settings) as running:
+        wait_until(
+            lambda: any(r.pr == strict.number for r in running.store.runs()),
+            "the PR into main is judged",
+        )
+        running.wait_idle()
+    run = max(gh.check_runs(repo), key=lambda r: r.id)
+    assert run.status == "completed" and run.conclusion == "failure", run.summary
+    assert "| #2 | main |" in (run.summary or "")

@@ -12,6 +12,7 @@ import pytest
 from pgdb import fresh_database
 
 from prgate.app.store import (
+    CheckRunEntry,
     Delivery,
     JobKind,
     JobSpec,
@@ -208,6 +209,22 @@ def test_claims_take_the_oldest_due_job_and_one_job_per_pr(store: Store) -> None
     assert store.counts()["running"] == 3 and store.counts()["done"] == 1
 
 
+def test_one_evaluation_of_a_commit_runs_at_a_time_whatever_its_pr(store: Store) -> None:
+    a = store.enqueue(ev(1, "same"))
+    b = store.enqueue(ev(2, "same"))  # another PR with the same head
+    c = store.enqueue(ev(3, "other"))
+    blind = store.enqueue(ev(4, ""))  # a recheck: its head is read when it runs
+    fix_b = store.enqueue(JobSpec(JobKind.FIX, "o/r", 1, 5, "same"))
+    elsewhere = store.enqueue(ev(1, "same", repo="o/s"))
+    now = time.time() + 1
+    claimed = [store.claim(now=now, owner="w", lease=60) for _ in range(6)]
+    ids = [j.id for j in claimed if j is not None]
+    assert ids == [a, c, blind, fix_b, elsewhere]  # b waits for a: the same commit
+    assert store.finish(a, state=JobState.DONE, owner="w") is True
+    later = store.claim(now=now, owner="w", lease=60)
+    assert later is not None and later.id == b
+
+
 def test_a_job_is_not_claimed_before_it_is_due(store: Store) -> None:
     job = store.enqueue(ev(1, "a"))
     now = time.time() + 1
@@ -391,7 +408,7 @@ def test_two_processes_claiming_from_postgres_never_share_a_job() -> None:
         store = open_store(url)
         try:
             for pr in range(40):
-                store.enqueue(ev(pr, "a"))
+                store.enqueue(ev(pr, f"a{pr}"))  # 40 heads (one head is judged at a time)
             ctx = multiprocessing.get_context("spawn")
             q = ctx.Queue()
             start = ctx.Barrier(2)
@@ -421,6 +438,26 @@ def test_github_ids_runs_and_the_ai_cache(store: Store) -> None:
     store.save_check_run("o/r", "a", 11)
     store.save_check_run("o/r", "a", 12)
     assert store.check_run_id("o/r", "a") == 12
+    assert store.check_run("o/r", "a") == CheckRunEntry("a", 12)  # a run made before the ledger
+    assert store.check_run("o/r", "zz") is None
+
+
+def test_the_run_ledger_keeps_each_runs_pr_state_and_inputs(store: Store) -> None:
+    store.save_check_run("o/r", "h1", 0, pr=4, in_progress=True)  # being created
+    store.save_check_run("o/r", "h1", 21)  # the create answered: the rest is kept
+    assert store.check_run("o/r", "h1") == CheckRunEntry("h1", 21, 4, True, "")
+    store.save_check_run("o/r", "h2", 22, pr=4, in_progress=True)
+    store.save_check_run("o/r", "h3", 23, pr=5, in_progress=True)
+    store.save_check_run("o/s", "h4", 24, pr=4, in_progress=True)  # another repository
+    assert [e.sha for e in store.check_runs_in_progress("o/r", 4)] == ["h1", "h2"]
+    store.save_check_run("o/r", "h2", 22, in_progress=False, inputs="d1")
+    assert store.check_run("o/r", "h2") == CheckRunEntry("h2", 22, 4, False, "d1")
+    assert [e.run_id for e in store.check_runs_in_progress("o/r", 4)] == [21]
+    store.save_check_run("o/r", "h2", 25, pr=6)  # replaced by a new run: inputs kept
+    assert store.check_run("o/r", "h2") == CheckRunEntry("h2", 25, 6, False, "d1")
+    store.save_check_run("o/r", "h2", 25, inputs="")
+    entry = store.check_run("o/r", "h2")
+    assert entry is not None and entry.inputs == "" and store.check_run_id("o/r", "h2") == 25
     store.save_comment("o/r", 3, 99)
     assert store.comment_id("o/r", 3) == 99 and store.comment_id("o/r", 4) is None
     store.save_fix_commit("o/r", 3, commit="f1", parent="a")

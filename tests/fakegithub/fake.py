@@ -458,6 +458,18 @@ class FakeGitHub:
                 raise ValueError(f"{pr.repo.full_name} has no branch {base}")
             pr.base_ref = base
 
+    def close_pull_request(self, pr: PullRequest) -> None:
+        """Close the PR without merging it (what a ``pull_request.closed`` reports)."""
+        with self.lock:
+            pr.state = "closed"
+            pr.updated_at = _iso(time.time())
+
+    def reopen_pull_request(self, pr: PullRequest) -> None:
+        """Open a closed PR again (what a ``pull_request.reopened`` reports)."""
+        with self.lock:
+            pr.state = "open"
+            pr.updated_at = _iso(time.time())
+
     def add_label(self, pr: PullRequest, label: str) -> None:
         with self.lock:
             if label not in pr.labels:

@@ -673,7 +673,7 @@ def pull_obj(fake: FakeGitHub, pr: PullRequest, *, simple: bool = False) -> dict
             "merged": False,
             "merged_at": None,
             "merged_by": None,
-            "closed_at": None,
+            "closed_at": pr.updated_at if pr.state == "closed" else None,
             "created_at": pr.created_at,
             "updated_at": pr.updated_at,
             "url": f"{api}/pulls/{pr.number}",
@@ -727,6 +727,8 @@ def pull_obj(fake: FakeGitHub, pr: PullRequest, *, simple: bool = False) -> dict
     if simple:
         for key in _DETAIL_ONLY:
             obj.pop(key, None)
+        # The list's label shape has a non-null description (GitHub sends "" there).
+        obj["labels"] = [{**lb, "description": lb["description"] or ""} for lb in obj["labels"]]
     return obj
 
 
@@ -1097,6 +1099,26 @@ def list_pulls(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
         key=lambda pr: -pr.number,
     )
     return 200, [pull_obj(fake, pr, simple=True) for pr in _paginate(fake, ctx, pulls)]
+
+
+@route("GET", "/repos/{owner}/{repo}/commits/{commit_sha}/pulls")
+def list_commit_pulls(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
+    """The open pull requests whose head is the commit (or that contain it), newest first.
+    (GitHub also lists the merged one that brought the commit in; the fake never merges.)"""
+    repo = ctx.repo
+    assert repo is not None
+    sha = repo.git.resolve(ctx.params["commit_sha"])
+    if sha is None:
+        raise HttpError(422, f"No commit found for SHA: {ctx.params['commit_sha']}")
+    found = []
+    for (name, _n), pr in fake.pulls.items():
+        if name != repo.full_name.lower() or pr.state != "open":
+            continue
+        head = fake.head_sha(pr)
+        if head == sha or repo.git.merge_base(sha, head) == sha:
+            found.append(pr)
+    found.sort(key=lambda pr: -pr.number)
+    return 200, [pull_obj(fake, pr, simple=True) for pr in _paginate(fake, ctx, found)]
 
 
 @route("POST", "/app-manifests/{code}/conversions", auth="none")

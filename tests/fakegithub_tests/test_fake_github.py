@@ -616,6 +616,7 @@ EXPECTED_EXAMPLES = {
     "pull_request.opened",
     "pull_request.synchronize",
     "pull_request.reopened",
+    "pull_request.closed",
     "pull_request.labeled",
     "pull_request.unlabeled",
     "pull_request.edited",
@@ -633,6 +634,33 @@ EXPECTED_EXAMPLES = {
     "installation_repositories.added",
     "ping",
 }
+
+
+def test_the_pull_requests_of_a_commit_are_the_open_ones_whose_head_it_is_or_holds(
+    world: World,
+) -> None:
+    w = world
+    head = w.gh.head_sha(w.pr)
+    parent = w.gh.commit_parents(w.repo, head)[0]
+    same = w.gh.open_pull_request(w.repo, head="feature", base="main", title="Same head")
+    other = w.gh.open_pull_request(w.repo, head="other", files={"o.py": "o = 1\n"})
+    gh = client(w)
+
+    def numbers(sha: str) -> list[int]:
+        found = gh.rest.repos.list_pull_requests_associated_with_commit(
+            "octo-org", "widgets", sha
+        ).parsed_data
+        return [p.number for p in found]
+
+    assert numbers(head) == [same.number, w.pr.number]
+    assert numbers(parent) == [other.number, same.number, w.pr.number]  # main's commit
+    w.gh.close_pull_request(same)
+    assert numbers(head) == [w.pr.number]
+    closed = gh.rest.pulls.get("octo-org", "widgets", same.number).parsed_data
+    assert closed.state == "closed" and closed.closed_at is not None
+    w.gh.reopen_pull_request(same)
+    assert numbers(head) == [same.number, w.pr.number]
+    assert gh.rest.pulls.get("octo-org", "widgets", same.number).parsed_data.closed_at is None
 
 
 def test_every_vendored_example_is_present_and_parses() -> None:
@@ -751,7 +779,10 @@ def test_every_vendored_example_response_validates_except_githubs_own_slip() -> 
                     }
                 if key == "GET /repos/{owner}/{repo}/collaborators/{username}/permission":
                     example = {**example, "user": {**example["user"], "role_name": "admin"}}
-                if key == "GET /repos/{owner}/{repo}/pulls":  # a team without its type
+                if key in (  # a team without its type
+                    "GET /repos/{owner}/{repo}/pulls",
+                    "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls",
+                ):
                     example = [{**pr, "requested_teams": []} for pr in example]
                 if key == "GET /app/installations":  # account: user allOf enterprise
                     example = [{**i, "account": {**i["account"], **ENTERPRISE}} for i in example]

@@ -40,7 +40,7 @@ def test_a_get_is_retried_after_a_5xx_but_a_post_is_not(fake_github: FakeGitHub)
         assert get_pull(http, repo, pr.number).head_sha == fake_github.head_sha(pr)
         fake_github.fail_next("POST", r"/check-runs$", status=502)
         with pytest.raises(GitHubError) as err:
-            checks.start(http, repo, head_sha=fake_github.head_sha(pr), run_id=None)
+            checks.start(http, repo, head_sha=fake_github.head_sha(pr))
     assert err.value.status == 502
     assert fake_github.count("GET", r"/pulls/\d+$") == 2
     assert fake_github.count("POST", r"/check-runs$") == 1

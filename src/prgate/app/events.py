@@ -12,7 +12,7 @@ from prgate.app.store import JobKind, JobSpec
 CHECK_NAME = "prgate"
 FIX_ACTION = "apply-fixes"
 
-_PR_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review"})
+_PR_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review", "closed"})
 #: A review given, edited or dismissed may change what approvals cover (``paths/protected``).
 _REVIEW_ACTIONS = frozenset({"submitted", "edited", "dismissed"})
 _COMMAND = re.compile(r"^\s*/prgate\s+(recheck|fix|explain)\b[ \t]*([^\s]*)", re.MULTILINE)
@@ -84,8 +84,9 @@ def _pull_request(payload: Mapping[str, Any], action: str, repo: str, inst: int)
             return _ignore("pull request edited without a change of base")
     elif action not in _PR_ACTIONS:
         return _ignore(f"pull_request.{action} is not used")
-    if pr.get("state") == "closed":
+    if pr.get("state") == "closed" and action != "closed":
         return _ignore("pull request is closed")
+    # ``closed``: the head's verdict is recomputed over the pull requests still open on it.
     sha = str((pr.get("head") or {}).get("sha") or "")
     return Routed(jobs=(JobSpec(JobKind.EVALUATE, repo, inst, int(pr["number"]), sha),))
 
@@ -113,8 +114,9 @@ def _check_suite(
     if "app" in suite and not _ours(suite.get("app"), app_id):
         return _ignore("check suite of another app")
     sha = str(suite.get("head_sha") or "")
+    asked = {"force": True} if action == "rerequested" else {}  # a person pressed "Re-run"
     jobs = tuple(
-        JobSpec(JobKind.EVALUATE, repo, inst, int(p["number"]), sha)
+        JobSpec(JobKind.EVALUATE, repo, inst, int(p["number"]), sha, asked)
         for p in suite.get("pull_requests") or ()
         if isinstance(p, dict) and isinstance(p.get("number"), int)
     )

@@ -150,12 +150,28 @@ def _sqlite_prune_indexes(db: sqlite3.Connection) -> None:
         db.execute(sql)
 
 
+def _sqlite_run_ledger(db: sqlite3.Connection) -> None:
+    _add_column(db, "check_runs", "pr", "INTEGER")
+    _add_column(db, "check_runs", "in_progress", "INTEGER NOT NULL DEFAULT 0")
+    _add_column(db, "check_runs", "inputs", "TEXT NOT NULL DEFAULT ''")
+    for sql in _LEDGER_INDEXES:
+        db.execute(sql)
+
+
+#: Runs still to conclude, by PR; running evaluations by head (one judgement of a commit).
+_LEDGER_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS check_runs_open ON check_runs (repo, pr) WHERE in_progress",
+    "CREATE INDEX IF NOT EXISTS jobs_running_head ON jobs (repo, sha) WHERE state = 'running'",
+)
+
+
 SQLITE: tuple[SQLiteMigration, ...] = (
     SQLiteMigration(1, "deliveries, installations, jobs, GitHub ids, runs", _sqlite_initial),
     SQLiteMigration(2, "runs keep what the AI reviewer used", _sqlite_runs_llm),
     SQLiteMigration(3, "the AI reviewer's answer cache", _sqlite_llm_cache),
     SQLiteMigration(4, "job leases and named locks", _sqlite_leases),
     SQLiteMigration(5, "indexes for pruning old records", _sqlite_prune_indexes),
+    SQLiteMigration(6, "the check-run ledger: the run's PR, state and inputs", _sqlite_run_ledger),
 )
 
 POSTGRES: tuple[PostgresMigration, ...] = (
@@ -243,6 +259,17 @@ POSTGRES: tuple[PostgresMigration, ...] = (
         ),
     ),
     PostgresMigration(2, "indexes for pruning old records", _PRUNE_INDEXES),
+    PostgresMigration(
+        3,
+        "the check-run ledger: the run's PR, state and inputs",
+        (
+            "ALTER TABLE check_runs ADD COLUMN IF NOT EXISTS pr BIGINT",
+            "ALTER TABLE check_runs ADD COLUMN IF NOT EXISTS in_progress BOOLEAN NOT NULL "
+            "DEFAULT FALSE",
+            "ALTER TABLE check_runs ADD COLUMN IF NOT EXISTS inputs TEXT NOT NULL DEFAULT ''",
+            *_LEDGER_INDEXES,
+        ),
+    ),
 )
 
 _SQLITE_TABLE = (

@@ -30,9 +30,11 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from prgate.app.migrations import migrate_postgres
 from prgate.app.store import (
+    CHECK_RUN_COLUMNS,
     JOB_COLUMNS,
     PRUNE_BATCH,
     RUN_COLUMNS,
+    CheckRunEntry,
     Delivery,
     Job,
     JobKind,
@@ -41,6 +43,7 @@ from prgate.app.store import (
     RunRecord,
     StoreError,
     StoreUnavailable,
+    check_run_from_row,
     job_from_row,
     prune_statements,
     redact_url,
@@ -425,7 +428,8 @@ class PostgresStore:
                     b"UPDATE jobs SET state='running', owner=%(owner)s, lease_until=%(until)s, "
                     b"attempts=attempts+1, updated_at=%(now)s WHERE id = (SELECT j.id FROM jobs j "
                     b"WHERE j.state='queued' AND j.run_at <= %(now)s AND NOT EXISTS (SELECT 1 "
-                    b"FROM jobs r WHERE r.state='running' AND r.repo=j.repo AND r.pr=j.pr) "
+                    b"FROM jobs r WHERE r.state='running' AND r.repo=j.repo AND (r.pr=j.pr OR "
+                    b"(j.kind='evaluate' AND r.kind='evaluate' AND j.sha<>'' AND r.sha=j.sha))) "
                     b"ORDER BY j.run_at, j.id LIMIT 1 FOR UPDATE SKIP LOCKED) AND state='queued' "
                     b"RETURNING " + JOB_COLUMNS.encode(),
                     {"owner": owner, "until": now + lease, "now": now},
@@ -568,12 +572,46 @@ class PostgresStore:
         rows = self._read("SELECT run_id FROM check_runs WHERE repo=%s AND sha=%s", (repo, sha))
         return int(rows[0][0]) if rows else None
 
-    def save_check_run(self, repo: str, sha: str, run_id: int) -> None:
+    def save_check_run(
+        self,
+        repo: str,
+        sha: str,
+        run_id: int,
+        *,
+        pr: int | None = None,
+        in_progress: bool | None = None,
+        inputs: str | None = None,
+    ) -> None:
         self._write(
-            "INSERT INTO check_runs (repo, sha, run_id) VALUES (%s, %s, %s) "
-            "ON CONFLICT (repo, sha) DO UPDATE SET run_id=excluded.run_id",
-            (repo, sha, run_id),
+            "INSERT INTO check_runs (repo, sha, run_id, pr, in_progress, inputs) VALUES "
+            "(%(repo)s, %(sha)s, %(run)s, %(pr)s, COALESCE(%(open)s, FALSE), "
+            "COALESCE(%(inputs)s, '')) ON CONFLICT (repo, sha) DO UPDATE SET "
+            "run_id=excluded.run_id, pr=COALESCE(%(pr)s, check_runs.pr), "
+            "in_progress=COALESCE(%(open)s, check_runs.in_progress), "
+            "inputs=COALESCE(%(inputs)s, check_runs.inputs)",
+            {
+                "repo": repo,
+                "sha": sha,
+                "run": run_id,
+                "pr": pr,
+                "open": in_progress,
+                "inputs": inputs,
+            },
         )
+
+    def check_run(self, repo: str, sha: str) -> CheckRunEntry | None:
+        rows = self._read(
+            f"SELECT {CHECK_RUN_COLUMNS} FROM check_runs WHERE repo=%s AND sha=%s", (repo, sha)
+        )
+        return check_run_from_row(rows[0]) if rows else None
+
+    def check_runs_in_progress(self, repo: str, pr: int) -> list[CheckRunEntry]:
+        rows = self._read(
+            f"SELECT {CHECK_RUN_COLUMNS} FROM check_runs WHERE repo=%s AND pr=%s AND in_progress "
+            "ORDER BY sha",
+            (repo, pr),
+        )
+        return [check_run_from_row(r) for r in rows]
 
     def comment_id(self, repo: str, pr: int) -> int | None:
         rows = self._read("SELECT comment_id FROM comments WHERE repo=%s AND pr=%s", (repo, pr))

@@ -4,8 +4,10 @@ GitHub does not redeliver a webhook by itself. Two passes make up for deliveries
 saw or refused (it was down, overloaded, shutting down):
 
 - **heads**: every open pull request of every repository the App is installed on whose head has
-  no completed ``prgate`` check run of this App gets an evaluation queued (the store coalesces
-  duplicates, so one already queued absorbs it);
+  no completed ``prgate`` check run of this App, or whose head prgate judged without this pull
+  request (a second pull request from a commit already judged, whose delivery was missed: its
+  base's rules must count), gets an evaluation queued (the store coalesces duplicates, so one
+  already queued absorbs it);
 - **deliveries**: the App's failed webhook deliveries of the last days that prgate has not
   recorded, and that were not delivered later, are redelivered through GitHub's API.
 
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from prgate.app.store import JobKind, JobSpec, RunRecord
+from prgate.app.store import CheckRunEntry, JobKind, JobSpec, RunRecord
 from prgate.github.auth import AppAuth
 from prgate.github.checks import CHECK_NAME
 from prgate.github.errors import GitHubError, NotFound
@@ -44,6 +46,8 @@ class ReconcileStore(Protocol):
     def has_delivery(self, delivery_id: str) -> bool: ...
 
     def last_run(self, repo: str, pr: int) -> RunRecord | None: ...
+
+    def check_run(self, repo: str, sha: str) -> CheckRunEntry | None: ...
 
     def try_lock(self, name: str, *, owner: str, ttl: float, now: float) -> bool: ...
 
@@ -243,6 +247,11 @@ class Reconciler:
         last = self.store.last_run(repo, number)
         if last is not None and last.sha == sha:
             return True  # judged and published by this App (no call needed)
+        entry = self.store.check_run(repo, sha)
+        if entry is not None and entry.inputs and not entry.in_progress:
+            # prgate concluded this commit's run, but without this pull request: its base's
+            # rules have not had their say (its delivery was missed).
+            return False
         data, _ = meter.call(
             http,
             f"GET {repo_path(repo)}/commits/{sha}/check-runs",

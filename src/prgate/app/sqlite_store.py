@@ -20,8 +20,10 @@ from typing import Any
 
 from prgate.app.migrations import migrate_sqlite
 from prgate.app.store import (
+    CHECK_RUN_COLUMNS,
     JOB_COLUMNS,
     PRUNE_BATCH,
+    CheckRunEntry,
     Delivery,
     Job,
     JobKind,
@@ -30,6 +32,7 @@ from prgate.app.store import (
     RunRecord,
     StoreError,
     StoreUnavailable,
+    check_run_from_row,
     job_from_row,
     prune_statements,
     run_from_row,
@@ -37,6 +40,7 @@ from prgate.app.store import (
 
 _RUNNING = JobState.RUNNING.value
 _QUEUED = JobState.QUEUED.value
+_EVALUATE = JobKind.EVALUATE.value
 _PRUNE = prune_statements("?")
 #: How long opening waits for other processes opening the same file (the busy timeout too).
 _OPEN_TIMEOUT = 10.0
@@ -239,9 +243,10 @@ class SQLiteStore:
             if row is None:
                 row = db.execute(
                     "SELECT id FROM jobs AS j WHERE state=? AND run_at<=? AND NOT EXISTS ("
-                    "SELECT 1 FROM jobs AS r WHERE r.state=? AND r.repo=j.repo AND r.pr=j.pr) "
+                    "SELECT 1 FROM jobs AS r WHERE r.state=? AND r.repo=j.repo AND (r.pr=j.pr "
+                    "OR (j.kind=? AND r.kind=? AND j.sha<>'' AND r.sha=j.sha))) "
                     "ORDER BY run_at, id LIMIT 1",
-                    (_QUEUED, now, _RUNNING),
+                    (_QUEUED, now, _RUNNING, _EVALUATE, _EVALUATE),
                 ).fetchone()
             if row is None:
                 return None
@@ -391,12 +396,39 @@ class SQLiteStore:
         rows = self._read("SELECT run_id FROM check_runs WHERE repo=? AND sha=?", (repo, sha))
         return int(rows[0][0]) if rows else None
 
-    def save_check_run(self, repo: str, sha: str, run_id: int) -> None:
+    def save_check_run(
+        self,
+        repo: str,
+        sha: str,
+        run_id: int,
+        *,
+        pr: int | None = None,
+        in_progress: bool | None = None,
+        inputs: str | None = None,
+    ) -> None:
+        flag = None if in_progress is None else int(in_progress)
         with self._tx() as db:
             db.execute(
-                "INSERT OR REPLACE INTO check_runs (repo, sha, run_id) VALUES (?, ?, ?)",
-                (repo, sha, run_id),
+                "INSERT INTO check_runs (repo, sha, run_id, pr, in_progress, inputs) "
+                "VALUES (?, ?, ?, ?, COALESCE(?, 0), COALESCE(?, '')) ON CONFLICT(repo, sha) "
+                "DO UPDATE SET run_id=excluded.run_id, pr=COALESCE(?, pr), "
+                "in_progress=COALESCE(?, in_progress), inputs=COALESCE(?, inputs)",
+                (repo, sha, run_id, pr, flag, inputs, pr, flag, inputs),
             )
+
+    def check_run(self, repo: str, sha: str) -> CheckRunEntry | None:
+        rows = self._read(
+            f"SELECT {CHECK_RUN_COLUMNS} FROM check_runs WHERE repo=? AND sha=?", (repo, sha)
+        )
+        return check_run_from_row(rows[0]) if rows else None
+
+    def check_runs_in_progress(self, repo: str, pr: int) -> list[CheckRunEntry]:
+        rows = self._read(
+            f"SELECT {CHECK_RUN_COLUMNS} FROM check_runs WHERE repo=? AND pr=? AND in_progress "
+            "ORDER BY sha",
+            (repo, pr),
+        )
+        return [check_run_from_row(r) for r in rows]
 
     def comment_id(self, repo: str, pr: int) -> int | None:
         rows = self._read("SELECT comment_id FROM comments WHERE repo=? AND pr=?", (repo, pr))

@@ -100,6 +100,21 @@ class RunRecord:
     llm: Mapping[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class CheckRunEntry:
+    """What the App knows of the ``prgate`` check run it made on a commit (the run ledger)."""
+
+    sha: str
+    run_id: int
+    #: The pull request whose job started the run; ``None`` when not known.
+    pr: int | None = None
+    #: Started and not concluded yet, as far as prgate knows: a run prgate must still conclude.
+    in_progress: bool = False
+    #: The digest of what the run's verdict judged (the head's inputs); empty when the run was
+    #: not concluded with a verdict (in progress, given up, superseded).
+    inputs: str = ""
+
+
 class StoreError(Exception):
     """The store could not do what was asked (the database is unavailable, full, locked)."""
 
@@ -144,8 +159,9 @@ class Store(Protocol):
 
     def claim(self, *, now: float, owner: str, lease: float) -> Job | None:
         """Hand ``owner`` a job until ``now + lease``: a running job whose lease ran out (its
-        worker died), else the oldest due queued job whose PR has no job running; ``None`` when
-        there is none. Counts an attempt."""
+        worker died), else the oldest due queued job whose PR has no job running (nor, for an
+        evaluation of a known head, an evaluation of the same head running: one judgement of a
+        commit at a time); ``None`` when there is none. Counts an attempt."""
 
     def heartbeat(self, job_id: int, *, owner: str, until: float) -> bool:
         """Extend ``owner``'s lease to ``until``; ``False`` when the job is no longer its own."""
@@ -197,7 +213,25 @@ class Store(Protocol):
 
     def check_run_id(self, repo: str, sha: str) -> int | None: ...
 
-    def save_check_run(self, repo: str, sha: str, run_id: int) -> None: ...
+    def save_check_run(
+        self,
+        repo: str,
+        sha: str,
+        run_id: int,
+        *,
+        pr: int | None = None,
+        in_progress: bool | None = None,
+        inputs: str | None = None,
+    ) -> None:
+        """Keep ``run_id`` as the run on ``sha``; each of ``pr``, ``in_progress`` and ``inputs``
+        is changed when given and kept otherwise (a new entry: no PR, not in progress, no
+        inputs)."""
+
+    def check_run(self, repo: str, sha: str) -> CheckRunEntry | None:
+        """The ledger's entry for the run on ``sha``, if prgate made one."""
+
+    def check_runs_in_progress(self, repo: str, pr: int) -> list[CheckRunEntry]:
+        """The runs started by jobs of ``pr`` and not concluded yet (by sha)."""
 
     def comment_id(self, repo: str, pr: int) -> int | None: ...
 
@@ -309,6 +343,7 @@ JOB_COLUMNS = (
     "id, kind, repo, installation_id, pr, sha, payload, state, attempts, deferrals, last_error, "
     "owner, lease_until"
 )
+CHECK_RUN_COLUMNS = "sha, run_id, pr, in_progress, inputs"
 RUN_COLUMNS = (
     "repo, pr, sha, config_sha, conclusion, counts, started_at, finished_at, timings, "
     "api_calls, reason, llm"
@@ -336,6 +371,17 @@ def job_from_row(row: Sequence[Any]) -> Job:
         last_error=row[10],
         owner=row[11],
         lease_until=float(row[12]) if row[12] is not None else None,
+    )
+
+
+def check_run_from_row(row: Sequence[Any]) -> CheckRunEntry:
+    """The :class:`CheckRunEntry` in a row of :data:`CHECK_RUN_COLUMNS`."""
+    return CheckRunEntry(
+        sha=str(row[0]),
+        run_id=int(row[1]),
+        pr=int(row[2]) if row[2] is not None else None,
+        in_progress=bool(row[3]),
+        inputs=str(row[4] or ""),
     )
 
 

@@ -1,5 +1,6 @@
 """The ``prgate`` check run: started in progress, completed with a verdict, annotations in
-batches of 50 (GitHub's limit per request), output within GitHub's size limits.
+batches of 50 (GitHub's limit per request), output within GitHub's size limits. A completed run
+is never put back in progress: it is updated in place, or replaced by a run created completed.
 
 GitHub appends the annotations of every update to those the run already has, and none can be
 taken back. A run that is judged again (a re-run, a retried job) therefore gets only the
@@ -81,29 +82,17 @@ def start(
     repo: str,
     *,
     head_sha: str,
-    run_id: int | None,
     summary: str = "prgate is reading the change.",
     details_url: str | None = None,
 ) -> Started:
-    """Create the check run in progress, or put the existing one (same sha) back in progress."""
-    output = {"title": "Checking the change", "summary": summary}
-    if run_id is not None:
-        try:
-            data = http.json(
-                "PATCH",
-                f"{repo_path(repo)}/check-runs/{run_id}",
-                json={"status": "in_progress", "started_at": _now(), "output": output},
-                retry=True,  # sets the same state again: safe to repeat
-            )
-            return Started(run_id, _url(data), _annotations_count(data))
-        except NotFound:
-            pass  # deleted or not ours: create a new one
+    """Create the check run in progress on a commit that has none. A run that exists is never
+    put back in progress: it keeps its verdict until the new one is ready."""
     body: dict[str, Any] = {
         "name": CHECK_NAME,
         "head_sha": head_sha,
         "status": "in_progress",
         "started_at": _now(),
-        "output": output,
+        "output": {"title": "Checking the change", "summary": summary},
     }
     if details_url:
         body["details_url"] = details_url
@@ -111,6 +100,83 @@ def start(
     # attempt looks for the run (``find``) before it creates one.
     data = http.json("POST", f"{repo_path(repo)}/check-runs", json=body)
     return Started(int(data["id"]), _url(data))
+
+
+@dataclass(frozen=True)
+class RunState:
+    """A check run as GitHub shows it now."""
+
+    id: int
+    url: str | None
+    status: str
+    conclusion: str | None
+    annotations: int
+
+    @property
+    def started(self) -> Started:
+        return Started(self.id, self.url, self.annotations)
+
+
+def state(http: Http, repo: str, run_id: int) -> RunState | None:
+    """Run ``run_id`` as it is now; ``None`` when it is gone (deleted, or not ours)."""
+    try:
+        data = http.json("GET", f"{repo_path(repo)}/check-runs/{run_id}")
+    except NotFound:
+        return None
+    status = data.get("status") if isinstance(data, dict) else None
+    conclusion = data.get("conclusion") if isinstance(data, dict) else None
+    return RunState(
+        run_id,
+        _url(data),
+        str(status or "queued"),
+        str(conclusion) if conclusion else None,
+        _annotations_count(data),
+    )
+
+
+def create_completed(
+    http: Http,
+    repo: str,
+    *,
+    head_sha: str,
+    conclusion: str,
+    title: str,
+    summary: str,
+    annotations: Sequence[Mapping[str, Any]] = (),
+    actions: Sequence[Action] = (),
+) -> Started:
+    """A new run that is completed from its first moment (it takes over from a run whose
+    annotations no longer hold, without a pending phase); annotations past the first 50 follow
+    in updates that leave the conclusion alone."""
+    title = fit(title.replace("\n", " "), TITLE_LIMIT, "…")
+    summary = fit(summary, SUMMARY_LIMIT)
+    batches = _batches(annotations)
+    body: dict[str, Any] = {
+        "name": CHECK_NAME,
+        "head_sha": head_sha,
+        "status": "completed",
+        "conclusion": conclusion,
+        "started_at": _now(),
+        "completed_at": _now(),
+        "output": {"title": title, "summary": summary, "annotations": batches[0]},
+        "actions": [a.as_json() for a in actions],
+    }
+    data = http.json("POST", f"{repo_path(repo)}/check-runs", json=body)
+    run = Started(int(data["id"]), _url(data), len(batches[0]))
+    for batch in batches[1:]:
+        http.json(
+            "PATCH",
+            f"{repo_path(repo)}/check-runs/{run.id}",
+            json={"output": {"title": title, "summary": summary, "annotations": batch}},
+        )
+    return run
+
+
+def _batches(annotations: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    return [
+        list(annotations[i : i + ANNOTATIONS_PER_REQUEST])
+        for i in range(0, len(annotations), ANNOTATIONS_PER_REQUEST)
+    ] or [[]]
 
 
 def _url(data: object) -> str | None:
@@ -182,10 +248,7 @@ def complete(
     concluded run holds all of them). Returns the number of requests."""
     title = fit(title.replace("\n", " "), TITLE_LIMIT, "…")
     summary = fit(summary, SUMMARY_LIMIT)
-    batches = [
-        list(annotations[i : i + ANNOTATIONS_PER_REQUEST])
-        for i in range(0, len(annotations), ANNOTATIONS_PER_REQUEST)
-    ] or [[]]
+    batches = _batches(annotations)
     path = f"{repo_path(repo)}/check-runs/{run_id}"
     # Annotations add up on GitHub: a PATCH that carries some is not repeated blindly (the
     # job's next attempt reads what arrived and sends the rest).

@@ -267,3 +267,17 @@ def permission(http: Http, repo: str, user: str) -> str:
     role = data.get("role_name") if isinstance(data, dict) else None
     perm = data.get("permission") if isinstance(data, dict) else None
     return str(role or perm or "none")
+
+
+def open_pulls_at(http: Http, repo: str, sha: str) -> list[int]:
+    """The numbers of the open pull requests of ``repo`` whose head is commit ``sha``, in order
+    (every page: one that is left out could be the one whose rules fail)."""
+    found: set[int] = set()
+    path = f"{repo_path(repo)}/commits/{sha}/pulls"
+    for batch in http.pages(path, "the pull requests of a commit"):
+        for item in batch:
+            if not isinstance(item, dict) or item.get("state") != "open":
+                continue
+            if str((item.get("head") or {}).get("sha") or "") == sha:
+                found.add(int(item["number"]))
+    return sorted(found)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, assert_never
 
 import jinja2
 
-from prgate.model import Finding, Level, Report
+from prgate.model import Conclusion, Finding, Level, Report
 from prgate.render.common import (
     WHOLE_CHANGE,
     by_priority,
@@ -169,6 +170,67 @@ def check_summary(
 
     note = "The rest of this summary is cut for length; run `prgate check` to see everything."
     return title, _fit(render, len(ordered), SUMMARY_LIMIT, note)
+
+
+@dataclass(frozen=True)
+class BaseVerdict:
+    """One pull request's verdict on a commit it shares with others: its base and its report."""
+
+    pr: int
+    base: str
+    report: Report
+    fixes_pushable: bool = True
+
+
+def head_summary(verdicts: Sequence[BaseVerdict], *, sha: str | None = None) -> tuple[str, str]:
+    """The check run's ``(title, summary)`` for a commit that is the head of several open pull
+    requests: the strictest verdict first, then one line and one section per base. With one
+    pull request it is :func:`check_summary` of its report."""
+    if len(verdicts) == 1:
+        only = verdicts[0]
+        return check_summary(only.report, fixes_pushable=only.fixes_pushable, sha=sha)
+    ordered = sorted(verdicts, key=_strictness)
+    failing = [v for v in ordered if v.report.conclusion is Conclusion.FAILURE]
+    if failing:
+        names = ", ".join(f"{one_line(v.base)[:60]} (#{v.pr})" for v in failing)
+        title = f"Blocked by the rules of {names}"
+        n = len(failing)
+        heading = "prgate: this commit is blocked by the rules of " + (
+            "one of its base branches." if n == 1 else f"{n} of its base branches."
+        )
+    else:
+        title = "Nothing blocks this change on any of its base branches"
+        heading = "prgate: nothing blocks this change on any of its base branches."
+    per_base = max(2000, (SUMMARY_LIMIT - 4000) // len(ordered))
+
+    def detail(v: BaseVerdict) -> str:
+        _title, text = check_summary(v.report, fixes_pushable=v.fixes_pushable, sha=None)
+        return truncate_lines(
+            text, per_base, "The rest is cut for length; see this pull request's comment."
+        )
+
+    text = (
+        _env()
+        .get_template("head_summary.md.j2")
+        .render(
+            heading=heading,
+            sha=sha,
+            bases=[
+                {
+                    "pr": v.pr,
+                    "base": v.base,
+                    "line": verdict(v.report).removeprefix("prgate: "),  # counts only
+                    "detail": detail(v),
+                }
+                for v in ordered
+            ],
+        )
+    )
+    return title, _BLANK_RUN.sub("\n\n", text).strip() + "\n"
+
+
+def _strictness(v: BaseVerdict) -> tuple[int, int]:
+    return (0 if v.report.conclusion is Conclusion.FAILURE else 1, v.pr)
 
 
 def check_annotations(report: Report) -> list[dict[str, Any]]:

@@ -1,0 +1,84 @@
+"""What a running job holds: the App's services, the job, and its connection to GitHub."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from prgate.app.store import Job, JobSpec, LeaseLost, Store
+from prgate.github.auth import AppAuth
+from prgate.github.http import Http
+from prgate.llm.session import LlmUsage, Service
+
+
+@dataclass
+class ApiCounter:
+    """Counts GitHub calls per worker thread (one job at a time per thread)."""
+
+    local: threading.local = field(default_factory=threading.local)
+
+    def add(self) -> None:
+        self.local.n = getattr(self.local, "n", 0) + 1
+
+    def reset(self) -> None:
+        self.local.n = 0
+
+    @property
+    def value(self) -> int:
+        return int(getattr(self.local, "n", 0))
+
+
+@dataclass
+class JobContext:
+    store: Store
+    auth: AppAuth
+    app_id: str
+    enqueue: Callable[[JobSpec], None]
+    counter: ApiCounter = field(default_factory=ApiCounter)
+    observe_conclusion: Callable[[str], None] = lambda _c: None
+    observe_seconds: Callable[[float], None] = lambda _s: None
+    clock: Callable[[], float] = time.time
+    #: The AI service for configs with ``llm: {enabled: true}``; ``None`` when no key is set.
+    reviewer: Service | None = None
+    observe_llm: Callable[[LlmUsage], None] = lambda _u: None
+    #: Whether this worker still holds a job (the pool's view, which also knows the jobs a
+    #: drain released); without it, the store is asked.
+    still_ours: Callable[[int], bool] | None = None
+
+
+def fence(ctx: JobContext, job: Job) -> None:
+    """Raise :class:`LeaseLost` unless this worker still holds ``job`` (called right before a
+    write to GitHub, so that a job taken over by another worker never publishes twice)."""
+    if ctx.still_ours is not None:
+        ours = ctx.still_ours(job.id)
+    else:
+        ours = job.owner is None or ctx.store.owns(job.id, owner=job.owner)
+    if not ours:
+        raise LeaseLost(f"job {job.id} is no longer this worker's to publish")
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One run of one job: what its steps share instead of a thread of arguments."""
+
+    ctx: JobContext
+    job: Job
+    http: Http
+
+    @property
+    def repo(self) -> str:
+        return self.job.repo
+
+    @property
+    def store(self) -> Store:
+        return self.ctx.store
+
+    @property
+    def retried(self) -> bool:
+        """Whether an earlier attempt of this job may have written to GitHub already."""
+        return self.job.attempts > 1 or self.job.deferrals > 0
+
+    def fence(self) -> None:
+        fence(self.ctx, self.job)

@@ -1,0 +1,208 @@
+"""Judging one pull request: read its change and its base's rules, then evaluate.
+
+:func:`prepare` reads (GitHub errors propagate, so that the job is retried); :func:`decide`
+judges with the same ``evaluate()`` as ``prgate check``. Anything of the change or the config
+that stops the judging becomes a failing report that says why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from prgate.app import heads
+from prgate.app.jobrun import JobContext
+from prgate.app.store import Job
+from prgate.checks import declared_reads
+from prgate.config import Config
+from prgate.config.loader import resolve_config
+from prgate.engine import evaluate
+from prgate.errors import ConfigError, PrgateError
+from prgate.github.errors import GitHubError
+from prgate.github.http import Http
+from prgate.github.pulls import PullRequest
+from prgate.llm.session import ReviewSession
+from prgate.model import Conclusion, Finding, Level, Report
+from prgate.sources.approvals import with_approvals
+from prgate.sources.github import PullSource, load_pull
+
+log = logging.getLogger("prgate.app")
+
+
+def repo_http(ctx: JobContext, job: Job) -> Http:
+    return ctx.auth.repo_http(job.installation_id, job.repo)
+
+
+def other_repo(ctx: JobContext, job: Job) -> Callable[[str], Http]:
+    def open_other(repo: str) -> Http:
+        return ctx.auth.repo_http(job.installation_id, repo)
+
+    return open_other
+
+
+# --- judging ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    report: Report
+    config: Config | None
+    config_sha: str
+    source: PullSource | None
+    reason: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    #: What the AI reviewer used (the run record's ``llm``); empty when it did not run.
+    llm: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A pull request read and its base's rules loaded, not judged yet: enough to know the
+    inputs of its verdict (:class:`heads.PullInputs`) without running a rule."""
+
+    pull: PullRequest
+    source: PullSource | None
+    config: Config | None
+    #: A failing report when the change or the config cannot be judged.
+    failed: Report | None
+    reason: str | None
+    timings: dict[str, float]
+
+    @property
+    def inputs(self) -> heads.PullInputs:
+        config = _config_sha(self.source) if self.failed is None else f"failed:{self.reason}"
+        return heads.PullInputs(
+            pr=self.pull.number,
+            base=f"{self.pull.base_repo}:{self.pull.base_ref}",
+            config=config,
+            change=heads.changeset_inputs(self.source.changeset if self.source else None),
+        )
+
+
+def prepare(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Prepared:
+    """Read ``pull``'s change and its base's config. Errors of the change or config become a
+    failing report; GitHub errors propagate so that the job can be retried."""
+    timings: dict[str, float] = {}
+    t = ctx.clock()
+    source: PullSource | None = None
+    try:
+        source = load_pull(http, job.repo, pull, other_repo=other_repo(ctx, job))
+        timings["fetch"] = ctx.clock() - t
+        t = ctx.clock()
+        config = resolve_config(source.fetcher, org=job.repo.split("/", 1)[0])
+        # What the rules read besides the changed files, fetched before judging.
+        changeset = source.ready(declared_reads(config.rules))
+        timings["config"] = ctx.clock() - t
+        t = ctx.clock()
+        changeset = with_approvals(http, job.repo, pull, changeset, config.rules)
+        source = replace(source, changeset=changeset)
+        timings["approvals"] = ctx.clock() - t
+    except GitHubError:
+        raise
+    except ConfigError as exc:
+        report = not_judged(exc, config_error=True)
+        return Prepared(pull, source, None, report, str(exc), timings)
+    except PrgateError as exc:
+        return Prepared(pull, source, None, not_judged(exc), str(exc), timings)
+    except Exception as exc:  # a bug must not pass a change
+        return Prepared(pull, source, None, *_internal(job, exc), timings)
+    return Prepared(pull, source, config, None, None, timings)
+
+
+def decide(ctx: JobContext, job: Job, prepared: Prepared) -> Verdict:
+    """Judge a prepared pull request with the same ``evaluate()`` as ``prgate check``."""
+    timings = dict(prepared.timings)
+    config_sha = _config_sha(prepared.source)
+    if prepared.failed is not None or prepared.config is None or prepared.source is None:
+        report = prepared.failed or not_judged("the change could not be read")
+        return Verdict(report, None, config_sha, prepared.source, prepared.reason, timings)
+    t = ctx.clock()
+    session = _review_session(ctx, prepared.config)
+    try:
+        report = evaluate(prepared.source.changeset, prepared.config, reviewer=session)
+    except GitHubError:
+        raise
+    except PrgateError as exc:
+        return Verdict(not_judged(exc), None, config_sha, prepared.source, str(exc), timings)
+    except Exception as exc:  # a bug must not pass a change
+        failed, reason = _internal(job, exc)
+        return Verdict(failed, None, config_sha, prepared.source, reason, timings)
+    timings["evaluate"] = ctx.clock() - t
+    llm: dict[str, float] = {}
+    if session is not None:
+        usage = session.usage()
+        if usage.requests or usage.cached:
+            llm = usage.record()
+            ctx.observe_llm(usage)
+    return Verdict(report, prepared.config, config_sha, prepared.source, None, timings, llm)
+
+
+def judge(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Verdict:
+    """Evaluate ``pull`` at its head (:func:`prepare`, then :func:`decide`)."""
+    return decide(ctx, job, prepare(ctx, job, http, pull))
+
+
+def _internal(job: Job, exc: Exception) -> tuple[Report, str]:
+    # The type only: an exception's text may quote the change, which may hold secrets.
+    log.error("judging %s#%s failed: %s", job.repo, job.pr, type(exc).__name__)
+    reason = f"an internal error occurred ({type(exc).__name__})"
+    return not_judged(reason), reason
+
+
+def _review_session(ctx: JobContext, config: Config) -> ReviewSession | None:
+    """The AI reviewer for this job, when the base's config enables it and the App has a key."""
+    if ctx.reviewer is None or not config.llm:
+        return None
+    if not any(r.enabled and r.check == "llm" for r in config.rules):
+        return None
+    return ReviewSession(ctx.reviewer, settings=config.llm_settings, cache=ctx.store)
+
+
+def not_judged(why: PrgateError | str, *, config_error: bool = False) -> Report:
+    """A failing report that says why the change could not be judged."""
+    if isinstance(why, ConfigError):
+        finding = Finding(
+            rule="config/invalid",
+            level=Level.ERROR,
+            path=None,
+            line=None,
+            end_line=None,
+            title="prgate's rules for this repository cannot be used",
+            message=(
+                f"The config could not be loaded, so this change was not judged. "
+                f"{why.file or 'The config'}"
+                + (f", line {why.line}" if why.line is not None else "")
+                + f": {why.reason}"
+            ),
+            fix=why.hint
+            or "Fix the config file on the base branch (run `prgate config validate` locally).",
+        )
+    else:
+        finding = Finding(
+            rule="prgate/not-judged",
+            level=Level.ERROR,
+            path=None,
+            line=None,
+            end_line=None,
+            title="prgate could not judge this change",
+            message=f"The change was not judged, so it cannot pass yet: {why}.",
+            fix="Push again or comment `/prgate recheck`. If it keeps happening, ask whoever "
+            "runs prgate for your team.",
+        )
+    return Report(conclusion=Conclusion.FAILURE, findings=(finding,))
+
+
+def _config_sha(source: PullSource | None) -> str:
+    if source is None:
+        return ""
+    digest = hashlib.sha256()
+    for (repo, path), data in sorted(
+        source.fetcher.cache.items(), key=lambda kv: (kv[0][0] or "", kv[0][1])
+    ):
+        if data is None:
+            continue
+        digest.update(f"{repo or ''}:{path}:{len(data)}:".encode())
+        digest.update(data)
+    return digest.hexdigest()[:40]
