@@ -163,6 +163,20 @@ def fetch_blobs(
     return fetch_objects(http, repo, wanted, ())[0]
 
 
+def repository_query(http: Http, repo: str, fields: Sequence[str]) -> Mapping[str, Any]:
+    """One GraphQL query of aliased ``fields`` on ``repo``; the repository's answer by alias."""
+    owner, name = repo.split("/", 1)
+    query = (
+        "query($owner: String!, $name: String!) {\n"
+        "  repository(owner: $owner, name: $name) {\n" + "\n".join(fields) + "\n  }\n}"
+    )
+    data = http.graphql(query, {"owner": owner, "name": name})
+    repository = data.get("repository")
+    if not isinstance(repository, dict):
+        raise NotFound(f"GitHub did not show the repository {repo}")
+    return repository
+
+
 def fetch_objects(
     http: Http,
     repo: str,
@@ -174,7 +188,6 @@ def fetch_objects(
 ]:
     """Blobs at ``(rev, path)`` and folder listings at ``(rev, folder)`` (``""`` for the root),
     together, in as few GraphQL queries as possible (one for a PR of 100 files)."""
-    owner, name = repo.split("/", 1)
     blob_keys = list(dict.fromkeys(blobs))
     tree_keys = list(dict.fromkeys(trees))
     found: dict[tuple[str, str], Blob | None] = {}
@@ -192,14 +205,7 @@ def fetch_objects(
             "{ ... on Tree { entries { name mode oid } } }"
             for i, (rev, folder) in enumerate(some_trees)
         ]
-        query = (
-            "query($owner: String!, $name: String!) {\n"
-            "  repository(owner: $owner, name: $name) {\n" + "\n".join(fields) + "\n  }\n}"
-        )
-        data = http.graphql(query, {"owner": owner, "name": name})
-        repository = data.get("repository")
-        if not isinstance(repository, dict):
-            raise NotFound(f"GitHub did not show the repository {repo}")
+        repository = repository_query(http, repo, fields)
         for i, key in enumerate(some_blobs):
             found[key] = _parse_blob(repository.get(f"f{i}"))
         for i, key in enumerate(some_trees):

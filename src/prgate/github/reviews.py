@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from prgate.github.errors import GitHubError, NotFound
 from prgate.github.http import Http
-from prgate.github.pulls import repo_path
+from prgate.github.pulls import repo_path, repository_query
 from prgate.model import Review
 
 #: GitHub lists at most this many commits of a pull request.
@@ -114,7 +114,6 @@ def fetch_objects(
 ) -> ObjectsAnswer:
     """Blob (or commit) ids at ``(rev, path)`` and the text of a few files, in one query per
     :data:`OBJECTS_PER_QUERY` lookups."""
-    owner, name = repo.split("/", 1)
     wanted = [(k, False) for k in dict.fromkeys(oids)] + [(k, True) for k in dict.fromkeys(texts)]
     found_oids: dict[tuple[str, str], str | None] = {}
     found_texts: dict[tuple[str, str], str | None] = {}
@@ -125,14 +124,7 @@ def fetch_objects(
             expression = json.dumps(f"{rev}:{path}" if path else rev)
             body = "oid ... on Blob { text isTruncated }" if with_text else "oid"
             fields.append(f"    o{i}: object(expression: {expression}) {{ {body} }}")
-        query = (
-            "query($owner: String!, $name: String!) {\n"
-            "  repository(owner: $owner, name: $name) {\n" + "\n".join(fields) + "\n  }\n}"
-        )
-        data = http.graphql(query, {"owner": owner, "name": name})
-        repository = data.get("repository")
-        if not isinstance(repository, dict):
-            raise NotFound(f"GitHub did not show the repository {repo}")
+        repository = repository_query(http, repo, fields)
         for i, (key, with_text) in enumerate(chunk):
             node = repository.get(f"o{i}")
             oid = node.get("oid") if isinstance(node, dict) else None
