@@ -187,3 +187,38 @@ def test_a_commit_of_one_pr_costs_one_more_call_and_a_second_pr_is_read_in_full(
     newest = running.store.runs(limit=2)  # one record per PR judged, the calls on the first
     assert sorted(r.pr for r in newest) == [1, 2]
     assert sum(r.api_calls for r in newest) == len(gh.requests)
+
+
+@pytest.mark.parametrize("strict_first", [True, False], ids=["strict-first", "weak-first"])
+def test_pull_requests_from_a_fork_cannot_lend_each_other_a_pass(
+    two_bases: tuple[World, RunningApp], strict_first: bool
+) -> None:
+    # GitHub lists no pull request of a fork's commit, so the verdict of a commit also covers
+    # the pull requests prgate has seen with that head.
+    world, running = two_bases
+    gh = world.gh
+
+    def open_from_fork(base: str) -> PullRequest:
+        known = gh.repos.get("someone/widgets") is not None
+        pr = gh.open_pull_request(
+            world.repo,
+            head="topic",
+            base=base,
+            files=None if known else CHANGE,
+            fork_owner="someone",
+        )
+        _event(world, running, pr, "opened")
+        return pr
+
+    first = open_from_fork("main" if strict_first else "weak")
+    second = open_from_fork("weak" if strict_first else "main")
+    strict, weak = (first, second) if strict_first else (second, first)
+    assert gh.head_sha(strict) == gh.head_sha(weak)
+    assert gh.count("GET", rf"/commits/{gh.head_sha(strict)}/pulls$") >= 1
+    mark = len(gh.requests)
+    _is_blocked(world, strict)
+    _recheck(world, running, weak)
+    _is_blocked(world, strict)
+    assert "success" not in _verdict_writes(world, mark)
+    run = _head_run(world, strict)
+    assert f"| #{weak.number} | weak | nothing blocks this change" in (run.summary or "")

@@ -495,6 +495,29 @@ def test_the_run_ledger_keeps_each_runs_pr_state_and_inputs(store: Store) -> Non
     assert store.llm_cache_get("k") == '{"findings": [1]}'
 
 
+def test_the_prs_seen_with_a_head_come_from_requests_and_runs(store: Store) -> None:
+    store.enqueue(ev(7, "aaa"))  # asked for, not judged yet
+    store.enqueue(JobSpec(JobKind.FIX, "o/r", 1, 9, "aaa", {"requested_by": "ann"}))
+    store.enqueue(ev(8, "bbb"))
+    store.enqueue(JobSpec(JobKind.EVALUATE, "o/other", 1, 5, "aaa"))
+    store.record_run(
+        RunRecord(
+            repo="o/r",
+            pr=3,
+            sha="aaa",
+            config_sha="c",
+            conclusion="success",
+            counts={},
+            started_at=T0,
+            finished_at=T0 + 1,
+        )
+    )
+    # A fix job is no request to judge; another repository's PRs are its own.
+    assert store.prs_seen_at("o/r", "aaa") == [3, 7]
+    assert store.prs_seen_at("o/r", "bbb") == [8]
+    assert store.prs_seen_at("o/r", "ccc") == []
+
+
 def test_prune_deletes_old_finished_records_in_batches_and_keeps_the_rest(
     backend: Backend,
 ) -> None:

@@ -1104,7 +1104,9 @@ def list_pulls(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
 @route("GET", "/repos/{owner}/{repo}/commits/{commit_sha}/pulls")
 def list_commit_pulls(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
     """The open pull requests whose head is the commit (or that contain it), newest first.
-    (GitHub also lists the merged one that brought the commit in; the fake never merges.)"""
+    (GitHub also lists the merged one that brought the commit in; the fake never merges.)
+    Like GitHub, it leaves out pull requests from forks: their commits are not the
+    repository's own, and GitHub lists none for them."""
     repo = ctx.repo
     assert repo is not None
     sha = repo.git.resolve(ctx.params["commit_sha"])
@@ -1112,7 +1114,7 @@ def list_commit_pulls(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
         raise HttpError(422, f"No commit found for SHA: {ctx.params['commit_sha']}")
     found = []
     for (name, _n), pr in fake.pulls.items():
-        if name != repo.full_name.lower() or pr.state != "open":
+        if name != repo.full_name.lower() or pr.state != "open" or pr.head_repo is not repo:
             continue
         head = fake.head_sha(pr)
         if head == sha or repo.git.merge_base(sha, head) == sha:

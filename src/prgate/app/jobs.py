@@ -133,7 +133,10 @@ def head_pulls(run: JobRun, pull: PullRequest) -> list[PullRequest]:
     """The open pull requests whose head is ``pull``'s head: ``pull`` first when it is open,
     then the others by number (each read in full: its base and its files are its own)."""
     out = [pull] if pull.state == "open" else []
-    for number in open_pulls_at(run.http, run.repo, pull.head_sha):
+    listed = open_pulls_at(run.http, run.repo, pull.head_sha)
+    # GitHub does not list pull requests from forks for a commit: those prgate has seen count.
+    seen = run.store.prs_seen_at(run.repo, pull.head_sha)
+    for number in sorted(set(listed) | set(seen)):
         if number == pull.number:
             continue
         other = get_pull(run.http, run.repo, number)

@@ -158,10 +158,13 @@ def _sqlite_run_ledger(db: sqlite3.Connection) -> None:
         db.execute(sql)
 
 
-#: Runs still to conclude, by PR; running evaluations by head (one judgement of a commit).
+#: Runs still to conclude, by PR; running evaluations by head (one judgement of a commit); the
+#: pull requests prgate has seen with a head (the verdict of a commit covers them all).
 _LEDGER_INDEXES = (
     "CREATE INDEX IF NOT EXISTS check_runs_open ON check_runs (repo, pr) WHERE in_progress",
     "CREATE INDEX IF NOT EXISTS jobs_running_head ON jobs (repo, sha) WHERE state = 'running'",
+    "CREATE INDEX IF NOT EXISTS jobs_head ON jobs (repo, sha)",
+    "CREATE INDEX IF NOT EXISTS runs_head ON runs (repo, sha)",
 )
 
 

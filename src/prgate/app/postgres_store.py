@@ -45,6 +45,7 @@ from prgate.app.store import (
     StoreUnavailable,
     check_run_from_row,
     job_from_row,
+    prs_seen_statement,
     prune_statements,
     redact_url,
     run_from_row,
@@ -52,6 +53,7 @@ from prgate.app.store import (
 
 log = logging.getLogger("prgate.store")
 _PRUNE = prune_statements("%s")
+_PRS_SEEN = prs_seen_statement("%s")
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 T = TypeVar("T")
@@ -612,6 +614,10 @@ class PostgresStore:
             (repo, pr),
         )
         return [check_run_from_row(r) for r in rows]
+
+    def prs_seen_at(self, repo: str, sha: str) -> list[int]:
+        rows = self._read(_PRS_SEEN, (repo, sha, repo, sha))
+        return sorted({int(r[0]) for r in rows})
 
     def comment_id(self, repo: str, pr: int) -> int | None:
         rows = self._read("SELECT comment_id FROM comments WHERE repo=%s AND pr=%s", (repo, pr))

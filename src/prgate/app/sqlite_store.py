@@ -34,6 +34,7 @@ from prgate.app.store import (
     StoreUnavailable,
     check_run_from_row,
     job_from_row,
+    prs_seen_statement,
     prune_statements,
     run_from_row,
 )
@@ -42,6 +43,7 @@ _RUNNING = JobState.RUNNING.value
 _QUEUED = JobState.QUEUED.value
 _EVALUATE = JobKind.EVALUATE.value
 _PRUNE = prune_statements("?")
+_PRS_SEEN = prs_seen_statement("?")
 #: How long opening waits for other processes opening the same file (the busy timeout too).
 _OPEN_TIMEOUT = 10.0
 
@@ -429,6 +431,10 @@ class SQLiteStore:
             (repo, pr),
         )
         return [check_run_from_row(r) for r in rows]
+
+    def prs_seen_at(self, repo: str, sha: str) -> list[int]:
+        rows = self._read(_PRS_SEEN, (repo, sha, repo, sha))
+        return sorted({int(r[0]) for r in rows})
 
     def comment_id(self, repo: str, pr: int) -> int | None:
         rows = self._read("SELECT comment_id FROM comments WHERE repo=? AND pr=?", (repo, pr))

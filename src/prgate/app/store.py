@@ -233,6 +233,11 @@ class Store(Protocol):
     def check_runs_in_progress(self, repo: str, pr: int) -> list[CheckRunEntry]:
         """The runs started by jobs of ``pr`` and not concluded yet (by sha)."""
 
+    def prs_seen_at(self, repo: str, sha: str) -> list[int]:
+        """The pull requests prgate was asked to judge, or judged, with head ``sha`` (by
+        number). GitHub's list of a commit's pull requests leaves out those from forks, so the
+        verdict of a commit also asks what prgate itself has seen."""
+
     def comment_id(self, repo: str, pr: int) -> int | None: ...
 
     def save_comment(self, repo: str, pr: int, comment_id: int) -> None: ...
@@ -288,6 +293,15 @@ def prune_statements(mark: str) -> tuple[tuple[str, bool], ...]:
             f"(SELECT id FROM runs WHERE finished_at < {mark} LIMIT {mark})",
             True,
         ),
+    )
+
+
+def prs_seen_statement(mark: str) -> str:
+    """The query of :meth:`Store.prs_seen_at`, with ``mark`` as the placeholder; it takes
+    (repo, sha, repo, sha)."""
+    return (
+        f"SELECT pr FROM runs WHERE repo={mark} AND sha={mark} UNION "
+        f"SELECT pr FROM jobs WHERE repo={mark} AND sha={mark} AND kind='{JobKind.EVALUATE.value}'"
     )
 
 
