@@ -118,7 +118,7 @@ _add(
     "DefaultEndpointsProtocol=https;AccountName=x;AccountKey={};",
 )
 _add(
-    "password inside a connection URL",
+    "password inside a URL",
     rand(18),
     "DATABASE_URL=postgres://app:{}@db.internal:5432/app",
 )
