@@ -16,6 +16,13 @@ credentials under test folders (``TEST_DATA``). All of it is made up at run time
 
     python -m venv /tmp/ds && /tmp/ds/bin/pip install detect-secrets
     python bench/secrets_recall.py --detect-secrets /tmp/ds/bin/detect-secrets [--json FILE]
+
+With ``--tree DIR`` (repeatable) it also measures noise on real code: every text file under DIR
+(up to 1 MiB; ``.git`` and ``node_modules`` left out) judged as added, with the hygiene pack's
+parameters, counting findings by level and listing the blocking ones (path, line, kind; never
+the line). A tree of a project's HEAD, for example:
+
+    mkdir -p /tmp/trees/flask && git --git-dir MIRROR archive HEAD | tar -x -C /tmp/trees/flask
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,6 +61,31 @@ def prgate_findings(cases: Sequence[Case]) -> dict[str, list[str]]:
 
 #: detect-secrets' filter that drops any line assigning a call (``sg = Client("SG.…")``).
 INDIRECT = "detect_secrets.filters.heuristic.is_indirect_reference"
+
+
+def tree_noise(root: Path) -> None:
+    """Findings of ``content/secrets`` on every text file under ``root``, judged as added."""
+    files: dict[str, FileSides] = {}
+    for path in sorted(root.rglob("*")):
+        parts = path.relative_to(root).parts
+        if not path.is_file() or path.is_symlink() or {".git", "node_modules"} & set(parts):
+            continue
+        if path.stat().st_size > 1024 * 1024:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        files["/".join(parts)] = FileSides(base=None, head=text)
+    [pack_rule] = [r for r in load_builtin("hygiene").rules if r.rule.id == "content/secrets"]
+    report = evaluate(changeset_from_files(files), Config(rules=(pack_rule.rule,)))
+    mine = [f for f in report.findings if f.rule == "content/secrets"]
+    levels = Counter(str(f.level) for f in mine)
+    print(f"{root.name}: {len(files)} text files, findings by level {dict(sorted(levels.items()))}")
+    for f in mine:
+        if str(f.level) == "error":
+            kind = f.message.split("looks like ", 1)[-1].split(". The value", 1)[0]
+            print(f"  error {f.path}:{f.line}: {kind}")
 
 
 def detect_secrets_findings(
@@ -92,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python bench/secrets_recall.py")
     parser.add_argument("--detect-secrets", metavar="EXE", help="detect-secrets executable")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--tree", metavar="DIR", action="append", default=[], type=Path)
     args = parser.parse_args(argv)
     cases = [*PLANTED, *LOOKALIKES, *TEST_DATA]
     figures = {"prgate": measure(prgate_findings(cases))}
@@ -109,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if items:
                 print(f"  {key.replace('_', ' ')} ({len(items)}): " + "; ".join(items))
         print(f"  test data: {data['test_data']}")
+    for tree in args.tree:
+        tree_noise(tree)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return 0

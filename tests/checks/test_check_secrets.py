@@ -133,7 +133,7 @@ _add("password or key written as a literal", "Zq7" + rand(12), "  password: {}",
 
 
 _add(
-    "Django secret key",
+    "application secret key (SECRET_KEY)",
     "django-insecure-" + rand(12, DJANGO) + "%(" + rand(12, DJANGO) + ")%s" + rand(10, DJANGO),
     "SECRET_KEY = '{}'",
     "site/settings.py",

@@ -14,6 +14,7 @@ value to look random.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -49,6 +50,8 @@ class Detector:
     #: The format's own alphabet holds punctuation, so ``%(``, ``****`` and the like are not
     #: read as template marks (a Django secret key).
     punctuated: bool = False
+    #: A test of the value: whether it is a well-known documentation example.
+    example: Callable[[str], bool] | None = None
 
 
 def _token(name: str, body: str, *, end: str = _E, start: str = _B, **kw: object) -> Detector:
@@ -70,6 +73,18 @@ def _pem_body_follows(line: str, following: str | None) -> bool:
     if following is None:
         return False
     return _PEM_NEXT.search(following) is not None
+
+
+def _example_jwt(value: str) -> bool:
+    """The token of jwt.io and of countless tutorials (``"name": "John Doe"``), or one whose
+    claims say it is an example."""
+    try:
+        part = value.split(".")[1]
+        claims = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode("utf-8", "replace")
+    except (IndexError, ValueError):
+        return False
+    lowered = claims.lower()
+    return any(mark in lowered for mark in ("john doe", "1234567890", "example", "jane doe"))
 
 
 _PEM_INLINE = re2.compile(r"-----\\n(?:[A-Za-z-]+: [^\\]*\\n)*[A-Za-z0-9+/=]{16,}", RE2_OPTIONS)
@@ -225,9 +240,10 @@ DETECTORS: tuple[Detector, ...] = (
         r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{16,}",
         end=_E_DASH,
         min_entropy=3.0,
+        example=_example_jwt,
     ),
     Detector(
-        "a Django secret key",
+        "an application secret key (SECRET_KEY)",
         r"(?i)(?:^|[^a-z0-9_])(?P<k>(?:django_)?secret_key)[\"']?\s*(?::=|=|:)\s*[rbu]?"
         r"[\"'](?P<v>[^\"'\s]{32,200})[\"']",
         min_entropy=3.5,
@@ -237,7 +253,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(
         "a password inside a URL",
         r"(?i)(?:^|[^a-z0-9+.\-])[a-z][a-z0-9+.\-]{1,20}://(?P<u>[^:/\s@\"'<>]*):"
-        r"(?P<v>[^@/\s\"'<>]{3,})@(?P<h>[A-Za-z0-9_\-\[][^/\s:\"'?#]*)",
+        r"(?P<v>[^@/:\s\"'<>]{3,})@(?P<h>[A-Za-z0-9_\-\[][^/\s:\"'?#]*)",
         min_entropy=2.0,
         generic=True,
     ),

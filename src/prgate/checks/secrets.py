@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import urllib.parse
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ _PLACEHOLDER_WORDS = (
     "not-a-real",
     "replace",
     "fake",
+    "sensitive",
 )
 #: Template and masking marks, in any value.
 _TEMPLATE_MARKS = ("<", ">", "${", "{{")
@@ -71,6 +73,10 @@ _WORD = r"(?:[a-z]+(?:[A-Z][a-z]+)*|(?:[A-Z][a-z]+)+|[A-Z]+)"
 _WORDLIKE = re.compile(
     rf"{_WORD}(?:[_.\-]{_WORD})*[0-9]{{0,2}}|[a-z]+(?:[_\-][a-z0-9]+)+|[A-Z]+(?:_[A-Z0-9]+)+"
 )
+#: Words that name a credential: a value holding one is a stand-in (``my-secret-key``).
+_NAMING_WORDS = ("password", "passwd", "secret")
+#: Marks of a regular expression or an escaped pattern, not a credential.
+_REGEX_MARKS = ("(?", "[^", "\\s", "\\d", "\\w", "\\b")
 #: A call written as text (``get_secret()``), not a value.
 _CALL = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\(.*\)")
 #: One segment of a resource path: ``projects/my-app/secrets/db/versions/latest``, ``keyRings``.
@@ -222,8 +228,10 @@ def _first_real(item: _Compiled, line: str, following: str | None) -> int | None
             continue
         if "k" in groups and _names_no_value(match.group(groups["k"]) or ""):
             continue  # private_key_id, secret_name, password_file: about a credential
-        if "u" in groups and not _url_may_hold(match, groups, value):
-            continue
+        if "u" in groups:
+            if not _url_may_hold(match, groups, value):
+                continue
+            value = urllib.parse.unquote(value)
         if _is_placeholder(value, detector, assigned="k" in groups):
             continue
         return int(match.start(at))
@@ -265,8 +273,12 @@ def _is_placeholder(value: str, detector: Detector, *, assigned: bool = False) -
             return True
         if _CALL.fullmatch(value) is not None or _is_path(value):
             return True
-        if _WORDLIKE.fullmatch(value) is not None:
+        if any(w in lowered for w in _NAMING_WORDS) or any(m in value for m in _REGEX_MARKS):
+            return True
+        if _WORDLIKE.fullmatch(value.strip("_.-")) is not None:
             return True  # a name such as "user_password" or "X-Api-Key", not a secret
+    if detector.example is not None and detector.example(value):
+        return True
     if detector.mixed and _classes(value) < 2:
         return True
     return entropy(value) < detector.min_entropy
