@@ -6,12 +6,15 @@ and to weed out placeholders. Findings name the kind of credential and the line,
 the value or any part of it: a report is shown to people and stored, and a leaked key must not
 leak twice.
 
-Detectors for well-known formats (cloud keys, GitHub, Slack, Stripe, ... tokens, private key
-blocks) fire on their format alone, unless the value is an obvious placeholder (``EXAMPLE``,
-``xxxx``, ``${VAR}``, too few distinct characters). The generic ones (a literal assigned to
-``password``, ``api_key``, ``secret``..., a password inside a database URL) also need the value to
-look random: mixed kinds of characters and enough Shannon entropy, so ``password = "changeme"``
-or ``password = os.environ["DB_PASSWORD"]`` do not fire.
+The detectors are data (:mod:`prgate.checks.secretkinds`: about fifty services' formats, private
+key blocks, JSON Web Tokens, ``SECRET_KEY`` values, passwords inside ``scheme://user:pass@host``
+URLs of any scheme, literals assigned to ``password``, ``api_key``, ``token``...). Whether a
+match is a stand-in rather than a credential (``EXAMPLE``, ``changeme``, ``${VAR}``, a key id, a
+secret manager's resource path, too little entropy) is :mod:`prgate.checks.secretvalues`.
+
+A credential in a file under ``test_paths`` (tests, fixtures, test data) is reported at
+``test_level`` (a warning by default), with a note that it may have been made up for the tests:
+most are, and a block there teaches people to ignore the rule; a real one is still shown.
 
 Every text file is read, including files a source marked binary whose bytes are mostly text (a
 JSON file with a stray NUL byte, a latin-1 file): see :mod:`prgate.checks.text`. Such a file has
@@ -22,10 +25,7 @@ no diff, so all of its lines are scanned. A text file too large to read is a fin
 from __future__ import annotations
 
 import functools
-import math
-import re
 import urllib.parse
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,74 +36,11 @@ from prgate.checks import CheckContext, CheckKind, CheckResult, Params, Rule, Ru
 from prgate.checks.globs import Globs, Matcher, compile_globs
 from prgate.checks.lines import split_lines
 from prgate.checks.secretkinds import DETECTORS, RE2_OPTIONS, Detector
+from prgate.checks.secretvalues import entropy, is_placeholder, names_no_value
 from prgate.checks.text import head_text, judged_lines, looks_like_text
 from prgate.model import FileChange, Finding, Level
 
 __all__ = ["DETECTORS", "KIND", "Detector", "Hit", "SecretsParams", "entropy", "scan"]
-
-#: Words (compared in lower case) that mark a value as a stand-in, not a credential.
-_PLACEHOLDER_WORDS = (
-    "example",
-    "placeholder",
-    "changeme",
-    "change_me",
-    "change-me",
-    "dummy",
-    "sample",
-    "redacted",
-    "your_",
-    "your-",
-    "yourpass",
-    "xxxx",
-    "notreal",
-    "not_real",
-    "not-a-real",
-    "replace",
-    "fake",
-    "sensitive",
-)
-#: Template and masking marks, in any value.
-_TEMPLATE_MARKS = ("<", ">", "${", "{{")
-#: Marks of a stand-in in a value whose format holds no punctuation of its own.
-_SYMBOL_MARKS = ("****", "....", "%(", "%s")
-#: A generic value starting with one of these is a reference (variable, template, YAML tag).
-_REFERENCE_STARTS = ("$", "%", "{", "<", "!", "*", "&", "@", "#")
-#: Letters joined by ``_ - .`` (perhaps with one trailing number): a field or header name.
-_WORD = r"(?:[a-z]+(?:[A-Z][a-z]+)*|(?:[A-Z][a-z]+)+|[A-Z]+)"
-_WORDLIKE = re.compile(
-    rf"{_WORD}(?:[_.\-]{_WORD})*[0-9]{{0,2}}|[a-z]+(?:[_\-][a-z0-9]+)+|[A-Z]+(?:_[A-Z0-9]+)+"
-)
-#: Words that name a credential: a value holding one is a stand-in (``my-secret-key``).
-_NAMING_WORDS = ("password", "passwd", "secret")
-#: Marks of a regular expression or an escaped pattern, not a credential.
-_REGEX_MARKS = ("(?", "[^", "\\s", "\\d", "\\w", "\\b")
-#: A call written as text (``get_secret()``), not a value.
-_CALL = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\(.*\)")
-#: One segment of a resource path: ``projects/my-app/secrets/db/versions/latest``, ``keyRings``.
-_SEGMENT = re.compile(r"[a-z0-9][a-z0-9._\-]*|[a-z]+(?:[A-Z][a-z]+)+|\{[^}]*\}|\*")
-#: Starts of cloud resource names (an ARN, a Google Cloud resource path).
-_RESOURCE_STARTS = ("arn:", "projects/", "organizations/", "folders/", "locations/")
-#: The last word of a name that holds something about a credential, not the credential:
-#: ``private_key_id``, ``secret_name``, ``password_file``, ``apiKeyHeader``.
-_NOT_A_VALUE_WORDS = frozenset(
-    {
-        "id", "ids", "kid", "name", "names", "path", "paths", "file", "filename", "dir", "url",
-        "uri", "endpoint", "arn", "version", "type", "header", "field", "param", "length",
-        "len", "size", "env", "var", "ref", "hint", "prefix", "suffix", "label", "mode",
-        "format", "alg", "algorithm", "kind", "count", "digest", "hash", "fingerprint",
-        "location", "provider", "manager", "store", "scope", "policy", "regex", "pattern",
-        "expiry", "expires", "expiration", "ttl", "lifetime", "timeout", "rotation", "backend",
-        "source", "description", "help", "title", "placeholder", "prompt", "error", "message",
-    }
-)  # fmt: skip
-_DEFAULT_PASSWORDS = frozenset(
-    {
-        "password", "passwd", "pass", "pwd", "secret", "admin", "root", "postgres", "mysql",
-        "guest", "user", "test", "xxx", "foo", "bar", "foobar", "letmein", "qwerty", "123456",
-        "hunter2", "s3cret", "pass123", "password1", "anonymous",
-    }
-)  # fmt: skip
-
 
 #: Where test data lives, by default: credentials there are most often made up for the tests.
 DEFAULT_TEST_PATHS: tuple[str, ...] = (
@@ -226,13 +163,13 @@ def _first_real(item: _Compiled, line: str, following: str | None) -> int | None
         value = match.group(at)
         if value is None:
             continue
-        if "k" in groups and _names_no_value(match.group(groups["k"]) or ""):
+        if "k" in groups and names_no_value(match.group(groups["k"]) or ""):
             continue  # private_key_id, secret_name, password_file: about a credential
         if "u" in groups:
             if not _url_may_hold(match, groups, value):
                 continue
             value = urllib.parse.unquote(value)
-        if _is_placeholder(value, detector, assigned="k" in groups):
+        if is_placeholder(value, detector, assigned="k" in groups):
             continue
         return int(match.start(at))
     return None
@@ -245,75 +182,6 @@ def _url_may_hold(match: Any, groups: dict[str, int], value: str) -> bool:
     if value.lower() == user.lower():
         return False  # guest:guest@, a local default
     return not ("example" in host or host.startswith(("host", "hostname")))
-
-
-def _names_no_value(name: str) -> bool:
-    """Whether an assigned name holds something about a credential rather than one."""
-    words = [w for w in re.split(r"[_.\-]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)) if w]
-    if not words:
-        return False
-    last = words[-1].lower()
-    return last in _NOT_A_VALUE_WORDS or last.endswith(("keyid", "tokenid", "secretid"))
-
-
-def _is_placeholder(value: str, detector: Detector, *, assigned: bool = False) -> bool:
-    if detector.min_entropy <= 0.0:
-        return False
-    lowered = value.lower()
-    if any(mark in lowered for mark in _PLACEHOLDER_WORDS):
-        return True
-    if any(mark in value for mark in _TEMPLATE_MARKS):
-        return True
-    if not detector.punctuated and any(mark in value for mark in _SYMBOL_MARKS):
-        return True
-    if len(set(value)) <= 3:
-        return True
-    if detector.generic or assigned:
-        if value.startswith(_REFERENCE_STARTS) or lowered in _DEFAULT_PASSWORDS:
-            return True
-        if _CALL.fullmatch(value) is not None or _is_path(value):
-            return True
-        if any(w in lowered for w in _NAMING_WORDS) or any(m in value for m in _REGEX_MARKS):
-            return True
-        if _WORDLIKE.fullmatch(value.strip("_.-")) is not None:
-            return True  # a name such as "user_password" or "X-Api-Key", not a secret
-    if detector.example is not None and detector.example(value):
-        return True
-    if detector.mixed and _classes(value) < 2:
-        return True
-    return entropy(value) < detector.min_entropy
-
-
-def _is_path(value: str) -> bool:
-    """A URL, a file path or a cloud resource name (``projects/p/secrets/s/versions/latest``,
-    an ARN): where a credential is kept, not the credential."""
-    if "://" in value or value.startswith(("/", "./", "~/")):
-        return True
-    if value.lower().startswith(_RESOURCE_STARTS):
-        return True
-    if "/" not in value:
-        return False
-    segments = [s for s in re.split(r"[/:]", value) if s]
-    return len(segments) >= 2 and all(_SEGMENT.fullmatch(s) is not None for s in segments)
-
-
-def _classes(value: str) -> int:
-    return sum(
-        (
-            any(c.islower() for c in value),
-            any(c.isupper() for c in value),
-            any(c.isdigit() for c in value),
-            any(not c.isalnum() for c in value),
-        )
-    )
-
-
-def entropy(value: str) -> float:
-    """Shannon entropy of ``value`` in bits per character."""
-    if not value:
-        return 0.0
-    total = len(value)
-    return -sum(n / total * math.log2(n / total) for n in Counter(value).values())
 
 
 def _describe(kinds: Sequence[str], line: int, *, test_data: str | None = None) -> str:
