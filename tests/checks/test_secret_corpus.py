@@ -13,9 +13,11 @@ import json
 from fractions import Fraction
 
 import pytest
+import re2
 from fixtures.secrets.secretcorpus import LOOKALIKES, PLANTED, TEST_DATA, Case
 
 from prgate.checks import Rule
+from prgate.checks.secretkinds import DETECTORS, RE2_OPTIONS
 from prgate.config import Config
 from prgate.engine import evaluate
 from prgate.model import Finding, Level
@@ -99,3 +101,21 @@ def test_test_paths_can_be_narrowed() -> None:
     assert levels["tests/test_client.py"] is Level.WARNING
     assert levels["pkg/testdata/key.pem"] is Level.ERROR
     assert levels["web/src/auth.test.ts"] is Level.ERROR
+
+
+def test_each_hint_matches_every_line_its_detector_matches() -> None:
+    """The one pass over a line uses the detectors' cheaper hints: a hint that missed a line its
+    detector matches would hide a credential."""
+    lines = [
+        line for case in (*PLANTED, *LOOKALIKES, *TEST_DATA) for line in case.text.splitlines()
+    ]
+    checked = 0
+    for detector in DETECTORS:
+        if detector.hint is None:
+            continue
+        full, hint = (re2.compile(p, RE2_OPTIONS) for p in (detector.regex, detector.hint))
+        for line in lines:
+            if full.search(line) is not None:
+                checked += 1
+                assert hint.search(line) is not None, (detector.name, detector.hint)
+    assert checked >= 10

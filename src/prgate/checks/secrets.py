@@ -97,7 +97,7 @@ def _compiled() -> tuple[Any, tuple[_Compiled, ...]]:
     combined = re2.Set.SearchSet(RE2_OPTIONS)
     items = []
     for index, detector in enumerate(DETECTORS):
-        added = combined.Add(detector.regex)
+        added = combined.Add(detector.prefilter)
         assert added == index
         only_in = compile_globs(detector.only_in) if detector.only_in is not None else None
         regex = re2.compile(detector.regex, RE2_OPTIONS)
