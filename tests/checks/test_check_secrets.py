@@ -26,6 +26,7 @@ _RANDOM = random.Random(20240601)
 ALNUM = string.ascii_letters + string.digits
 UPPER = string.ascii_uppercase + string.digits
 HEX = "0123456789abcdef"
+DJANGO = "abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)"
 
 
 def rand(n: int, alphabet: str = ALNUM) -> str:
@@ -118,7 +119,7 @@ _add(
     "DefaultEndpointsProtocol=https;AccountName=x;AccountKey={};",
 )
 _add(
-    "password inside a connection URL",
+    "password inside a URL",
     rand(18),
     "DATABASE_URL=postgres://app:{}@db.internal:5432/app",
 )
@@ -129,6 +130,17 @@ _add(
     "password or key written as a literal", "Zq7" + rand(12), "SMTP_PASSWORD={}", "deploy/.env.prod"
 )
 _add("password or key written as a literal", "Zq7" + rand(12), "  password: {}", "config/app.yaml")
+
+
+_add(
+    "application secret key (SECRET_KEY)",
+    "django-insecure-" + rand(12, DJANGO) + "%(" + rand(12, DJANGO) + ")%s" + rand(10, DJANGO),
+    "SECRET_KEY = '{}'",
+    "site/settings.py",
+)
+_add("Telegram bot token", rand(9, string.digits) + ":AA" + rand(33, ALNUM + "_-"), 'Bot("{}")')
+_add("Mailgun API key", "ke" + "y-" + rand(32, HEX), 'auth=("api", "{}")')
+_add("password inside a URL", "Zq7" + rand(12), "BROKER=amqp://tasks:{}@mq.internal//", ".env")
 
 
 @pytest.mark.parametrize(
@@ -198,6 +210,94 @@ def test_code_that_parses_key_headers_is_not_a_key() -> None:
 )
 def test_placeholders_and_ordinary_code_are_not_flagged(line: str) -> None:
     assert _run(_one_file("app/settings.py", "import os\n" + line + "\n")) == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "amqp://tasks:{}@rabbit.internal:5672//",
+        "amqps://tasks:{}@rabbit.internal/vhost",
+        "redis://:{}@cache.internal:6379/0",
+        "rediss://default:{}@cache.internal:6380",
+        "mongodb+srv://api:{}@cluster0.a1b2c.mongodb.net/shop",
+        "https://deploy:{}@pypi.acme.internal/simple",
+        "http://admin:{}@10.0.0.7:8080/manage",
+        "ftp://backup:{}@files.acme.internal/dumps/",
+        "sftp://backup:{}@files.acme.internal:22/",
+        "smtp://mailer:{}@smtp.acme.internal:587",
+        "ldap://cn=admin:{}@ldap.acme.internal",
+        "git+https://ci:{}@git.acme.internal/team/lib.git",
+        "postgresql://app:{}@db.internal:5432/app",
+    ],
+)
+def test_password_inside_a_url_of_any_scheme(url: str) -> None:
+    password = "Zq7" + rand(4, "!#%^*-_=+") + rand(10)
+    line = "URL = '" + url.format(password) + "'\n"
+    [finding] = _run(_one_file("app/conf.py", line))
+    assert "password inside a URL" in finding.message
+    _assert_not_echoed(password, finding.message)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "amqp://guest:guest@localhost:5672//",
+        "redis://:password@localhost:6379/0",
+        "https://user:changeme@pypi.internal/simple",
+        "smtp://mailer:${SMTP_PASSWORD}@smtp.internal:587",
+        "mongodb+srv://<username>:<password>@cluster0.mongodb.net/test",
+        "ftp://backup:xxx@files.internal/dumps/",
+        "postgres://app:$(DB_PASSWORD)@db/app",
+        "postgres://app:%(password)s@db/app",
+        "postgres://app:{password}@db/app",
+        "https://app:****@registry.internal/",
+        "https://deploy:Zq7t8RmK2vLp@example.com/simple",
+        "mysql://root:root@127.0.0.1:3306/app",
+        "http://localhost:8080/path@v2",
+    ],
+)
+def test_placeholder_passwords_inside_urls_are_not_flagged(url: str) -> None:
+    assert _run(_one_file("app/conf.py", "URL = '" + url + "'\n")) == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '"private_key_id": "' + rand(40, HEX) + '",',
+        "access_key_id = '" + rand(20, UPPER) + "'",
+        "secretKeyId = '" + rand(24) + "'",
+        "API_KEY_NAME = '" + rand(16) + "Zq7'",
+        "password_file = '" + rand(16) + "Zq7'",
+        "private_key_path = '" + rand(16) + "Zq7'",
+        "secret_arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-Ab12Cd'",
+        "DB_PASSWORD_SECRET = 'projects/acme-prod/secrets/db-password/versions/latest'",
+        "API_TOKEN = 'projects/123456789012/secrets/api-token/versions/3'",
+        "SECRET_PATH = 'secret/data/payments/stripe'",
+        "SECRET_KEY = get_secret('django')",
+        "SECRET_KEY = '{{ django_secret_key }}'",
+        "SECRET_KEY = 'please-set-a-real-secret-key-in-production-env'",
+    ],
+)
+def test_key_ids_names_and_resource_paths_are_not_credentials(line: str) -> None:
+    assert _run(_one_file("app/settings.py", line + "\n")) == []
+
+
+def test_django_key_in_an_env_file_and_with_only_punctuation_changes() -> None:
+    key = rand(25, DJANGO) + "(" + rand(24, DJANGO)
+    found = _run(_one_file("deploy/.env", "DJANGO_SECRET_KEY='" + key + "'\n"))
+    assert [f.line for f in found] == [1]
+    _assert_not_echoed(key, found[0].message)
+
+
+def test_telegram_and_mailgun_need_their_exact_shape() -> None:
+    token = rand(9, string.digits) + ":AA" + rand(33)
+    assert len(_run(_one_file("bot.py", "TeleBot('" + token + "')\n"))) == 1
+    assert _run(_one_file("bot.py", "TeleBot('" + token + "x')\n")) == []
+    assert _run(_one_file("bot.py", "at = '12:34:56'\n")) == []
+    mailgun = "ke" + "y-" + rand(32, HEX)
+    assert len(_run(_one_file("m.py", "k = '" + mailgun + "'\n"))) == 1
+    assert _run(_one_file("m.py", "k = '" + mailgun[:-1] + "'\n")) == []
+    assert _run(_one_file("m.py", "k = 'cache-key-" + rand(32, HEX) + "'\n")) == []
 
 
 def test_unquoted_values_only_in_config_files() -> None:
