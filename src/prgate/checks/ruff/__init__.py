@@ -26,6 +26,7 @@ from prgate.checks.ruff.process import (
     Runner,
     Workspace,
     escape_glob,
+    ruff_binary,
     run_process,
     safe_relpath,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "is_format_rule",
     "python_sources",
     "required_output",
+    "ruff_binary",
     "ruff_code_of",
     "run_batch",
     "run_process",

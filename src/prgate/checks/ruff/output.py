@@ -288,7 +288,13 @@ def _format_result(
         if path is None or path not in sources:
             raise CheckError("ruff reported on a file prgate could not match to the change")
         change = sources[path].change
-        out[path] = tuple(h for h in hunks if change.touches(h.start, h.end))
+        # Only the added lines of each block: the old ones are not this change's doing.
+        out[path] = tuple(
+            FormatHunk(max(h.start, r.start), min(h.end, r.end))
+            for h in hunks
+            for r in change.added
+            if r.start <= h.end and h.start <= r.end
+        )
     return out
 
 
