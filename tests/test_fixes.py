@@ -96,8 +96,9 @@ def test_format_runs_on_the_ranges_found_then_lint_fixes() -> None:
     }
     runner = CountingRunner()
     _, fixes = fixes_for(files, [LINT, FORMAT], runner=runner)
-    # One formatting run per range (a.py's line 2, b.py's line 1), then one lint run.
-    assert runner.commands == ["format", "format", "check"]
+    # One formatting run per range (a.py's line 2, b.py's line 1), one lint run, then the
+    # lines the lint fix changed in a.py are laid out too.
+    assert runner.commands == ["format", "format", "check", "format"]
     assert fixes["app/a.py"].content == b'X = {"a": 1}\n'
     assert fixes["app/a.py"].rules == ("style/ruff-format", "style/ruff-lint")
     assert fixes["app/b.py"].content == b"Y = [1, 2]\n"

@@ -71,7 +71,8 @@ def compute_fixes(
             heads[path] = data
     if not heads:
         return ()
-    results = ruff_fixed(changeset, plans, heads, runner=runner)
+    format_after = any(is_format_rule(r) for r in by_id.values())
+    results = ruff_fixed(changeset, plans, heads, runner=runner, format_after=format_after)
     fixes = []
     for path in sorted(results):
         content, reformatted = results[path]

@@ -9,6 +9,7 @@ of each file.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,9 +42,11 @@ def ruff_fixed(
     heads: Mapping[str, bytes],
     *,
     runner: Runner | None = None,
+    format_after: bool = False,
 ) -> dict[str, tuple[bytes, bool]]:
     """``path -> (new contents, reformatted)`` for the files of ``plans`` (``heads``: their
-    contents at head)."""
+    contents at head). With ``format_after`` (a formatting rule is on), the lines a lint fix
+    changed are laid out too, so that a fix never leaves a formatting finding behind."""
     run = runner or run_process
     settings = base_settings_of(changeset)
     out: dict[str, tuple[bytes, bool]] = {}
@@ -70,6 +73,7 @@ def ruff_fixed(
         for path, target in targets.items():
             if plans[path].codes:
                 groups.setdefault(codes_of(plans[path].codes), []).append(target)
+        before_lint = {p: ws.read(p) for p in targets}
         for codes, files in groups.items():
             args = ws.args(
                 ["check", "--fix-only", "--no-unsafe-fixes"],
@@ -78,8 +82,29 @@ def ruff_fixed(
                 output_format=None,
             )
             _expect_ok(run(args, cwd=ws.tree, env=env), "apply its fixes")
+        for path, target in targets.items() if format_after else ():
+            after = ws.read(path)
+            for start, end in sorted(_changed(before_lint[path], after), reverse=True):
+                options = ["--range", f"{start}-{end + 1}", *black_overrides(path, settings)]
+                args = ws.args(["format"], [target], options=options, output_format=None)
+                _expect_ok(run(args, cwd=ws.tree, env=env), "reformat the lines")
+            if ws.read(path) != after:
+                reformatted.add(path)
         for path in targets:
             out[path] = (ws.read(path), path in reformatted)
+    return out
+
+
+def _changed(before: bytes, after: bytes) -> list[tuple[int, int]]:
+    """Line ranges of ``after`` that differ from ``before`` (a deletion counts as a change of
+    the line now in its place)."""
+    old, new = before.splitlines(), after.splitlines()
+    out = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, _i1, _i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal" and new:
+            start = min(j1 + 1, len(new))
+            out.append((start, max(start, min(j2, len(new)))))
     return out
 
 

@@ -6,8 +6,8 @@ files their ``extend`` names; ruff is then left to choose, for each file, the cl
 does in the team's own checkout. A pull request never changes the settings it is judged by.
 
 Default selection (no ruff settings anywhere above a file): :data:`DEFAULT_SELECT`, likely
-mistakes only (syntax errors, undefined names, unused imports and variables, debugger calls,
-invisible text direction controls, a mutable default argument). With the team's settings, their
+mistakes only (syntax errors, undefined names, unused imports and variables, invisible
+text-direction controls, a mutable default argument). With the team's settings, their
 selection is used as it is (ruff's own default when they select nothing).
 """
 
@@ -32,8 +32,9 @@ SETTINGS_NAMES: tuple[str, ...] = (".ruff.toml", "ruff.toml", "pyproject.toml")
 #: The selection where a repository has no ruff settings: likely mistakes, no taste.
 #: E9 syntax and I/O errors; F63 comparisons that are always wrong; F7 statements out of place
 #: (``return`` outside a function); F82 undefined names; F401 unused imports; F811 a name
-#: redefined before use; F841 unused variables; T100 debugger calls; PLE2502 invisible
-#: text-direction controls; B006 a mutable default argument.
+#: redefined before use; F841 unused variables; PLE2502 invisible text-direction controls;
+#: B006 a mutable default argument. Debugger calls are ``content/debug``'s (ruff T100), so that
+#: one breakpoint is not reported twice.
 DEFAULT_SELECT: tuple[str, ...] = (
     "E9",
     "F63",
@@ -42,7 +43,6 @@ DEFAULT_SELECT: tuple[str, ...] = (
     "F401",
     "F811",
     "F841",
-    "T100",
     "PLE2502",
     "B006",
 )
