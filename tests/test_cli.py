@@ -356,14 +356,12 @@ def test_an_old_noqa_does_not_hide_a_breakpoint_added_in_front_of_it(
         for f in report["findings"]
         if f["path"] == "app/orders.py" and f["rule"] != "style/ruff-format"
     )
-    # The breakpoint, and the two statements on one line that carry it (E702, an error).
-    assert found == [
-        ("content/debug", 1, "warning", "T100"),
-        ("style/ruff-lint", 1, "error", "E702"),
-    ]
+    # The breakpoint (E702, two statements on one line, is taste: not in the default
+    # selection of a repository without ruff settings).
+    assert found == [("content/debug", 1, "warning", "T100")]
     assert all(
         "written for the code as it was" in f["message"]
         for f in report["findings"]
         if f["rule"] != "style/ruff-format"
     )
-    assert code == 1
+    assert code == 0  # content/debug is a warning

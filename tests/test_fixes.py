@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from prgate.checks import Rule
-from prgate.checks.ruff import ProcessResult, RuffBaseConfig, RuffParams, run_process
+from prgate.checks.ruff import ProcessResult, RuffParams, run_process
 from prgate.config import Config
 from prgate.engine import evaluate
 from prgate.fixes import FileFix, FixError, apply_fixes, compute_fixes, fixed_contents
@@ -51,11 +51,11 @@ def fixes_for(
     files: Mapping[str, FileSides],
     rules: Sequence[Rule] = (LINT,),
     *,
-    base: RuffBaseConfig | None = None,
+    base: Mapping[str, str] | None = None,
     runner: CountingRunner | None = None,
 ) -> tuple[ChangeSet, dict[str, FileFix]]:
-    changeset = changeset_from_files(files)
-    config = Config(rules=tuple(rules), ruff=base)
+    changeset = changeset_from_files(files, base_files=base)
+    config = Config(rules=tuple(rules))
     report = evaluate(changeset, config)
     fixes = compute_fixes(changeset, config, report, runner=runner)
     return changeset, {f.path: f for f in fixes}
@@ -74,7 +74,7 @@ def test_lint_fixes_only_the_codes_of_findings_on_changed_lines() -> None:
     assert "F401" in fix.description
 
 
-def test_codes_are_kept_per_file_in_one_batched_run() -> None:
+def test_codes_are_kept_per_file_one_run_per_set_of_codes() -> None:
     rule = replace(LINT, params=RuffParams(select=("F401", "F541")))
     weird = "pkg/we[i]rd {x}/-b*.py"
     files = {
@@ -83,12 +83,12 @@ def test_codes_are_kept_per_file_in_one_batched_run() -> None:
     }
     runner = CountingRunner()
     _, fixes = fixes_for(files, [rule], runner=runner)
-    assert runner.commands == ["check"]
+    assert runner.commands == ["check", "check"]
     assert fixes["pkg/a.py"].content == b"X = f'a'\n"  # F401 only: its F541 stays
     assert fixes[weird].content == b"import os\nY = 'b'\n"  # F541 only: its F401 stays
 
 
-def test_format_runs_after_lint_fixes_in_one_more_process() -> None:
+def test_format_runs_on_the_ranges_found_then_lint_fixes() -> None:
     files = {
         "app/a.py": FileSides(None, "import os\nX = {'a':1}\n"),
         "app/b.py": FileSides(None, "Y = [1,2]\n"),
@@ -96,7 +96,9 @@ def test_format_runs_after_lint_fixes_in_one_more_process() -> None:
     }
     runner = CountingRunner()
     _, fixes = fixes_for(files, [LINT, FORMAT], runner=runner)
-    assert runner.commands == ["check", "format"]
+    # One formatting run per range (a.py's line 2, b.py's line 1), one lint run, then the
+    # lines the lint fix changed in a.py are laid out too.
+    assert runner.commands == ["format", "format", "check", "format"]
     assert fixes["app/a.py"].content == b'X = {"a": 1}\n'
     assert fixes["app/a.py"].rules == ("style/ruff-format", "style/ruff-lint")
     assert fixes["app/b.py"].content == b"Y = [1, 2]\n"
@@ -108,7 +110,7 @@ def test_fixes_use_the_base_settings_not_the_heads() -> None:
         "a.py": FileSides(None, 'X = "a"\n'),
         "pyproject.toml": FileSides(None, "[tool.ruff.format]\nquote-style = 'double'\n"),
     }
-    base = RuffBaseConfig("ruff.toml", "[format]\nquote-style = 'single'\n")
+    base = {"ruff.toml": "[format]\nquote-style = 'single'\n"}
     _, fixes = fixes_for(files, [FORMAT], base=base)
     assert fixes["a.py"].content == b"X = 'a'\n"
 
@@ -212,7 +214,9 @@ def test_computed_fixes_applied_to_a_tree(tmp_path: Path) -> None:
     (tmp_path / "app" / "a.py").write_text(head)
     _, fixes = fixes_for({"app/a.py": FileSides(None, head)}, [LINT, FORMAT])
     changed = apply_fixes(tmp_path, list(fixes.values()))
-    assert changed == ["app/a.py: applied ruff's safe fixes for F401 and reformatted the file"]
+    assert changed == [
+        "app/a.py: applied ruff's safe fixes for F401 and reformatted the lines the change added"
+    ]
     assert (tmp_path / "app" / "a.py").read_text() == 'X = {"a": 1}\n'
 
 

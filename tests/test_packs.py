@@ -267,7 +267,7 @@ rules:
     cases:
       - name: badly laid out
         files: {app/a.py: {head: "x=1\\n"}}
-        expect: [{path: app/a.py, line: null}]
+        expect: [{path: app/a.py, line: 1}]
         fixed: {app/a.py: "x  =  1\\n"}
       - name: already fine
         files: {app/a.py: {head: "x = 1\\n"}}

@@ -15,12 +15,14 @@ from prgate.checks import (
     Reviewer,
     Rule,
     declared_reads,
+    read_settings,
     registry,
 )
 from prgate.checks import ruff as ruff_check
 from prgate.checks.links import link_findings
 from prgate.checks.text import file_size, head_text, whole_file_judged
 from prgate.config import Config, is_config_path
+from prgate.errors import ConfigError
 from prgate.model import (
     ChangeSet,
     Conclusion,
@@ -59,7 +61,8 @@ def evaluate(
     rules = [r for r in config.rules if r.enabled]
     # Evaluation reads only what the rules declared (and the sources fetched before judging).
     reads = declared_reads(rules, kinds)
-    changeset = changeset.reading_only(head=reads.head, base=reads.base)
+    settings = read_settings(reads, changeset, lambda ps: {p: changeset.read_base(p) for p in ps})
+    changeset = changeset.reading_only(head=reads.head, base=reads.base | settings.keys())
     result = CheckResult()
     result.extend(_unreadable_files(changeset, rules, kinds, max_file_bytes))
     result.findings.extend(_config_changed(changeset, config))
@@ -80,6 +83,7 @@ def evaluate(
         reviewer=reviewer,
         max_file_bytes=max_file_bytes,
         scan_limits=scan_limits,
+        settings=settings,
     )
     ruff_rules = [r for r in rules if r.check in kinds and kinds[r.check].ruff_codes is not None]
     broken: set[str] = set()
@@ -89,6 +93,8 @@ def evaluate(
             output = ruff_check.run_batch(
                 ctx, codes=codes, rules=ruff_rules, max_file_bytes=max_file_bytes
             )
+        except ConfigError:
+            raise  # the team's tool settings cannot be used: a config error, as for prgate's
         except Exception as exc:  # fail closed: every rule that needed ruff reports it
             for rule in ruff_rules:
                 result.findings.append(_cannot_run(rule, _describe(exc)))

@@ -18,22 +18,11 @@ from pathlib import Path
 
 from prgate.checks import Rule
 from prgate.checks.debug import KIND_NAME as DEBUG_KIND
-from prgate.checks.ruff import (
-    KIND_NAME as RUFF_KIND,
-)
-from prgate.checks.ruff import (
-    ProcessResult,
-    Runner,
-    Workspace,
-    base_settings,
-    escape_glob,
-    is_format_rule,
-    ruff_code_of,
-    run_process,
-    safe_relpath,
-)
+from prgate.checks.ruff import KIND_NAME as RUFF_KIND
+from prgate.checks.ruff import Runner, is_format_rule, ruff_code_of, safe_relpath
+from prgate.checks.ruff.fix import FilePlan, ruff_fixed
 from prgate.config import Config
-from prgate.errors import CheckError, PrgateError
+from prgate.errors import PrgateError
 from prgate.model import ChangeSet, Report
 
 
@@ -58,13 +47,6 @@ def fixed_contents(fixes: Iterable[FileFix]) -> dict[str, bytes]:
     return {fix.path: fix.content for fix in fixes}
 
 
-@dataclass
-class _Plan:
-    codes: set[str]
-    rules: set[str]
-    format: bool = False
-
-
 def compute_fixes(
     changeset: ChangeSet,
     config: Config,
@@ -74,88 +56,52 @@ def compute_fixes(
 ) -> tuple[FileFix, ...]:
     """New contents for every file with a fixable finding in ``report``.
 
-    Lint: ruff applies its *safe* fixes for the codes of the fixable findings of that file (the
-    findings on changed lines, as kept in the report), with the base's ruff settings; other
-    codes are not touched. Ruff fixes a code throughout a file, so a violation of the same
-    code already present on an unchanged line of that file is fixed too (it is the same kind
-    of tidy-up, and it keeps the file consistent); files without a fixable finding are never
-    touched. A violation silenced by a ``# noqa`` comment is left alone.
-
-    Format: files with a fixable formatting finding are reformatted after the lint fixes; when
-    a formatting rule is enabled, files the lint fixes changed are reformatted too, so that a
-    fix never leaves a formatting finding behind.
-
-    All lint fixes run as one ruff process and all formatting as one more.
+    Ruff's tool kind computes them (see :mod:`prgate.checks.ruff.fix`): the lines a formatting
+    finding names are reformatted (never a whole file), then ruff applies its *safe* fixes for
+    the codes of the fixable lint findings of that file, with the team's settings on the base
+    branch, their excludes and their ``# noqa`` comments. Files without a fixable finding are
+    never touched.
     """
-    run = runner or run_process
     by_id = {r.id: r for r in config.rules if r.enabled}
     plans = _plans(report, by_id)
-    if not plans:
+    heads = {}
+    for path in sorted(plans):
+        data = _head_text_bytes(changeset, path)
+        if data is not None and safe_relpath(path) is not None:
+            heads[path] = data
+    if not heads:
         return ()
-    format_enabled = any(is_format_rule(r) for r in by_id.values())
-    base = base_settings(config.ruff)
-    with Workspace() as ws:
-        originals: dict[str, bytes] = {}
-        targets: dict[str, Path] = {}
-        for path in sorted(plans):
-            data = _head_text_bytes(changeset, path)
-            target = ws.write(path, data) if data is not None else None
-            if target is None or data is None:
-                continue
-            originals[path] = data
-            targets[path] = target
-        lint_paths = [p for p in targets if plans[p].codes]
-        union = {c for p in lint_paths for c in plans[p].codes}
-        ignores = {
-            escape_glob(str(targets[p])): sorted(union - plans[p].codes)
-            for p in lint_paths
-            if union - plans[p].codes
-        }
-        ws.write_settings(base.settings(select=union, per_file_ignores=ignores))
-        env = ws.env()
-        if lint_paths:
-            args = ws.args(
-                ["check", "--fix-only", "--no-unsafe-fixes"],
-                [targets[p] for p in lint_paths],
-                output_format=None,
+    format_after = any(is_format_rule(r) for r in by_id.values())
+    results = ruff_fixed(changeset, plans, heads, runner=runner, format_after=format_after)
+    fixes = []
+    for path in sorted(results):
+        content, reformatted = results[path]
+        if content == heads[path]:
+            continue
+        plan = plans[path]
+        fixes.append(
+            FileFix(
+                path=path,
+                content=content,
+                rules=tuple(sorted(plan.rules)),
+                description=_describe(plan, reformatted=reformatted),
+                original=heads[path],
             )
-            _expect_ok(run(args, cwd=ws.tree, env=env), "apply its fixes")
-        to_format = [
-            p for p in targets if plans[p].format or (format_enabled and ws.read(p) != originals[p])
-        ]
-        reformatted: set[str] = set()
-        if to_format:
-            before = {p: ws.read(p) for p in to_format}
-            args = ws.args(["format"], [targets[p] for p in to_format], output_format=None)
-            _expect_ok(run(args, cwd=ws.tree, env=env), "reformat the files")
-            reformatted = {p for p in to_format if ws.read(p) != before[p]}
-        fixes = []
-        for path in sorted(targets):
-            content = ws.read(path)
-            if content == originals[path]:
-                continue
-            plan = plans[path]
-            fixes.append(
-                FileFix(
-                    path=path,
-                    content=content,
-                    rules=tuple(sorted(plan.rules)),
-                    description=_describe(plan, reformatted=path in reformatted),
-                    original=originals[path],
-                )
-            )
+        )
     return tuple(fixes)
 
 
-def _plans(report: Report, rules: Mapping[str, Rule]) -> dict[str, _Plan]:
-    plans: dict[str, _Plan] = defaultdict(lambda: _Plan(codes=set(), rules=set()))
+def _plans(report: Report, rules: Mapping[str, Rule]) -> dict[str, FilePlan]:
+    plans: dict[str, FilePlan] = defaultdict(FilePlan)
     for finding in report.findings:
         rule = rules.get(finding.rule)
         if not finding.fixable or finding.path is None or rule is None:
             continue
         if is_format_rule(rule):
-            plans[finding.path].format = True
-            plans[finding.path].rules.add(rule.id)
+            if finding.line is not None:
+                end = finding.end_line if finding.end_line is not None else finding.line
+                plans[finding.path].ranges.append((finding.line, end))
+                plans[finding.path].rules.add(rule.id)
         elif rule.check in (RUFF_KIND, DEBUG_KIND):
             code = ruff_code_of(finding)
             if code is not None:
@@ -171,18 +117,13 @@ def _head_text_bytes(changeset: ChangeSet, path: str) -> bytes | None:
     return change.head_bytes()
 
 
-def _expect_ok(result: ProcessResult, what: str) -> None:
-    if result.returncode != 0:
-        raise CheckError(f"ruff could not {what} (exit status {result.returncode})")
-
-
-def _describe(plan: _Plan, *, reformatted: bool) -> str:
+def _describe(plan: FilePlan, *, reformatted: bool) -> str:
     parts = []
     if plan.codes:
         parts.append("applied ruff's safe fixes for " + ", ".join(sorted(plan.codes)))
     if reformatted:
-        parts.append("reformatted the file")
-    return " and ".join(parts)
+        parts.append("reformatted the lines the change added")
+    return " and ".join(parts) or "applied ruff's fixes"
 
 
 # --- writing to a working tree --------------------------------------------------------------

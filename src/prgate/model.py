@@ -23,6 +23,20 @@ def _no_path(_path: str) -> bytes | None:
     return None
 
 
+@dataclass(frozen=True)
+class TreeListing:
+    """Every file path of the head tree (for tools that must see the whole project, such as
+    ruff deciding which imports are the project's own). ``complete`` is false when the source
+    could list only part of it (GitHub cuts very large listings short)."""
+
+    paths: tuple[str, ...]
+    complete: bool = True
+
+
+def _no_tree() -> TreeListing | None:
+    return None
+
+
 class UndeclaredRead(RuntimeError):
     """A check read something its kind did not declare, or that the source did not fetch.
 
@@ -168,6 +182,8 @@ class ChangeSet:
     #: Who reviewed the pull request and what they saw, fetched before judging (``None``:
     #: nothing was needed, or no pull request is known).
     approvals: Approvals | None = None
+    #: The head tree's listing, when the source has it (``None``: not listed).
+    head_tree: Callable[[], TreeListing | None] = field(default=_no_tree, repr=False, compare=False)
 
     def file(self, path: str) -> FileChange | None:
         for f in self.files:

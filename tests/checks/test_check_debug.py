@@ -93,9 +93,9 @@ def test_only_changed_lines_are_judged() -> None:
     assert where(judge({"app/a.py": FileSides(base, base + "Y = 2\n")})) == []
 
 
-def test_an_added_noqa_does_not_hide_a_print() -> None:
+def test_an_added_noqa_is_named_as_a_suppression_of_the_print() -> None:
     (finding,) = judge({"app/a.py": FileSides(None, "print(1)  # noqa: T201\n")}).findings
-    assert "does not silence prgate" in finding.message
+    assert "This change adds a comment that silences ruff's T201" in finding.message
 
 
 def test_a_file_that_does_not_parse_is_a_finding_at_the_rules_level() -> None:

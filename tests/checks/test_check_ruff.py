@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,15 +12,11 @@ from pydantic import ValidationError
 from prgate.checks import CheckContext, Rule
 from prgate.checks.debug import DebugParams
 from prgate.checks.ruff import (
-    DEFAULT_SELECT,
     ProcessResult,
-    RuffBaseConfig,
     RuffParams,
-    base_settings,
-    rule_selection,
+    Selection,
     run_batch,
     run_process,
-    to_toml,
 )
 from prgate.config import Config
 from prgate.engine import evaluate
@@ -95,10 +90,11 @@ def judge(
     files: Mapping[str, FileSides],
     rules: Sequence[Rule] = (),
     *,
-    base: RuffBaseConfig | None = None,
+    base: Mapping[str, str] | None = None,
 ) -> Report:
-    config = Config(rules=tuple(rules) or (lint_rule(),), ruff=base)
-    return evaluate(changeset_from_files(files), config)
+    """``base``: the ruff settings files on the base branch, by path."""
+    config = Config(rules=tuple(rules) or (lint_rule(),))
+    return evaluate(changeset_from_files(files, base_files=base), config)
 
 
 def mine(report: Report, rule: str = "style/ruff-lint") -> list[Finding]:
@@ -131,15 +127,15 @@ def test_one_lint_and_one_format_process_for_every_file() -> None:
     rules = [lint_rule(), FORMAT, DEBUG]
     output = run_batch(
         CheckContext(changeset=changeset),
-        codes=[*DEFAULT_SELECT, "T100", "T201", "T203"],
+        codes=["T100", "T201", "T203"],
         rules=rules,
         runner=runner,
     )
-    assert sorted(a[1] for a in runner.calls) == ["check", "format"]
-    assert sorted(runner.files_of("check")) == sorted(files)
+    # The team's run, the by-name run (content/debug's codes) and the formatting run.
+    assert sorted(a[1] for a in runner.calls) == ["check", "check", "format"]
     assert sorted(runner.files_of("format")) == sorted(files)
     assert output.unformatted == frozenset(files)
-    assert {v.path for v in output.violations if v.code == "F401"} == set(files)
+    assert {v.path for v in output.team if v.code == "F401"} == set(files)
 
 
 def test_no_python_files_means_no_ruff_process() -> None:
@@ -159,10 +155,10 @@ def test_ruff_runs_with_a_bare_environment_and_without_cache() -> None:
         CheckContext(changeset=changeset), codes=["F"], rules=[lint_rule(), FORMAT], runner=runner
     )
     for args, env, cwd in zip(runner.calls, runner.envs, runner.cwds, strict=True):
-        assert set(env) == {"PATH", "HOME"}
+        assert set(env) == {"PATH", "HOME", "XDG_CONFIG_HOME"}
         assert Path(env["HOME"]).parent == cwd.parent
-        assert "--no-cache" in args
-        assert args[args.index("--config") + 1] == str(cwd.parent / "ruff.toml")
+        assert "--no-cache" in args and "--force-exclude" in args
+        assert "--config" not in args  # ruff discovers the base's files written in the tree
 
 
 HEAD_CONFIGS = {
@@ -189,14 +185,13 @@ def test_a_ruff_configuration_added_by_the_change_is_never_read() -> None:
 
 
 def test_the_base_branchs_ruff_settings_are_honoured() -> None:
-    base = RuffBaseConfig(
-        "pyproject.toml",
-        "[project]\nrequires-python = '>=3.12'\n"
-        "[tool.ruff]\nline-length = 20\nextend = '../elsewhere.toml'\n"
+    base = {
+        "pyproject.toml": "[project]\nrequires-python = '>=3.12'\n"
+        "[tool.ruff]\nline-length = 20\n"
         "[tool.ruff.lint]\nselect = ['E501', 'F']\nignore = ['F841']\n"
         "[tool.ruff.lint.per-file-ignores]\n'tests/*' = ['E501']\n"
         "[tool.ruff.format]\nquote-style = 'single'\n",
-    )
+    }
     files = {
         "app/a.py": FileSides(None, "x = 'a string longer than twenty'\n"),
         "tests/t.py": FileSides(None, "y = 'a string longer than twenty'\n"),
@@ -208,62 +203,16 @@ def test_the_base_branchs_ruff_settings_are_honoured() -> None:
     assert [f.path for f in mine(report, "style/ruff-format")] == ["app/b.py"]
 
 
-def test_base_settings_are_cleaned_and_keep_their_meaning() -> None:
-    base = base_settings(
-        RuffBaseConfig(
-            "ruff.toml",
-            "extend = 'x.toml'\ncache-dir = '/tmp/c'\nrequired-version = '==0.1'\n"
-            "select = ['E']\nline-length = 90\n[lint]\nextend-select = ['B']\n"
-            "ignore = ['E501']\n[format]\nquote-style = 'single'\nexclude = ['x']\n",
-        )
-    )
-    assert (base.select, base.extend_select, base.ignore) == (("E",), ("B",), ("E501",))
-    written = tomllib.loads(to_toml(base.settings(select=["F", "E"])))
-    assert written == {
-        "line-length": 90,
-        "lint": {"select": ["E", "F"]},
-        "format": {"quote-style": "single"},
-    }
-
-
-def test_base_pyproject_without_ruff_target_takes_requires_python() -> None:
-    base = base_settings(
-        RuffBaseConfig("pyproject.toml", "[project]\nrequires-python = '>=3.12'\n[tool.ruff]\n")
-    )
-    assert base.table["target-version"] == "py312"
-
-
-def test_invalid_base_toml_fails_the_check_in_plain_words() -> None:
-    with pytest.raises(CheckError, match="not valid TOML"):
-        base_settings(RuffBaseConfig("ruff.toml", "line-length = [\n"))
-
-
-def test_toml_writer_round_trips_awkward_values() -> None:
-    table: dict[str, object] = {
-        'we"ird\\key': ["tab\there", 'quote"s', "ctl\x01\x7f", "é ☃ 😀"],
-        "nested": {"a.b": {"c": True, "n": 1.5, "i": -3}},
-    }
-    assert tomllib.loads(to_toml(table)) == table
-
-
-def test_selection_precedence_rule_then_base_then_default() -> None:
-    base = base_settings(
-        RuffBaseConfig("ruff.toml", "[lint]\nselect = ['E']\nextend-select = ['UP']\n")
-    )
-    assert rule_selection(lint_rule(select=["B"]), base).select == ("B",)
-    assert rule_selection(lint_rule(), base).select == ("E", "UP")
-    default = rule_selection(lint_rule(), base_settings(None))
-    assert default.select == DEFAULT_SELECT
-    assert default.matches("B006") and not default.matches("B008")
-    assert rule_selection(lint_rule(select=["B"]), base_settings(None)).matches("B008")
-    chosen = rule_selection(lint_rule(select=["E"], ignore=["E5"]), base)
-    assert chosen.matches("E711") and not chosen.matches("E501")
-    specific = rule_selection(lint_rule(select=["E501"], ignore=["E"]), base)
-    assert specific.matches("E501") and not specific.matches("E711")
+def test_selection_uses_ruffs_linter_prefixes() -> None:
+    assert Selection(("B",)).matches("B006") and not Selection(("B",)).matches("BLE001")
+    assert not Selection(("E",)).matches("ERA001") and not Selection(("F",)).matches("FURB188")
+    assert Selection(("PL",)).matches("PLE2502") and Selection(("ALL",)).matches("UP006")
+    assert not Selection(("E",), ("E5",)).matches("E501")
+    assert Selection(("E501",), ("E",)).matches("E501")
 
 
 def test_base_selection_decides_which_violations_are_reported() -> None:
-    base = RuffBaseConfig("ruff.toml", "[lint]\nselect = ['E711']\n")
+    base = {"ruff.toml": "[lint]\nselect = ['E711']\n"}
     files = {"a.py": FileSides(None, "import os\nimport sys\nif os == None:\n    pass\n")}
     assert [f.line for f in mine(judge(files, base=base))] == [3]
     own = judge(files, [lint_rule(select=["F401"])], base=base)
@@ -308,22 +257,28 @@ def test_non_utf8_python_fails_closed_and_says_why() -> None:
     assert report.conclusion is Conclusion.FAILURE
 
 
-def test_a_noqa_added_by_the_change_does_not_hide_the_finding() -> None:
+def test_a_noqa_added_by_the_change_is_named_once_as_a_warning() -> None:
     report = judge({"a.py": FileSides("X = 1\n", "import os  # noqa: F401\nX = 1\n")})
     (finding,) = mine(report)
-    assert finding.line == 1
-    assert "does not silence prgate" in finding.message
-    assert finding.fixable is False
+    assert finding.line == 1 and finding.level is Level.WARNING
+    assert ADDED_NOQA + " F401" in finding.message
+    assert finding.fixable is False and report.conclusion == "success"
+    off = judge(
+        {"a.py": FileSides("X = 1\n", "import os  # noqa: F401\nX = 1\n")},
+        [lint_rule(added_noqa="off")],
+    )
+    assert mine(off) == []
 
 
 def test_a_noqa_that_was_already_there_is_honoured() -> None:
     base = "import os  # noqa\nX = 1\n"
     head = "import os  # noqa\nX = 2\nimport sys  # noqa: E402\n"
-    findings = mine(judge({"a.py": FileSides(base, head)}))
-    # Line 1 is not a changed line anyway; line 3's noqa (added) names E402 but not F401.
-    assert [(f.line, "does not silence" in f.message) for f in findings] == [
-        (3, True),
-        (3, False),
+    findings = mine(judge({"a.py": FileSides(base, head)}, [lint_rule(select=["E4", "F"])]))
+    # Line 1 is not a changed line anyway; line 3's noqa (added) names E402 but not F401:
+    # the added suppression is named once, at warning; F401 is reported as it is.
+    assert [(f.line, f.level, ADDED_NOQA in f.message) for f in findings] == [
+        (3, Level.WARNING, True),
+        (3, Level.ERROR, False),
     ]
 
 
@@ -332,14 +287,18 @@ def test_file_level_noqa_covers_old_lines_only() -> None:
     # An edit elsewhere in the file: the old suppressed import is not reported.
     assert mine(judge({"a.py": FileSides(old, old.replace("X = 1", "X = 2"))})) == []
     # New code under the old blanket comment is reported, with a note that says why.
-    outdated = mine(judge({"a.py": FileSides(old, old + "import os\n")}))
+    outdated = mine(
+        judge({"a.py": FileSides(old, old + "import os\n")}, [lint_rule(select=["E4", "F"])])
+    )
     assert [f.message.split(" (ruff ")[1][:4] for f in outdated] == ["E402", "F401"]
     assert all(f.line == 4 and OLD_NOQA in f.message and not f.fixable for f in outdated)
     added = judge({"a.py": FileSides("X = 1\n", "# ruff: noqa: F401\nimport os\nX = 1\n")})
     (finding,) = mine(added)
-    assert finding.line == 2 and "does not silence prgate" in finding.message
+    assert finding.line == 2 and ADDED_NOQA in finding.message
+    assert finding.level is Level.WARNING
 
 
+ADDED_NOQA = "This change adds a comment that silences ruff's"
 OLD_NOQA = "written for the code as it was"
 
 
@@ -380,7 +339,7 @@ def test_an_old_range_suppression_covers_old_lines_only() -> None:
 def test_range_suppression_added_by_the_change_is_reported() -> None:
     head = "# ruff: disable[F401]\nimport os\n# ruff: enable[F401]\n"
     (finding,) = mine(judge({"a.py": FileSides(None, head)}))
-    assert finding.line == 2 and "does not silence prgate" in finding.message
+    assert finding.line == 2 and ADDED_NOQA in finding.message
 
 
 @pytest.mark.parametrize(

@@ -95,17 +95,72 @@ class Rule:
         return replace(finding, title=f"prgate could not check this file for {looks_for}")
 
 
+#: Given a settings file's path and its contents, the other repository paths it names (a ruff
+#: ``extend``), to be read at base too.
+Follow = Callable[[str, bytes], Iterable[str]]
+#: Reads many paths at base at once (one batch for a remote source).
+FetchBase = Callable[[Sequence[str]], Mapping[str, bytes | None]]
+#: How many rounds of files named by settings files are followed (an ``extend`` chain).
+MAX_FOLLOW_ROUNDS = 4
+
+
 @dataclass(frozen=True)
 class Reads:
     """What a check kind reads besides the changed files (whose contents at head and base every
     source provides): repository paths at head and at base, such as a flag registry. Sources
-    fetch all of it before judging; evaluation reads nothing else."""
+    fetch all of it before judging; evaluation reads nothing else.
+
+    ``settings`` are file names (``pyproject.toml``) read at base in the folder of every changed
+    file and in each folder above it, as a tool's own configuration discovery does; ``follow``
+    names further files from their contents; ``tree`` asks for the head tree's listing.
+    """
 
     head: frozenset[str] = frozenset()
     base: frozenset[str] = frozenset()
+    settings: frozenset[str] = frozenset()
+    follow: tuple[Follow, ...] = ()
+    tree: bool = False
 
     def __or__(self, other: Reads) -> Reads:
-        return Reads(head=self.head | other.head, base=self.base | other.base)
+        return Reads(
+            head=self.head | other.head,
+            base=self.base | other.base,
+            settings=self.settings | other.settings,
+            follow=self.follow + tuple(f for f in other.follow if f not in self.follow),
+            tree=self.tree or other.tree,
+        )
+
+
+def settings_candidates(names: Iterable[str], paths: Iterable[str]) -> frozenset[str]:
+    """``names`` in the folder of every path of ``paths`` and in every folder above it."""
+    folders = {""}
+    for path in paths:
+        parts = path.split("/")[:-1]
+        for i in range(len(parts)):
+            folders.add("/".join(parts[: i + 1]))
+    return frozenset(f"{d}/{n}" if d else n for d in folders for n in names)
+
+
+def read_settings(reads: Reads, changeset: ChangeSet, fetch: FetchBase) -> dict[str, bytes | None]:
+    """The settings files ``reads`` names for ``changeset``, read at base with ``fetch``
+    (the ancestors' files in one batch, then each round of files they name)."""
+    if not reads.settings:
+        return {}
+    paths = [p for f in changeset.files for p in (f.path, f.old_path) if p]
+    wanted = set(settings_candidates(reads.settings, paths))
+    found: dict[str, bytes | None] = {}
+    for _ in range(MAX_FOLLOW_ROUNDS + 1):
+        new = sorted(wanted - found.keys())
+        if not new:
+            break
+        got = fetch(new)
+        for path in new:
+            data = got.get(path)
+            found[path] = data
+            if data is not None:
+                for follow in reads.follow:
+                    wanted.update(follow(path, data))
+    return found
 
 
 class Prepared:
@@ -142,6 +197,8 @@ class CheckContext:
     prepared: Prepared = field(default_factory=Prepared, compare=False, repr=False)
     #: Limits of the isolated Python parser the feature-flag kinds use (``None``: defaults).
     scan_limits: Limits | None = None
+    #: Settings files read at base (see :attr:`Reads.settings`): path -> contents or ``None``.
+    settings: Mapping[str, bytes | None] = field(default_factory=dict)
 
     def analysable(self) -> Iterator[FileChange]:
         """Files present at head whose text checks may read: not links or submodules, not

@@ -13,7 +13,7 @@ import stat
 import subprocess
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from prgate.model import (
     LineRange,
     Loader,
     PathReader,
+    TreeListing,
     looks_binary,
 )
 
@@ -198,6 +199,7 @@ def open_change(
         head_name=head_name,
         read_head=_head_reader(root, reader, head_commit),
         read_base=_ref_reader(reader, None if diff_base == EMPTY_TREE else diff_base),
+        head_tree=_tree_lister(root, head_commit),
     )
     return LocalChange(
         changeset=changeset,
@@ -492,6 +494,25 @@ def _cached(load: Loader) -> Loader:
         return box[0]
 
     return cached
+
+
+def _tree_lister(root: Path, head_commit: str | None) -> Callable[[], TreeListing | None]:
+    """The head tree's paths: ``git ls-tree -r`` of the head commit, or for the working tree
+    the files git tracks and the untracked ones it does not ignore. Listed once, when asked."""
+    memo: list[TreeListing] = []
+
+    def listing() -> TreeListing | None:
+        if not memo:
+            if head_commit is not None:
+                args = ["ls-tree", "-r", "-z", "--name-only", "--full-tree", head_commit]
+            else:
+                args = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+            out = run_git(root, args, check=False)
+            names = sorted({_decode_path(p) for p in out.split(b"\0") if p})
+            memo.append(TreeListing(paths=tuple(names)))
+        return memo[0]
+
+    return listing
 
 
 def _head_reader(root: Path, reader: _BlobReader, head_commit: str | None) -> PathReader:

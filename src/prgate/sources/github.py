@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from prgate.checks import DEFAULT_MAX_FILE_BYTES, Reads
+from prgate.checks import DEFAULT_MAX_FILE_BYTES, Reads, read_settings
 from prgate.checks.flags import DEFAULT_REGISTRY
 from prgate.errors import SourceError
 from prgate.github.errors import NotFound
@@ -40,6 +40,7 @@ from prgate.github.pulls import (
     list_files,
     read_blob,
     read_content,
+    repo_path,
 )
 from prgate.model import (
     ChangeSet,
@@ -47,10 +48,11 @@ from prgate.model import (
     FileStatus,
     LineRange,
     Loader,
+    TreeListing,
     UndeclaredRead,
     looks_binary,
 )
-from prgate.sources.memory import added_ranges, constant
+from prgate.sources.memory import added_ranges, constant, constant_tree
 
 #: Files of the base branch read with the first query, so that config loading needs no call.
 CONFIG_FILES = (
@@ -120,9 +122,13 @@ class PullSource:
 
     def ready(self, reads: Reads) -> ChangeSet:
         """The ChangeSet with everything ``reads`` names fetched: one more GraphQL query when
-        the first did not bring all of it, none otherwise."""
+        the first did not bring all of it, none otherwise; the tool settings files above the
+        changed files (one query, and one per round of ``extend``); the head tree's listing
+        (one recursive tree call)."""
         head = {p: self.head_known[p] for p in reads.head if p in self.head_known}
         base = {p: self.base_known[p] for p in reads.base if p in self.base_known}
+        settings = read_settings(reads, self.changeset, self._fetch_base)
+        base.update(settings)
         wanted = [(self.head_sha, p) for p in sorted(reads.head - head.keys())]
         wanted += [(self.base_sha, p) for p in sorted(reads.base - base.keys())]
         if wanted:
@@ -131,9 +137,40 @@ class PullSource:
             for rev, path in wanted:
                 data = contents.whole(blobs[(rev, path)], path)
                 (head if rev == self.head_sha else base)[path] = data
+        tree = list_tree(self.http, self.repo, self.head_sha) if reads.tree else None
         return replace(
-            self.changeset, read_head=_reader(head, "head"), read_base=_reader(base, "base")
+            self.changeset,
+            read_head=_reader(head, "head"),
+            read_base=_reader(base, "base"),
+            head_tree=constant_tree(tree),
         )
+
+    def _fetch_base(self, paths: Sequence[str]) -> dict[str, bytes | None]:
+        """Paths at base in one query (those the first query brought come from memory)."""
+        out = {p: self.base_known[p] for p in paths if p in self.base_known}
+        wanted = [(self.base_sha, p) for p in paths if p not in out]
+        if wanted:
+            blobs, _ = fetch_objects(self.http, self.repo, wanted, ())
+            contents = _Contents(self.http, self.repo)
+            for rev, path in wanted:
+                out[path] = contents.whole(blobs[(rev, path)], path)
+        return out
+
+
+def list_tree(http: Http, repo: str, sha: str) -> TreeListing:
+    """Every file path of the commit ``sha``: one recursive tree call. GitHub cuts very large
+    listings short (``truncated``); the listing then says it is not complete."""
+    data = http.json("GET", f"{repo_path(repo)}/git/trees/{sha}", params={"recursive": "1"})
+    entries = data.get("tree") if isinstance(data, dict) else None
+    paths = tuple(
+        sorted(
+            str(e["path"])
+            for e in entries or ()
+            if isinstance(e, dict) and e.get("type") == "blob" and isinstance(e.get("path"), str)
+        )
+    )
+    truncated = bool(data.get("truncated")) if isinstance(data, dict) else True
+    return TreeListing(paths=paths, complete=not truncated and entries is not None)
 
 
 def _reader(known: Mapping[str, bytes | None], side: str) -> Callable[[str], bytes | None]:

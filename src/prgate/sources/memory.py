@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from prgate.model import ChangeSet, FileChange, FileStatus, LineRange, Loader, looks_binary
+from prgate.model import (
+    ChangeSet,
+    FileChange,
+    FileStatus,
+    LineRange,
+    Loader,
+    TreeListing,
+    looks_binary,
+)
 
 
 @dataclass(frozen=True)
@@ -114,7 +122,15 @@ def changeset_from_files(
         author=author,
         read_head=head_all.get,
         read_base=base_all.get,
+        head_tree=constant_tree(TreeListing(paths=tuple(sorted(head_all)))),
     )
+
+
+def constant_tree(listing: TreeListing | None) -> Callable[[], TreeListing | None]:
+    def tree() -> TreeListing | None:
+        return listing
+
+    return tree
 
 
 def _bytes_map(files: Mapping[str, str | bytes] | None) -> dict[str, bytes]:

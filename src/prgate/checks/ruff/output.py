@@ -1,0 +1,422 @@
+"""One batched ruff run per evaluation: what it found, as values the check kinds read.
+
+Lint runs twice at most, concurrently with the formatting run: once as the team runs it (their
+settings select the rules; without any ruff settings, :data:`DEFAULT_SELECT`), and once for the
+codes rules ask for by name (``content/debug``'s, or a rule's own ``select``), with the team's
+settings otherwise (excludes, per-file ignores, first-party modules).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prgate.checks import CheckContext, Rule
+from prgate.checks.ruff.formatdiff import FormatHunk, parse_diff
+from prgate.checks.ruff.noqa import Directives, Suppression
+from prgate.checks.ruff.process import ProcessResult, Runner, Workspace, run_process, safe_relpath
+from prgate.checks.ruff.settings import (
+    DEFAULT_SELECT,
+    KIND_NAME,
+    PYTHON_SUFFIXES,
+    Dropped,
+    Selection,
+    black_excludes,
+    black_overrides,
+    codes_of,
+    config_error,
+    drop_display_settings,
+    has_ruff_settings,
+    is_format_rule,
+    params_of,
+    selector_matches,
+)
+from prgate.checks.text import readable_as_utf8_python
+from prgate.errors import CheckError
+from prgate.model import ChangeSet, FileChange, Skipped
+
+SYNTAX_CODE = "invalid-syntax"
+
+
+@dataclass(frozen=True)
+class Violation:
+    path: str
+    code: str
+    message: str
+    line: int
+    end_line: int
+    column: int
+    #: Ruff's description of its fix, when it has one.
+    fix_message: str | None = None
+    #: Ruff applies this fix by default (``safe`` applicability).
+    safe_fix: bool = False
+    suppression: Suppression = Suppression.NONE
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    path: str
+    line: int
+    column: int
+    message: str
+    #: Why the file could not be read, when it is not a syntax error (not UTF-8, a name prgate
+    #: cannot handle): the whole sentence for the finding.
+    unreadable: str | None = None
+
+
+@dataclass(frozen=True)
+class RuffOutput:
+    """What one batched ruff run found."""
+
+    #: Violations of the codes asked for by name (``codes``).
+    violations: tuple[Violation, ...] = ()
+    #: Violations the team's own ruff reports (their selection, or the default one).
+    team: tuple[Violation, ...] = ()
+    #: The first syntax error of each file ruff could not read as Python.
+    syntax_errors: tuple[SyntaxProblem, ...] = ()
+    #: Changed Python files ``ruff format`` would change.
+    unformatted: frozenset[str] = frozenset()
+    #: What ``ruff format`` would change, by file: the hunks overlapping added lines.
+    format_hunks: Mapping[str, tuple[FormatHunk, ...]] = field(default_factory=dict)
+    #: Files not judged (not UTF-8, a path that cannot be written safely).
+    skipped: tuple[Skipped, ...] = ()
+    #: The codes the by-name lint run selected.
+    codes: tuple[str, ...] = ()
+    #: Display settings left out of the team's files (a notice for whoever keeps them).
+    dropped: tuple[Dropped, ...] = ()
+    #: The head tree could not be listed whole: import order cannot be judged.
+    partial_tree: bool = False
+
+    def reportable(self, selection: Selection) -> Iterator[Violation]:
+        """By-name violations ``selection`` wants, leaving out files that did not parse and
+        violations a comment that was already there silences."""
+        yield from self._kept(self.violations, selection)
+
+    def team_reportable(self, ignore: Sequence[str] = ()) -> Iterator[Violation]:
+        """What the team's ruff reports, less the codes ``ignore`` names."""
+        yield from self._kept(self.team, Selection(select=("ALL",), ignore=tuple(ignore)))
+
+    def _kept(self, items: Sequence[Violation], selection: Selection) -> Iterator[Violation]:
+        broken = {s.path for s in self.syntax_errors}
+        for v in items:
+            if v.path in broken or v.suppression is Suppression.EXISTING:
+                continue
+            if selection.matches(v.code):
+                yield v
+
+
+@dataclass(frozen=True)
+class PythonSource:
+    change: FileChange
+    data: bytes
+
+
+def python_sources(
+    ctx: CheckContext, max_file_bytes: int | None = None
+) -> tuple[list[PythonSource], list[Skipped], list[SyntaxProblem]]:
+    """The changed Python files ruff can read, notices, and the files it cannot read."""
+    limit = max_file_bytes if max_file_bytes is not None else ctx.max_file_bytes
+    sources: list[PythonSource] = []
+    skipped: list[Skipped] = []
+    unreadable: list[SyntaxProblem] = []
+    for f in ctx.analysable():
+        if not f.path.endswith(PYTHON_SUFFIXES):
+            continue
+        data = f.head_bytes()
+        if data is None or len(data) > limit:
+            continue
+        if not readable_as_utf8_python(data):
+            # Ruff reads only UTF-8: a file Python reads in another encoding (its `# coding:`
+            # line) would be judged as different text than the one that runs.
+            unreadable.append(_unreadable(f.path, NOT_UTF8))
+            continue
+        if safe_relpath(f.path) is None:
+            unreadable.append(_unreadable(f.path, BAD_NAME))
+            continue
+        sources.append(PythonSource(f, data))
+    return sources, skipped, unreadable
+
+
+#: Python files that cannot be checked are reported, never skipped: Python itself refuses a
+#: file that is not UTF-8, and a file prgate cannot check must not pass unseen.
+NOT_UTF8 = (
+    "This file is not UTF-8 text (or its `# coding:` line names another encoding), and ruff "
+    "reads only UTF-8, so ruff could not check it."
+)
+BAD_NAME = (
+    "This file's name holds characters prgate cannot handle safely (such as a backslash or a "
+    "control character), so ruff could not check it."
+)
+
+
+def _unreadable(path: str, why: str) -> SyntaxProblem:
+    return SyntaxProblem(path=path, line=1, column=1, message="", unreadable=why)
+
+
+def prepare(
+    ws: Workspace, changeset: ChangeSet, settings: Mapping[str, bytes | None]
+) -> tuple[Dropped, ...]:
+    """Lay out the project in ``ws``: stand-ins for the head tree, then the base's settings
+    files at their paths (display settings ruff removed left out). Returns what was left out."""
+    tree = changeset.head_tree()
+    if tree is not None:
+        ws.stand_ins(tree.paths)
+    dropped: list[Dropped] = []
+    for path, data in sorted(settings.items()):
+        if data is None:
+            continue
+        cleaned, gone = drop_display_settings(path, data)
+        dropped.extend(gone)
+        ws.write(path, cleaned)
+    return tuple(dropped)
+
+
+def team_options(ctx: CheckContext) -> list[str]:
+    """Options that make ruff select as the team does: nothing when they have ruff settings,
+    else the documented default."""
+    return [] if has_ruff_settings(ctx.settings) else ["--select", codes_of(DEFAULT_SELECT)]
+
+
+def run_batch(
+    ctx: CheckContext,
+    *,
+    codes: Sequence[str],
+    rules: Sequence[Rule],
+    max_file_bytes: int | None = None,
+    runner: Runner | None = None,
+) -> RuffOutput:
+    """Run ruff over every changed Python file: lint as the team runs it, lint for ``codes``
+    (what rules ask for by name), and format, concurrently. A ruff that fails raises
+    :class:`CheckError`; the team's settings ruff refuses raise a ConfigError."""
+    run = runner or run_process
+    lint_codes = set(codes)
+    want_team = any(
+        r.check == KIND_NAME and not is_format_rule(r) and params_of(r).select is None
+        for r in rules
+    )
+    want_format = any(is_format_rule(r) for r in rules)
+    sources, skipped, unreadable = python_sources(ctx, max_file_bytes)
+    tree = ctx.changeset.head_tree()
+    partial = tree is not None and not tree.complete
+    if not sources or not (lint_codes or want_format or want_team):
+        return RuffOutput(
+            syntax_errors=tuple(unreadable), skipped=tuple(skipped), codes=tuple(sorted(lint_codes))
+        )
+
+    with Workspace() as ws:
+        dropped = prepare(ws, ctx.changeset, ctx.settings)
+        written: dict[str, Path] = {}
+        for src in sources:
+            target = ws.write(src.change.path, src.data)
+            if target is None:
+                unreadable.append(_unreadable(src.change.path, BAD_NAME))
+                continue
+            written[src.change.path] = target
+        files = list(written.values())
+        env = ws.env()
+        jobs: dict[str, list[str]] = {}
+        lint = ["check", "--no-fix", "--ignore-noqa"]
+        if want_team:
+            jobs["team"] = ws.args(lint, files, options=team_options(ctx))
+        if lint_codes:
+            jobs["lint"] = ws.args(lint, files, options=["--select", codes_of(lint_codes)])
+        if want_format:
+            for options, group in _format_groups(ctx, written).items():
+                jobs[f"format{len(jobs)}"] = ws.args(
+                    ["format", "--diff"], group, options=list(options), output_format=None
+                )
+        results = _run_all(run, jobs, cwd=ws.tree, env=env)
+        for result in results.values():
+            _raise_config_error(result, ws)
+        by_path = {s.change.path: s for s in sources}
+        directives: dict[str, Directives] = {}
+        team_items = _parse(results["team"], accept=(0, 1)) if "team" in results else []
+        lint_items = _parse(results["lint"], accept=(0, 1)) if "lint" in results else []
+        syntax: dict[str, SyntaxProblem] = {p.path: p for p in unreadable}
+        team = _violations(ws, by_path, team_items, syntax, directives)
+        named = _violations(ws, by_path, lint_items, syntax, directives)
+        hunks: dict[str, tuple[FormatHunk, ...]] = {}
+        for name, result in results.items():
+            if name.startswith("format"):
+                hunks.update(_format_result(result, ws, by_path))
+        unformatted = {p for p, h in hunks.items() if h} - set(syntax)
+        return RuffOutput(
+            violations=tuple(named),
+            team=tuple(team),
+            syntax_errors=tuple(syntax[p] for p in sorted(syntax)),
+            unformatted=frozenset(unformatted),
+            format_hunks={p: h for p, h in hunks.items() if p in unformatted},
+            skipped=tuple(skipped),
+            codes=tuple(sorted(lint_codes)),
+            dropped=dropped,
+            partial_tree=partial,
+        )
+
+
+def _format_groups(
+    ctx: CheckContext, written: Mapping[str, Path]
+) -> dict[tuple[str, ...], list[Path]]:
+    """Files to format, grouped by the options standing for the team's black settings; files
+    black's own excludes leave alone are left out."""
+    excludes = black_excludes(ctx.settings)
+    groups: dict[tuple[str, ...], list[Path]] = {}
+    for path, target in written.items():
+        if any(rx.search("/" + path) for rx in excludes):
+            continue
+        options = tuple(black_overrides(path, ctx.settings))
+        groups.setdefault(options, []).append(target)
+    return groups
+
+
+def _format_result(
+    result: ProcessResult, ws: Workspace, sources: Mapping[str, PythonSource]
+) -> dict[str, tuple[FormatHunk, ...]]:
+    """``ruff format --diff``: exit 0 nothing to change, 1 changes, 2 a file did not parse
+    (its syntax error comes from the lint runs)."""
+    if result.returncode not in (0, 1, 2):
+        raise CheckError(f"ruff stopped with exit status {result.returncode}")
+    try:
+        text = result.stdout.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CheckError("ruff's output could not be read") from None
+    out: dict[str, tuple[FormatHunk, ...]] = {}
+    for name, hunks in parse_diff(text).items():
+        path = ws.repo_path(name)
+        if path is None or path not in sources:
+            raise CheckError("ruff reported on a file prgate could not match to the change")
+        change = sources[path].change
+        # Only the added lines of each block: the old ones are not this change's doing.
+        out[path] = tuple(
+            FormatHunk(max(h.start, r.start), min(h.end, r.end))
+            for h in hunks
+            for r in change.added
+            if r.start <= h.end and h.start <= r.end
+        )
+    return out
+
+
+def _raise_config_error(result: ProcessResult, ws: Workspace) -> None:
+    if result.returncode == 2:
+        error = config_error(result.stderr, ws.repo_paths())
+        if error is not None:
+            raise error
+
+
+def _run_all(
+    run: Runner, jobs: Mapping[str, Sequence[str]], *, cwd: Path, env: Mapping[str, str]
+) -> dict[str, ProcessResult]:
+    if len(jobs) == 1:
+        ((name, args),) = jobs.items()
+        return {name: run(args, cwd=cwd, env=env)}
+    with ThreadPoolExecutor(max_workers=min(len(jobs), 4)) as pool:
+        futures = {name: pool.submit(run, args, cwd=cwd, env=env) for name, args in jobs.items()}
+        return {name: fut.result() for name, fut in futures.items()}
+
+
+def _parse(result: ProcessResult, *, accept: Sequence[int]) -> list[dict[str, object]]:
+    """Ruff's JSON diagnostics, or a plain CheckError when ruff did not work."""
+    problem = None
+    items: object = None
+    if result.returncode not in accept:
+        problem = f"ruff stopped with exit status {result.returncode}"
+    else:
+        try:
+            items = json.loads(result.stdout.decode("utf-8") or "[]")
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            problem = "ruff's output could not be read"
+        else:
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                problem = "ruff's output had an unexpected shape"
+    if problem is not None:
+        raise CheckError(problem + _stderr_cause(result.stderr))
+    assert isinstance(items, list)
+    return items
+
+
+def _stderr_cause(stderr: bytes) -> str:
+    text = stderr.decode("utf-8", errors="replace")
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("Cause:"):
+            return f" ({line[len('Cause:') :].strip()[:300]})"
+    return ""
+
+
+def _violations(
+    ws: Workspace,
+    sources: Mapping[str, PythonSource],
+    items: Sequence[Mapping[str, object]],
+    syntax: dict[str, SyntaxProblem],
+    directives: dict[str, Directives],
+) -> list[Violation]:
+    violations: list[Violation] = []
+    for item in items:
+        path = ws.repo_path(str(item.get("filename", "")))
+        if path is None or path not in sources:
+            # Never drop what ruff found: a finding prgate cannot place fails the check.
+            raise CheckError("ruff reported on a file prgate could not match to the change")
+        code = item.get("code")
+        line, column = _location(item.get("location"))
+        if code == SYNTAX_CODE or not isinstance(code, str):
+            known = syntax.get(path)
+            if known is None or (line, column) < (known.line, known.column):
+                syntax[path] = SyntaxProblem(path, line, column, str(item.get("message", "")))
+            continue
+        if path not in directives:
+            src = sources[path]
+            directives[path] = Directives.scan(src.change, src.data)
+        violations.append(_violation(item, path, code, line, column, directives[path]))
+    violations.sort(key=lambda v: (v.path, v.line, v.column, v.code))
+    return violations
+
+
+def _violation(
+    item: Mapping[str, object],
+    path: str,
+    code: str,
+    line: int,
+    column: int,
+    directives: Directives,
+) -> Violation:
+    end_line, end_column = _location(item.get("end_location"))
+    if end_line > line and end_column <= 1:
+        end_line -= 1  # a span ending at the start of a line ends on the line before
+    fix = item.get("fix")
+    fix_message = None
+    safe = False
+    if isinstance(fix, dict):
+        safe = fix.get("applicability") == "safe"
+        message = fix.get("message")
+        fix_message = message if isinstance(message, str) else None
+    noqa_row = item.get("noqa_row")
+    return Violation(
+        path=path,
+        code=code,
+        message=str(item.get("message", "")),
+        line=line,
+        end_line=max(end_line, line),
+        column=column,
+        fix_message=fix_message,
+        safe_fix=safe,
+        suppression=directives.covers(
+            code,
+            line,
+            end_line=max(end_line, line),
+            noqa_row=noqa_row if isinstance(noqa_row, int) else line,
+        ),
+    )
+
+
+def _location(value: object) -> tuple[int, int]:
+    if isinstance(value, dict):
+        row, col = value.get("row"), value.get("column")
+        if isinstance(row, int) and isinstance(col, int):
+            return max(row, 1), max(col, 1)
+    return 1, 1
+
+
+def is_import_order(code: str) -> bool:
+    return selector_matches("I", code) >= 0

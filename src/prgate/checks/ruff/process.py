@@ -1,0 +1,204 @@
+"""Running ruff: one process at a time through a small seam, in a private folder.
+
+The folder (:class:`Workspace`) holds the project as ruff should see it: the base branch's ruff
+settings files at their paths, the changed Python files as they are at head, and an empty
+stand-in for every other Python file of the head tree, so that ruff tells the project's own
+modules from others' as it does in the team's checkout. Ruff runs there with no cache and an
+environment of ``PATH`` and a throwaway ``HOME`` only.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol
+
+from prgate.checks.ruff.settings import PYTHON_SUFFIXES, SETTINGS_NAMES
+from prgate.errors import CheckError
+
+#: Seconds one ruff process may take before the check gives up (and fails closed).
+RUFF_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+class Runner(Protocol):
+    """Runs one process to completion. The seam tests use to count or observe ruff runs."""
+
+    def __call__(
+        self, args: Sequence[str], *, cwd: Path, env: Mapping[str, str]
+    ) -> ProcessResult: ...
+
+
+def run_process(args: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> ProcessResult:
+    try:
+        done = subprocess.run(
+            list(args),
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=RUFF_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise CheckError(f"ruff took longer than {int(RUFF_TIMEOUT)} seconds") from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise CheckError(f"ruff could not be started ({reason})") from None
+    return ProcessResult(done.returncode, done.stdout, done.stderr)
+
+
+def ruff_binary() -> str:
+    from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
+
+    try:
+        return os.fsdecode(find_ruff_bin())
+    except FileNotFoundError:
+        raise CheckError("the ruff program that comes with prgate is missing") from None
+
+
+def safe_relpath(path: str) -> tuple[str, ...] | None:
+    """``path``'s parts when it is a plain relative path inside the repository, else ``None``."""
+    if not path or path.startswith("/") or "\0" in path or "\\" in path:
+        return None
+    parts = tuple(path.split("/"))
+    if any(p in ("", ".", "..") or len(os.fsencode(p)) > 255 for p in parts):
+        return None
+    return parts
+
+
+def fast_tmp_dir() -> str | None:
+    """A memory-backed folder for the copies ruff reads, when the system has one (Linux)."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
+def escape_glob(text: str) -> str:
+    """``text`` as a glob matching only itself (for per-file settings)."""
+    return "".join(f"[{c}]" if c in "*?[]{}!\\" else c for c in text)
+
+
+class Workspace:
+    """A private temporary folder holding the project ruff reads and a HOME."""
+
+    def __init__(self) -> None:
+        self._tmp = tempfile.mkdtemp(prefix="prgate-ruff-", dir=fast_tmp_dir())
+        root = Path(os.path.realpath(self._tmp))
+        self.tree = root / "tree"
+        self.home = root / "home"
+        self.tree.mkdir()
+        self.home.mkdir()
+        self._paths: dict[str, str] = {}
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def write(self, path: str, data: bytes) -> Path | None:
+        """Write a file; ``None`` when its path is not safe to write."""
+        parts = safe_relpath(path)
+        if parts is None:
+            return None
+        target = self.tree.joinpath(*parts)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_symlink() or target.is_dir():
+                return None
+            target.write_bytes(data)
+        except OSError:
+            return None
+        self._paths[str(target)] = path
+        return target
+
+    def stand_ins(self, paths: Iterable[str]) -> None:
+        """An empty file for every Python path of the head tree, and every folder: enough for
+        ruff to know which modules and packages the project has. Settings files are never
+        stood in for (an empty ``ruff.toml`` would be settings of its own)."""
+        folders: set[str] = set()
+        for path in paths:
+            if posixpath.basename(path) in SETTINGS_NAMES or safe_relpath(path) is None:
+                continue
+            folder = posixpath.dirname(path)
+            if folder not in folders:
+                folders.add(folder)
+                try:
+                    self.tree.joinpath(folder).mkdir(parents=True, exist_ok=True)
+                except OSError:
+                    continue
+            if path.endswith(PYTHON_SUFFIXES) or posixpath.basename(path) == "py.typed":
+                target = self.tree.joinpath(path)
+                try:
+                    if not target.exists():
+                        target.touch()
+                except OSError:
+                    continue
+
+    def read(self, path: str) -> bytes:
+        parts = safe_relpath(path)
+        assert parts is not None
+        return self.tree.joinpath(*parts).read_bytes()
+
+    def repo_path(self, filename: str) -> str | None:
+        """The repository path of a file ruff names (absolute, or relative to the tree)."""
+        full = filename if os.path.isabs(filename) else str(self.tree / filename)
+        found = self._paths.get(full)
+        if found is not None:
+            return found
+        return self._paths.get(os.path.realpath(full))
+
+    def repo_paths(self) -> dict[str, str]:
+        """Workspace path -> repository path of every file written (for ruff's messages)."""
+        return dict(sorted(self._paths.items(), key=lambda kv: -len(kv[0])))
+
+    def env(self) -> dict[str, str]:
+        env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": str(self.home)}
+        env["XDG_CONFIG_HOME"] = str(self.home / ".config")
+        if os.name == "nt":  # Windows processes need these to start at all
+            for key in ("SYSTEMROOT", "SYSTEMDRIVE", "TEMP", "TMP"):
+                if key in os.environ:
+                    env[key] = os.environ[key]
+        return env
+
+    def args(
+        self,
+        command: Sequence[str],
+        files: Sequence[Path],
+        *,
+        options: Sequence[str] = (),
+        output_format: str | None = "json",
+    ) -> list[str]:
+        """Ruff's arguments: ruff's own discovery of the settings written in the tree, the
+        team's excludes honoured for files named (``--force-exclude``), no cache, files after
+        ``--`` (names may start with a dash), relative to the tree (ruff runs there)."""
+        rel = [str(f.relative_to(self.tree)) for f in files]
+        fmt = ["--output-format", output_format] if output_format else []
+        return [
+            ruff_binary(),
+            *command,
+            "--no-cache",
+            "--force-exclude",
+            *fmt,
+            *options,
+            "--",
+            *rel,
+        ]
