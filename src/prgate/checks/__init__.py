@@ -142,6 +142,8 @@ class CheckContext:
     prepared: Prepared = field(default_factory=Prepared, compare=False, repr=False)
     #: Limits of the isolated Python parser the feature-flag kinds use (``None``: defaults).
     scan_limits: Limits | None = None
+    #: Every enabled rule of this evaluation, for kinds that share work across kinds.
+    rules: tuple[Rule, ...] = ()
 
     def analysable(self) -> Iterator[FileChange]:
         """Files present at head whose text checks may read: not links or submodules, not
