@@ -30,7 +30,6 @@ from prgate.engine import evaluate
 from prgate.model import ChangeSet
 from prgate.sources.memory import FileSides, changeset_from_files
 
-
 #: The paths most tests use: every Python file outside tests and migrations (a team's choice;
 #: the rule's own default is to check nothing).
 ALL_PYTHON = list(DEFAULT_PATHS)
@@ -670,3 +669,16 @@ def test_the_kinds_are_registered_under_their_contract_names() -> None:
     kinds = registry()
     assert kinds["flags"] is KIND and kinds["flag-registry"] is REGISTERED_KIND
     assert KIND.params is GuardedParams and REGISTERED_KIND.params is RegisteredParams
+
+
+def test_the_advice_for_a_class_says_whether_it_existed_before() -> None:
+    base = "class Billing:\n    def total(self, order):\n        return order.amount\n"
+    head = "class Billing(Base):\n    def total(self, order):\n        return order.amount\n"
+    [old] = _guard(_changes({"app/billing.py": (base, head)})).findings
+    assert old.message.startswith("The class `Billing` existed before this change")
+    assert "In a method that existed before, keep its old code as it is" in old.fix
+    assert "old code in the `else:` branch" in old.fix
+
+    [new] = _guard(_changes({"app/refunds.py": (None, head)})).findings
+    assert new.message.startswith("The new class `Billing`")
+    assert "`Billing` is new, so it may do nothing while the flag is off" in new.fix

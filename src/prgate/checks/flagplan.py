@@ -65,7 +65,7 @@ class GuardedParams(Params):
 
     #: gitignore-style patterns of the folders and files whose new code must sit behind a flag;
     #: only the Python files (`.py`) among them are read. Empty (the default): the rule checks
-    #: nothing until the team names them.
+    #: nothing until the team names them, and `prgate config validate` says so.
     paths: Globs = ()
     #: Dotted names of the calls that check a flag, in a condition, as a decorator or in a
     #: `with` block; `flags.enabled` also matches `self.flags.enabled`.
