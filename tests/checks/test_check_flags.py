@@ -673,7 +673,7 @@ def test_the_kinds_are_registered_under_their_contract_names() -> None:
 
 def test_the_advice_for_a_class_says_whether_it_existed_before() -> None:
     base = "class Billing:\n    def total(self, order):\n        return order.amount\n"
-    head = "class Billing(Base):\n    def total(self, order):\n        return order.amount\n"
+    head = "class Billing(Base):\n    def total(self, order):\n        return order.amount * 2\n"
     [old] = _guard(_changes({"app/billing.py": (base, head)})).findings
     assert old.message.startswith("The class `Billing` existed before this change")
     assert "In a method that existed before, keep its old code as it is" in old.fix

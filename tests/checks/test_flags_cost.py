@@ -221,3 +221,49 @@ def test_the_engine_judges_both_kinds_with_their_own_functions() -> None:
         ("flags/guarded", 1),
         ("flags/registered", 2),
     ]
+
+
+BIG = (
+    "import flags\n"  # 1
+    "ON = flags.enabled('vat')\n"  # 2
+    "\n"  # 3
+    "\n"  # 4
+    "def untouched():\n"  # 5
+    "    go()\n"  # 6
+    "\n"  # 7
+    "\n"  # 8
+    "class Billing:\n"  # 9
+    "    rate = 1\n"  # 10
+    "\n"  # 11
+    "    def first(self):\n"  # 12
+    "        go()\n"  # 13
+    "\n"  # 14
+    "    def total(self, order):\n"  # 15
+    "        if ON:\n"  # 16
+    "            return order.amount * 2\n"  # 17
+    "        return order.amount\n"  # 18
+    "\n"  # 19
+    "    def refund(self, order):\n"  # 20
+    "        gateway.refund(order)\n"  # 21
+    "\n"  # 22
+    "    def last(self):\n"  # 23
+    "        go()\n"  # 24
+)
+
+
+@pytest.mark.parametrize("added", [[(17, 17)], [(21, 21)], [(9, 9), (21, 21)], [(6, 6)]])
+def test_only_the_touched_functions_are_handed_to_the_parser(
+    added: list[tuple[int, int]],
+) -> None:
+    from prgate.checks.flagtouch import excerpt
+
+    text = excerpt(outline(BIG), BIG, added)
+    lines = text.split("\n")
+    assert len(lines) == len(BIG.split("\n"))  # same line numbers
+    assert lines[1] == "ON = flags.enabled('vat')"  # module statements stay
+    assert ("def untouched():" in text) == ((6, 6) in added)
+    if (6, 6) not in added:
+        assert "    def first(self):" not in text  # an untouched method of a touched class
+        assert "    def last(self):" in text  # where the class ends
+    full = scan_source(BIG, added=added, functions=DEFAULT_FUNCTIONS)
+    assert scan_source(text, added=added, functions=DEFAULT_FUNCTIONS) == full

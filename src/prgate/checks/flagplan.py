@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 from pydantic import Field, field_validator
 
 from prgate.checks import CheckContext, Params, Rule
-from prgate.checks.flagtouch import Outline, outline, touched_code, touches_units
+from prgate.checks.flagtouch import Outline, excerpt, outline, touched_code, touches_units
 from prgate.checks.globs import Globs, Matcher, compile_globs
 from prgate.checks.text import judged_ranges, python_text
 from prgate.model import FileChange
@@ -251,7 +251,8 @@ def ensure(ctx: CheckContext, result: Reading, wanted: Sequence[Need]) -> None:
     for _, source, functions in wanted:
         if source.text is None or (source.key, functions) in result.scans:
             continue
-        todo.setdefault(source.key, (source.text, set()))[1].add(functions)
+        text = excerpt(source.outline, source.text, source.key[1])
+        todo.setdefault(source.key, (text, set()))[1].add(functions)
     if todo:
         _parse(ctx, result, todo)
 

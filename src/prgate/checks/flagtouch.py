@@ -46,6 +46,7 @@ _STRING_END = {
 _UNIT_START = re.compile(r"(?:async|def|class)\b|@")
 _LAMBDA = re.compile(r"\blambda\b")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
+_SPLIT = re.compile(r"(\r\n|\r|\n)")
 #: Nesting CPython refuses (``flagsandbox`` screens it before parsing): always parsed.
 _MAX_BRACKETS = 200
 _MAX_INDENTS = 100
@@ -64,6 +65,7 @@ class _Logical:
     start: int
     end: int
     indent: int
+    head: str
     opens_unit: bool
     decorator: bool
     has_lambda: bool
@@ -78,6 +80,10 @@ class Outline:
     unit_ranges: tuple[tuple[int, int], ...]
     #: Physical line ranges of the logical lines, with their spans in the text.
     logical: tuple[tuple[int, int, int, int], ...]
+    #: Every function, method and class, in order: first and last line (decorators included),
+    #: the index of the one it sits in, whether it is a class, its indentation, a class's body
+    #: indentation and the number of its body's lines that are not members.
+    units: tuple[tuple[int, int, int | None, bool, int, int, int], ...] = ()
 
 
 def outline(text: str) -> Outline | None:
@@ -109,6 +115,59 @@ def touched_code(found: Outline | None, text: str, added: Iterable[tuple[int, in
         if _overlap(((first, last),), ranges)
     ]
     return "\n".join(pieces)
+
+
+def excerpt(found: Outline | None, text: str, added: Iterable[tuple[int, int]]) -> str:
+    """``text`` with the functions and classes that no added line touches blanked out (their
+    lines kept, empty), so that a parser reads only what can matter, at the same line numbers.
+
+    Blanked: untouched top-level functions and classes, and untouched methods written directly
+    in a class that stays (one that an added line touches), as long as something else of that
+    class's body stays and it is not the class's last member. Module and class statements stay (a flag read into a variable there
+    guards the functions that test it), and so does everything nested in a function. All of
+    ``text`` when unsure."""
+    if found is None or not found.units:
+        return text
+    ranges = list(added)
+    touched = [_overlap(((u[0], u[1]),), ranges) for u in found.units]
+    kept_members: dict[int, int] = {}
+    for index, unit in enumerate(found.units):
+        parent = unit[2]
+        if parent is not None and touched[index]:
+            kept_members[parent] = kept_members.get(parent, 0) + 1
+    blank: list[tuple[int, int]] = []
+    for index, (first, last, parent, _, indent, _, _) in enumerate(found.units):
+        if touched[index]:
+            continue
+        if parent is None:
+            if indent == 0:
+                blank.append((first, last))
+            continue
+        owner = found.units[parent]
+        keeps_body = owner[6] > 0 or kept_members.get(parent, 0) > 0
+        # a class's last member stays: it is where the class ends, which findings report
+        direct = owner[3] and indent == owner[5] and last < owner[1]
+        if direct and touched[parent] and keeps_body and _kept(found, parent, touched):
+            blank.append((first, last))
+    if not blank:
+        return text
+    parts = _SPLIT.split(text)  # line, end, line, end, ..., last line
+    for first, last in blank:
+        for line in range(first, last + 1):
+            index = 2 * (line - 1)
+            if index < len(parts):
+                parts[index] = ""
+    return "".join(parts)
+
+
+def _kept(found: Outline, index: int, touched: Sequence[bool]) -> bool:
+    """Whether a unit and every unit it sits in are touched (so none of them is blanked)."""
+    current: int | None = index
+    while current is not None:
+        if not touched[current]:
+            return False
+        current = found.units[current][2]
+    return True
 
 
 def _overlap(ranges: Sequence[tuple[int, int]], added: Iterable[tuple[int, int]]) -> bool:
@@ -148,6 +207,7 @@ def _logical_lines(text: str) -> list[_Logical]:
                 start=open_start,
                 end=open_end,
                 indent=open_indent,
+                head=head,
                 opens_unit=opens,
                 decorator=head.startswith("@"),
                 has_lambda=has_lambda,
@@ -260,10 +320,25 @@ def _check_fields(body: str) -> None:
 # Units
 
 
+@dataclass
+class _Span:
+    """A function, method or class while the outline is read."""
+
+    first: int
+    last: int
+    indent: int
+    parent: int | None
+    is_class: bool = False
+    #: For a class: the indentation of its body, and how many of its lines are not members.
+    body_indent: int = -1
+    own: int = 0
+
+
 def _outline(lines: Sequence[_Logical]) -> Outline:
-    units: list[int] = []  # indentation of the open defs, classes and decorators
     levels = [0]
     ranges: list[tuple[int, int]] = []
+    spans: list[_Span] = []
+    stack: list[int] = []  # the open functions, classes and decorators, innermost last
     previous: _Logical | None = None
     for logical in lines:
         width = logical.indent
@@ -281,21 +356,40 @@ def _outline(lines: Sequence[_Logical]) -> Outline:
                 levels.pop()
             if width != levels[-1]:
                 raise _Unsure  # Python: unindent does not match any outer level
-        while units and units[-1] >= width:
-            units.pop()
-        first = logical.first
         after_decorator = previous is not None and previous.decorator
+        decorated = after_decorator and bool(stack) and spans[stack[-1]].indent == width
+        while stack and spans[stack[-1]].indent >= width and not decorated:
+            stack.pop()
+        first = logical.first
         if after_decorator:
             assert previous is not None
             first = previous.last + 1  # comments between a decorator and what it decorates
-        if units or after_decorator or logical.opens_unit or logical.has_lambda:
+        if stack or after_decorator or logical.opens_unit or logical.has_lambda:
             ranges.append((first, logical.last))
+        for index in stack:
+            spans[index].last = logical.last
+        if stack and not decorated:
+            owner = spans[stack[-1]]
+            if owner.is_class and owner.body_indent < 0:
+                owner.body_indent = width
+            if not logical.opens_unit:
+                owner.own += 1
         if logical.opens_unit:
-            units.append(width)
+            is_class = logical.head.startswith("class")
+            if decorated:
+                spans[stack[-1]].is_class = spans[stack[-1]].is_class or is_class
+            else:
+                parent = stack[-1] if stack else None
+                spans.append(_Span(logical.first, logical.last, width, parent, is_class))
+                stack.append(len(spans) - 1)
         previous = logical
     if previous is not None and previous.ends_with_colon:
         raise _Unsure  # Python: expected an indented block at the end of the file
     return Outline(
         unit_ranges=tuple(ranges),
         logical=tuple((lg.first, lg.last, lg.start, lg.end) for lg in lines),
+        units=tuple(
+            (sp.first, sp.last, sp.parent, sp.is_class, sp.indent, sp.body_indent, sp.own)
+            for sp in spans
+        ),
     )
