@@ -267,3 +267,31 @@ def test_only_the_touched_functions_are_handed_to_the_parser(
         assert "    def last(self):" in text  # where the class ends
     full = scan_source(BIG, added=added, functions=DEFAULT_FUNCTIONS)
     assert scan_source(text, added=added, functions=DEFAULT_FUNCTIONS) == full
+
+
+def test_the_parser_is_not_even_loaded_when_nothing_needs_parsing() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from prgate.checks import CheckContext\n"
+        "from prgate.checks.flags import KIND, REGISTERED_KIND\n"
+        "from prgate.sources.memory import FileSides, changeset_from_files\n"
+        "from prgate.checks import Rule\n"
+        "from prgate.checks.flags import GuardedParams, RegisteredParams\n"
+        "changes = changeset_from_files({'app/a.py': FileSides('X = 1\\n', 'X = 2\\n')})\n"
+        "def rule(check, params):\n"
+        "    return Rule(id=check, check=check, level='error', title='t', why='w', fix='f',"
+        " params=params)\n"
+        "rules = (rule('flags', GuardedParams(paths=('**/*.py',))),"
+        " rule('flag-registry', RegisteredParams()))\n"
+        "ctx = CheckContext(changeset=changes, rules=rules)\n"
+        "assert REGISTERED_KIND.run(ctx, [rules[1]]).findings == []\n"
+        "assert KIND.run(ctx, [rules[0]]).findings == []\n"
+        "print('libcst' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"

@@ -131,14 +131,14 @@ def _check_registry(
     wanted: Sequence[tuple[Source, tuple[str, ...]]],
     read: Reading,
 ) -> CheckResult:
-    from prgate.checks.flagscan import FileScan
-
     result = CheckResult()
     uses: list[tuple[str, FlagUse]] = []
     for source, functions in wanted:
         if source.text is None:
             result.findings.append(registered_failure(rule, source.file.path, None))
             continue
+        from prgate.checks.flagscan import FileScan  # libcst: only when a file was parsed
+
         outcome = scan_of(read, source, functions)
         if isinstance(outcome, FileScan):
             uses.extend((source.file.path, use) for use in outcome.uses)

@@ -85,12 +85,15 @@ def inactive_guarded(rules: Sequence[Rule]) -> list[Rule]:
 
 
 def run_guarded(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
-    from prgate.checks.flagscan import FileScan
-
     result = CheckResult()
     read = reading(ctx, rules)
     wanted = needs(ctx, read, rules)
+    if not wanted:
+        return result
     ensure(ctx, read, wanted)
+    # libcst takes a second to import on a busy machine: only when a file was parsed
+    from prgate.checks.flagscan import FileScan
+
     for rule, source, functions in wanted:
         path = source.file.path
         if source.text is None:
