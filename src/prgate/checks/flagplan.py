@@ -169,7 +169,11 @@ class Source:
     file: FileChange
     text: str | None
     key: _Key
-    outline: Outline | None
+
+    @functools.cached_property
+    def outline(self) -> Outline | None:
+        """The cheap look at the text, taken the first time a rule asks for it."""
+        return outline(self.text) if self.text is not None else None
 
 
 @dataclass
@@ -187,10 +191,10 @@ class Reading:
             data = f.head_bytes()
             text = python_text(data) if data is not None else None
             if text is None:
-                found = Source(f, None, ("", ()), None)
+                found = Source(f, None, ("", ()))
             else:
                 digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-                found = Source(f, text, (digest, judged_ranges(f, text)), outline(text))
+                found = Source(f, text, (digest, judged_ranges(f, text)))
             self.sources[f.path] = found
         return found
 
@@ -203,7 +207,7 @@ def guarded_needs(source: Source) -> bool:
 def registered_needs(source: Source, functions: Sequence[str]) -> bool:
     """Whether ``flags/registered`` must parse this file: an added line is in a statement that
     may call one of ``functions``."""
-    if source.text is None:
+    if source.text is None or not call_candidates(source.text, functions):
         return False
     return call_candidates(touched_code(source.outline, source.text, source.key[1]), functions)
 
