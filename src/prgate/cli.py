@@ -211,6 +211,7 @@ def _rules_test(targets: Sequence[str]) -> int:
 
 def _config_validate(path: Path) -> int:
     from prgate.config.deprecations import deprecations
+    from prgate.config.flagnotice import inactive_flag_notices
     from prgate.config.loader import repository_root, validate_file
 
     errors = validate_file(path)
@@ -220,6 +221,8 @@ def _config_validate(path: Path) -> int:
         return EXIT_CANNOT_JUDGE
     for warning in deprecations(path, repository_root(path)):
         print(f"prgate: warning: {warning.describe()}", file=sys.stderr)
+    for notice in inactive_flag_notices(path):
+        print(f"prgate: notice: {notice}", file=sys.stderr)
     print(f"{path}: valid.")
     return EXIT_OK
 

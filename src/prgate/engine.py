@@ -84,6 +84,7 @@ def evaluate(
         max_file_bytes=max_file_bytes,
         scan_limits=scan_limits,
         settings=settings,
+        rules=tuple(rules),
     )
     ruff_rules = [r for r in rules if r.check in kinds and kinds[r.check].ruff_codes is not None]
     broken: set[str] = set()

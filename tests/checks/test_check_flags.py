@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from prgate.checks import CheckContext, CheckResult, NoParams, Params, Rule
 from prgate.checks.flags import (
     DEFAULT_FUNCTIONS,
+    DEFAULT_PATHS,
     KIND,
     MAX_REGISTRY_BYTES,
     REGISTERED_KIND,
@@ -18,6 +19,7 @@ from prgate.checks.flags import (
     GuardedParams,
     RegisteredParams,
     RegistryProblem,
+    inactive_guarded,
     parse_registry,
 )
 from prgate.checks.flagsandbox import Limits, nesting_problem, scan_isolated
@@ -28,8 +30,13 @@ from prgate.engine import evaluate
 from prgate.model import ChangeSet
 from prgate.sources.memory import FileSides, changeset_from_files
 
+#: The paths most tests use: every Python file outside tests and migrations (a team's choice;
+#: the rule's own default is to check nothing).
+ALL_PYTHON = list(DEFAULT_PATHS)
+
 
 def _guarded(**params: object) -> Rule:
+    params.setdefault("paths", ALL_PYTHON)
     return Rule(
         id="flags/guarded",
         check="flags",
@@ -101,9 +108,14 @@ def test_a_changed_function_names_the_changed_lines() -> None:
     [finding] = _guard(_changes({"app/billing.py": (base, head)})).findings
     assert (finding.line, finding.end_line) == (1, 4)
     assert finding.message == (
-        "The function `total` was changed, and its changed code on lines 3 and 4 runs without "
-        "checking a feature flag."
+        "The function `total` existed before this change, and its changed code on lines 3 and "
+        "4 runs without checking a feature flag."
     )
+    # Returning early while the flag is off would switch off what `total` already did.
+    assert "if not" not in finding.fix and ": return" not in finding.fix
+    assert '`if flags.enabled("your-flag-name"):`' in finding.fix
+    assert "old code in the `else:` branch" in finding.fix
+    assert "Do not return early" in finding.fix
 
 
 def test_code_left_outside_the_flag_check_is_pointed_at() -> None:
@@ -287,7 +299,7 @@ def test_only_python_files_under_the_paths_are_read() -> None:
     assert result.skipped == []
 
 
-def test_default_paths_leave_out_tests_and_migrations() -> None:
+def test_paths_can_leave_out_tests_and_migrations() -> None:
     changes = _changes(
         {
             "tests/test_billing.py": (None, UNGUARDED),
@@ -330,10 +342,12 @@ def test_python_is_read_in_the_encoding_its_coding_line_names() -> None:
     )
 
 
-def test_a_rule_without_parameters_uses_the_defaults() -> None:
+def test_a_rule_without_parameters_checks_nothing() -> None:
     rule = Rule(id="flags/guarded", check="flags", level="error", title="t", why="w", fix="f")
     assert isinstance(rule.params, NoParams)
-    assert len(_guard(_changes({"app/a.py": (None, UNGUARDED)}), rule).findings) == 1
+    assert _guard(_changes({"app/a.py": (None, UNGUARDED)}), rule).findings == []
+    assert GuardedParams().paths == ()
+    assert inactive_guarded([rule, _guarded()]) == [rule]
 
 
 def test_a_syntax_error_is_a_finding_and_other_files_are_still_checked() -> None:
@@ -630,7 +644,6 @@ def test_registry_aliases_do_not_expand() -> None:
     [
         (GuardedParams, {"functions": ["flags enabled"]}),
         (GuardedParams, {"functions": []}),
-        (GuardedParams, {"paths": []}),
         (GuardedParams, {"paths": [""]}),
         (GuardedParams, {"path": ["x"]}),
         (RegisteredParams, {"registry": "../outside.yml"}),
@@ -656,3 +669,16 @@ def test_the_kinds_are_registered_under_their_contract_names() -> None:
     kinds = registry()
     assert kinds["flags"] is KIND and kinds["flag-registry"] is REGISTERED_KIND
     assert KIND.params is GuardedParams and REGISTERED_KIND.params is RegisteredParams
+
+
+def test_the_advice_for_a_class_says_whether_it_existed_before() -> None:
+    base = "class Billing:\n    def total(self, order):\n        return order.amount\n"
+    head = "class Billing(Base):\n    def total(self, order):\n        return order.amount * 2\n"
+    [old] = _guard(_changes({"app/billing.py": (base, head)})).findings
+    assert old.message.startswith("The class `Billing` existed before this change")
+    assert "In a method that existed before, keep its old code as it is" in old.fix
+    assert "old code in the `else:` branch" in old.fix
+
+    [new] = _guard(_changes({"app/refunds.py": (None, head)})).findings
+    assert new.message.startswith("The new class `Billing`")
+    assert "`Billing` is new, so it may do nothing while the flag is off" in new.fix

@@ -199,6 +199,8 @@ class CheckContext:
     scan_limits: Limits | None = None
     #: Settings files read at base (see :attr:`Reads.settings`): path -> contents or ``None``.
     settings: Mapping[str, bytes | None] = field(default_factory=dict)
+    #: Every enabled rule of this evaluation, for kinds that share work across kinds.
+    rules: tuple[Rule, ...] = ()
 
     def analysable(self) -> Iterator[FileChange]:
         """Files present at head whose text checks may read: not links or submodules, not

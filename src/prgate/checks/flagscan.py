@@ -17,7 +17,7 @@ from typing import Literal
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from prgate.checks.flags import call_candidates
+from prgate.checks.flagplan import call_candidates
 
 UnitKind = Literal["function", "method", "class"]
 
@@ -64,6 +64,8 @@ class FlagUse:
 class FileScan:
     unguarded: tuple[Unit, ...] = ()
     uses: tuple[FlagUse, ...] = ()
+    #: The same file read with each of a job's ``more_functions``, in order (one parse).
+    more: tuple[FileScan, ...] = ()
 
 
 FailureCode = Literal["syntax", "nesting", "too-slow", "crashed", "memory", "budget", "error"]
@@ -104,6 +106,8 @@ class ScanJob:
     text: str
     added: tuple[tuple[int, int], ...]
     functions: tuple[str, ...]
+    #: Other sets of flag functions to read the same parse with (rules that name other calls).
+    more_functions: tuple[tuple[str, ...], ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -214,13 +218,31 @@ class _Frame:
 
 
 def scan_source(
-    text: str, *, added: Iterable[tuple[int, int]], functions: Sequence[str]
+    text: str,
+    *,
+    added: Iterable[tuple[int, int]],
+    functions: Sequence[str],
+    more_functions: Sequence[Sequence[str]] = (),
 ) -> FileScan:
-    """Read one file. Raises ``libcst.ParserSyntaxError`` when it is not Python."""
+    """Read one file, parsed once, for ``functions`` and each of ``more_functions``. Raises
+    ``libcst.ParserSyntaxError`` when it is not Python."""
     module = cst.parse_module(text)
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
-    analyser = _Analyser(positions, _Lines(added), tuple(functions))
+    lines = _Lines(added)
+    first = _analyse(module, positions, lines, text, functions)
+    more = tuple(_analyse(module, positions, lines, text, f) for f in more_functions)
+    return FileScan(unguarded=first.unguarded, uses=first.uses, more=more)
+
+
+def _analyse(
+    module: cst.Module,
+    positions: Mapping[cst.CSTNode, CodeRange],
+    lines: _Lines,
+    text: str,
+    functions: Sequence[str],
+) -> FileScan:
+    analyser = _Analyser(positions, lines, tuple(functions))
     unguarded = analyser.module(module)
     uses: tuple[FlagUse, ...] = ()
     if call_candidates(text, functions):
@@ -304,9 +326,12 @@ class _Analyser:
         return self.lines.overlaps(self._start(node), self._end(node))
 
     def _header_changed(self, node: cst.CSTNode, body: cst.BaseSuite, first: int) -> bool:
-        """Whether the lines from ``first`` to the start of the body changed."""
-        if isinstance(body, cst.IndentedBlock) and body.body:
-            last = max(first, self._start(body.body[0]) - 1)
+        """Whether the lines from ``first`` to the end of the header (its ``:`` line) changed.
+
+        Comment and blank lines between the header and the body are not the header: an edited
+        comment there changes no behaviour."""
+        if isinstance(body, cst.IndentedBlock):
+            last = max(first, self.positions[body.header].start.line)
         else:
             last = self._start(node)
         return self.lines.overlaps(first, last)

@@ -32,6 +32,7 @@ def encode_request(job: ScanJob, *, cpu_seconds: int) -> bytes:
         "text": job.text,
         "added": [list(r) for r in job.added],
         "functions": list(job.functions),
+        "more": [list(f) for f in job.more_functions],
         "cpu": cpu_seconds,
     }
     return json.dumps(request).encode("utf-8")
@@ -50,6 +51,7 @@ def _answer(raw: bytes, limit_cpu: Callable[[int], None]) -> dict[str, object]:
             request["text"],
             added=[(int(a), int(b)) for a, b in request["added"]],
             functions=[str(f) for f in request["functions"]],
+            more_functions=[[str(f) for f in fs] for fs in request.get("more", [])],
         )
     except cst.ParserSyntaxError:
         return {"failure": "syntax"}
@@ -59,6 +61,10 @@ def _answer(raw: bytes, limit_cpu: Callable[[int], None]) -> dict[str, object]:
         return {"failure": "memory"}
     except Exception:
         return {"failure": "error"}
+    return {**_scan_json(scan), "more": [_scan_json(m) for m in scan.more]}
+
+
+def _scan_json(scan: FileScan) -> dict[str, object]:
     return {
         "units": [
             [
@@ -91,10 +97,18 @@ def decode_reply(raw: bytes) -> ScanOutcome:
             if isinstance(failure, str) and failure in FAILURE_CODES:
                 return ScanFailure(failure)  # type: ignore[arg-type]
             raise ValueError
-        units = tuple(_decode_unit(u) for u in _list(reply["units"]))
-        uses = tuple(_decode_use(u) for u in _list(reply["uses"]))
+        first = _decode_scan(reply)
+        more = tuple(_decode_scan(m) for m in _list(reply.get("more", [])))
     except (ValueError, KeyError, TypeError):
         return ScanFailure("error")
+    return FileScan(unguarded=first.unguarded, uses=first.uses, more=more)
+
+
+def _decode_scan(value: object) -> FileScan:
+    if not isinstance(value, dict):
+        raise ValueError
+    units = tuple(_decode_unit(u) for u in _list(value["units"]))
+    uses = tuple(_decode_use(u) for u in _list(value["uses"]))
     return FileScan(unguarded=units, uses=uses)
 
 
