@@ -282,6 +282,24 @@ def test_a_noqa_that_was_already_there_is_honoured() -> None:
     ]
 
 
+def test_an_edit_of_another_comment_on_a_suppressed_line_is_no_added_suppression() -> None:
+    # The change only drops a trailing `# type: ignore` from a line the team silenced: the
+    # code and its noqa are the base's, so the team's ruff and prgate both stay quiet.
+    base = "import os  # noqa: F401  # type: ignore[import]\nX = 1\n"
+    head = "import os  # noqa: F401\nX = 1\n"
+    assert mine(judge({"a.py": FileSides(base, head)})) == []
+    # The same noqa kept on a line whose code changed is the change's own suppression.
+    changed = "import sys  # noqa: F401\nX = 1\n"
+    (finding,) = mine(judge({"a.py": FileSides(base, changed)}))
+    assert finding.line == 1 and ADDED_NOQA + " F401" in finding.message
+    # And a `#` inside a string is no comment: the code there changed.
+    strings = ("S = 'a#b'  # noqa: E501\n", "S = 'a#c'  # noqa: E501\n")
+    long_line = [lint_rule(select=["E501"])]
+    base_s, head_s = (s.replace("'a#", "'" + "x" * 100 + "#") for s in strings)
+    (long,) = mine(judge({"a.py": FileSides(base_s, head_s)}, long_line))
+    assert ADDED_NOQA + " E501" in long.message
+
+
 def test_file_level_noqa_covers_old_lines_only() -> None:
     old = "# ruff: noqa\nimport sys\nX = 1\n"
     # An edit elsewhere in the file: the old suppressed import is not reported.

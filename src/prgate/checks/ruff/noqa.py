@@ -3,9 +3,13 @@ them: prgate runs ruff with ``--ignore-noqa`` and decides here which comments co
 
 from __future__ import annotations
 
+import difflib
+import io
 import re
+import tokenize
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 from prgate.model import FileChange
 
@@ -92,8 +96,86 @@ class Directives:
             found.append(disabled_at)
         if not found:
             return Suppression.NONE
-        if all(self.change.touches(n) for n in found):
+        if all(self._new_comment(n, code) for n in found):
             return Suppression.ADDED
-        if self.change.touches(line, end_line):
+        if self._code_added(line, end_line):
             return Suppression.OUTDATED
         return Suppression.EXISTING
+
+    def _new_comment(self, number: int, code: str) -> bool:
+        """Whether the comment on line ``number`` that silences ``code`` is the change's: on a
+        line it added, unless that line's code is the base's and the base's line already held
+        a comment silencing ``code`` (an edit of another comment on the line)."""
+        if not self.change.touches(number):
+            return False
+        was = self._aligned.get(number)
+        return was is None or not _silences(was, code)
+
+    def _code_added(self, line: int, end_line: int) -> bool:
+        """Whether the change added code on ``line``..``end_line``: lines it added whose code,
+        comments aside, is not the same as the base's (an edit of a comment alone, such as a
+        trailing ``# type: ignore`` removed, leaves the code the old comment was written for)."""
+        same = self._aligned
+        return any(
+            self.change.touches(n) and n not in same for n in range(line, max(end_line, line) + 1)
+        )
+
+    @cached_property
+    def _aligned(self) -> dict[int, str]:
+        """Head line -> the base's line (whole text) for head lines whose code, comments aside,
+        lines up with the same code at base."""
+        base = self.change.base_bytes()
+        if base is None:
+            return {}
+        try:
+            base_text = base.decode("utf-8")
+        except UnicodeDecodeError:
+            return {}
+        before = _code_lines(base_text)
+        after = _code_lines("\n".join(self.lines) + "\n")
+        if before is None or after is None:
+            return {}  # not read as Python: every added line counts as new code
+        base_lines = base_text.split("\n")
+        matcher = difflib.SequenceMatcher(None, before, after)
+        return {
+            j1 + k + 1: base_lines[i1 + k]
+            for tag, i1, _i2, j1, j2 in matcher.get_opcodes()
+            if tag == "equal"
+            for k in range(j2 - j1)
+        }
+
+
+def _silences(text: str, code: str) -> bool:
+    """Whether line ``text`` holds a comment of any kind that silences ``code``."""
+    m = _FILE_NOQA.match(text)
+    if m:
+        codes = _split_codes(m.group("codes"))
+        return codes is None or code in codes
+    for pattern in (_LINE_NOQA, _LINE_IGNORE):
+        for found in pattern.finditer(text):
+            codes = _split_codes(found.group("codes"))
+            if codes is None or code in codes:
+                return True
+    for found in _RANGE.finditer(text):
+        codes = _split_codes(found.group("codes"))
+        if found.group("verb") == "disable" and (codes is None or code in codes):
+            return True
+    return False
+
+
+def _code_lines(text: str) -> list[str] | None:
+    """Each line of ``text`` without its comment or trailing blanks; ``None`` when Python's
+    tokenizer cannot read it (a comment is then told from a ``#`` in a string by the tokenizer
+    alone)."""
+    lines = text.split("\n")
+    cut: dict[int, int] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT:
+                cut[token.start[0]] = token.start[1]
+    except (tokenize.TokenError, SyntaxError, RecursionError, MemoryError):
+        return None
+    return [
+        (line[: cut[number]] if number in cut else line).rstrip()
+        for number, line in enumerate(lines, start=1)
+    ]
