@@ -300,6 +300,16 @@ def test_an_edit_of_another_comment_on_a_suppressed_line_is_no_added_suppression
     assert ADDED_NOQA + " E501" in long.message
 
 
+def test_the_noqa_of_a_multi_line_import_covers_its_old_names_only() -> None:
+    # Ruff lets the noqa on an import's first line silence every name of it.
+    base = "from os import (  # noqa: F401\n    path,  # type: ignore[attr-defined]\n)\n"
+    edited = "from os import (  # noqa: F401\n    path,\n)\n"
+    assert mine(judge({"a.py": FileSides(base, edited)})) == []
+    added = "from os import (  # noqa: F401\n    path,  # type: ignore[attr-defined]\n    sep,\n)\n"
+    (finding,) = mine(judge({"a.py": FileSides(base, added)}))
+    assert finding.line == 3 and OLD_NOQA in finding.message
+
+
 def test_file_level_noqa_covers_old_lines_only() -> None:
     old = "# ruff: noqa\nimport sys\nX = 1\n"
     # An edit elsewhere in the file: the old suppressed import is not reported.

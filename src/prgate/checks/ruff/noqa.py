@@ -3,6 +3,7 @@ them: prgate runs ruff with ``--ignore-noqa`` and decides here which comments co
 
 from __future__ import annotations
 
+import ast
 import difflib
 import io
 import re
@@ -36,6 +37,11 @@ _FILE_NOQA = re.compile(
     re.IGNORECASE,
 )
 _RANGE = re.compile(r"#\s*ruff\s*:\s*(?P<verb>disable|enable)\[(?P<codes>[^\]]*)\]")
+
+
+#: Rules whose violation ruff also lets the noqa of its parent statement silence (an unused
+#: name of a multi-line import, silenced on the import's first line).
+_PARENT_CODES = frozenset({"F401"})
 
 
 def _split_codes(text: str | None) -> frozenset[str] | None:
@@ -78,14 +84,20 @@ class Directives:
         what the change did not add: new code placed under an old comment is reported.
         """
         found = [n for n, codes in self.file_level if codes is None or code in codes]
-        text = self.lines[noqa_row - 1] if 0 < noqa_row <= len(self.lines) else ""
-        if _FILE_NOQA.match(text):
-            text = ""  # a file-level comment, counted above
-        for pattern in (_LINE_NOQA, _LINE_IGNORE):
-            for m in pattern.finditer(text):
-                codes = _split_codes(m.group("codes"))
-                if codes is None or code in codes:
-                    found.append(noqa_row)
+        rows = [noqa_row]
+        if code in _PARENT_CODES and line in self._statement_starts:
+            # Ruff also takes the noqa of the import statement the name belongs to.
+            rows.append(self._statement_starts[line])
+        for row in dict.fromkeys(rows):
+            text = self.lines[row - 1] if 0 < row <= len(self.lines) else ""
+            if _FILE_NOQA.match(text):
+                continue  # a file-level comment, counted above
+            if any(
+                (codes := _split_codes(m.group("codes"))) is None or code in codes
+                for pattern in (_LINE_NOQA, _LINE_IGNORE)
+                for m in pattern.finditer(text)
+            ):
+                found.append(row)
         disabled_at = None
         for number, verb, codes in self.ranges:
             if number >= line:
@@ -119,6 +131,20 @@ class Directives:
         return any(
             self.change.touches(n) and n not in same for n in range(line, max(end_line, line) + 1)
         )
+
+    @cached_property
+    def _statement_starts(self) -> dict[int, int]:
+        """Line -> first line of the multi-line import statement it lies in."""
+        try:
+            tree = ast.parse("\n".join(self.lines) + "\n")
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return {}
+        out: dict[int, int] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom) and node.end_lineno is not None:
+                for number in range(node.lineno + 1, node.end_lineno + 1):
+                    out[number] = node.lineno
+        return out
 
     @cached_property
     def _aligned(self) -> dict[int, str]:
