@@ -421,3 +421,107 @@ def test_the_engine_turns_a_ruff_failure_into_an_error_finding() -> None:
     assert finding.level == "error" and finding.line is None
     assert "could not check this change" in finding.message
     assert "QQQ" in finding.message
+
+
+# --- formatting suppressions the change adds -------------------------------------------------
+
+TURNS_OFF = "This change adds a comment"
+
+
+def fmt_rule(**params: object) -> Rule:
+    return Rule(
+        id="style/ruff-format",
+        check="ruff",
+        level="warning",
+        title="not formatted",
+        why="why",
+        fix="Format it.",
+        params=RuffParams.model_validate({"format": True, **params}),
+    )
+
+
+def formatting(base: str | None, head: str, **params: object) -> list[Finding]:
+    return mine(judge({"a.py": FileSides(base, head)}, [fmt_rule(**params)]), "style/ruff-format")
+
+
+def test_an_added_fmt_off_region_is_named_once_with_its_lines() -> None:
+    head = "X = 1\n# fmt: off\nTABLE = [\n    1,0,\n    0,1,\n]\n# fmt: on\nY = 2\n"
+    (finding,) = formatting("X = 1\nY = 2\n", head)
+    assert (finding.line, finding.end_line, finding.level) == (2, 7, Level.WARNING)
+    assert TURNS_OFF in finding.message and "`# fmt: off` on line 2" in finding.message
+    assert "lines 2 to 7" in finding.message and finding.fixable is False
+
+
+def test_an_added_fmt_off_without_on_runs_to_the_end_of_the_file() -> None:
+    (finding,) = formatting(None, "X = 1\n# fmt: off\nY = [1,2]\nZ = [3,4]\n")
+    assert (finding.line, finding.end_line) == (2, 4)
+
+
+@pytest.mark.parametrize(
+    ("comment", "spelled"),
+    [
+        ("# fmt: skip", "# fmt: skip"),
+        ("#fmt:skip", "# fmt: skip"),
+        ("# noqa: E501 # fmt: skip", "# fmt: skip"),
+        ("# yapf: disable", "# yapf: disable"),
+        ("# fmt: off", "# fmt: off"),
+    ],
+)
+def test_an_added_trailing_skip_names_its_whole_statement(comment: str, spelled: str) -> None:
+    head = f"X = 1\nVALUES = [1,2,\n    3]  {comment}\n"
+    # (ruff would still respell the comment itself: that is a layout finding of its own)
+    (finding,) = [f for f in formatting("X = 1\n", head) if TURNS_OFF in f.message]
+    assert (finding.line, finding.end_line) == (2, 3)
+    assert f"`{spelled}` on line 3" in finding.message
+
+
+def test_yapf_disable_and_enable_make_a_region() -> None:
+    head = "# yapf: disable\nA = [1,2]\n# yapf: enable\nB = 1\n"
+    (finding,) = formatting(None, head)
+    assert (finding.line, finding.end_line) == (1, 3)
+
+
+def test_old_formatting_suppressions_on_unchanged_lines_are_not_named() -> None:
+    base = "# fmt: off\nA = [1,2]\n# fmt: on\nB = [1,2]  # fmt: skip\nC = 1\n"
+    head = "# fmt: off\nA = [1,2]\n# fmt: on\nB = [1,2]  # fmt: skip\nC = 2\n"
+    assert formatting(base, head) == []
+
+
+def test_an_edit_of_another_comment_keeps_an_old_skip_unnamed() -> None:
+    base = "B = [1,2]  # fmt: skip  # type: ignore\n"
+    assert formatting(base, "B = [1,2]  # fmt: skip\n") == []
+    (finding,) = formatting(base, "B = [1,3]  # fmt: skip\n")
+    assert finding.line == 1 and TURNS_OFF in finding.message
+
+
+def test_moving_the_end_of_an_old_region_is_named() -> None:
+    # The old lines B1..B3 stay; the change moves the `# fmt: on` below them.
+    rows = "B1 = [1,2]\nB2 = [3,4]\nB3 = [5,6]\n"
+    base = f"# fmt: off\nA = [1,2]\n# fmt: on\n{rows}C = 1\n"
+    head = f"# fmt: off\nA = [1,2]\n{rows}# fmt: on\nC = 1\n"
+    (finding,) = formatting(base, head)
+    assert (finding.line, finding.end_line) == (1, 6)
+    assert "`# fmt: on` on line 6" in finding.message
+
+
+def test_a_fmt_comment_inside_a_string_is_not_a_suppression() -> None:
+    head = 'HELP = """\n# fmt: off\n"""\nTEXT = "x  # fmt: skip"\n'
+    assert formatting(None, head) == []
+
+
+def test_a_look_alike_that_ruff_does_not_honour_is_not_named() -> None:
+    assert formatting(None, "A = 1  # FMT: OFF\nB = 2  # fmt: off please\n") == []
+
+
+def test_the_level_of_an_added_formatting_suppression_is_the_teams() -> None:
+    head = "A = [1,2]  # fmt: skip\n"
+    (finding,) = formatting(None, head, added_suppression="error")
+    assert finding.level is Level.ERROR
+    assert formatting(None, head, added_suppression="off") == []
+
+
+def test_added_suppression_belongs_to_the_formatting_rule() -> None:
+    with pytest.raises(ValidationError, match="added_suppression"):
+        RuffParams.model_validate({"added_suppression": "error"})
+    with pytest.raises(ValidationError):
+        RuffParams.model_validate({"format": True, "added_suppression": "loud"})

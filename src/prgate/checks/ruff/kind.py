@@ -147,6 +147,7 @@ def _run(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
                 )
             result.findings.append(finding)
     for rule in format_rules:
+        result.findings.extend(_suppression_findings(rule, output))
         for path in sorted(output.unformatted):
             for hunk in output.format_hunks.get(path, ()):
                 result.findings.append(
@@ -162,6 +163,36 @@ def _run(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
                     )
                 )
     return result
+
+
+def _suppression_findings(rule: Rule, output: RuffOutput) -> list[Finding]:
+    """One finding for each formatting suppression the change adds."""
+    chosen = params_of(rule).added_suppression or "warning"
+    if chosen == "off":
+        return []
+    out = []
+    for path in sorted(output.format_suppressions):
+        for s in output.format_suppressions[path]:
+            lines = f"line {s.start}" if s.start == s.end else f"lines {s.start} to {s.end}"
+            out.append(
+                rule.finding(
+                    path=path,
+                    line=s.start,
+                    end_line=s.end,
+                    message=(
+                        f"This change adds a comment (`{s.text}` on line {s.line}) that turns "
+                        f"formatting off for {lines}: ruff leaves them as they are written, so "
+                        "their layout is not judged. It is named so that a reviewer sees it."
+                    ),
+                    fix=(
+                        "Keep the comment if these lines must keep their own layout (a table, "
+                        "for example) and say why next to it; otherwise remove it and run "
+                        "`prgate fix`."
+                    ),
+                    level=Level(chosen),
+                )
+            )
+    return out
 
 
 def _syntax_finding(rule: Rule, problem: SyntaxProblem, ctx: CheckContext) -> Finding:

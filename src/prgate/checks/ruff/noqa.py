@@ -146,6 +146,11 @@ class Directives:
                     out[number] = node.lineno
         return out
 
+    @property
+    def aligned(self) -> dict[int, str]:
+        """Head line -> the base's line, for head lines whose code is the base's."""
+        return self._aligned
+
     @cached_property
     def _aligned(self) -> dict[int, str]:
         """Head line -> the base's line (whole text) for head lines whose code, comments aside,

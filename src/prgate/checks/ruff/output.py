@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prgate.checks import CheckContext, Rule
+from prgate.checks.ruff.fmtoff import FormatSuppression, added_suppressions
 from prgate.checks.ruff.formatdiff import FormatHunk, parse_diff
 from prgate.checks.ruff.noqa import Directives, Suppression
 from prgate.checks.ruff.process import ProcessResult, Runner, Workspace, run_process, safe_relpath
@@ -81,6 +82,8 @@ class RuffOutput:
     unformatted: frozenset[str] = frozenset()
     #: What ``ruff format`` would change, by file: the hunks overlapping added lines.
     format_hunks: Mapping[str, tuple[FormatHunk, ...]] = field(default_factory=dict)
+    #: Formatting suppressions (``# fmt: off``, ``# fmt: skip``) the change adds, by file.
+    format_suppressions: Mapping[str, tuple[FormatSuppression, ...]] = field(default_factory=dict)
     #: Files not judged (not UTF-8, a path that cannot be written safely).
     skipped: tuple[Skipped, ...] = ()
     #: The codes the by-name lint run selected.
@@ -243,12 +246,16 @@ def run_batch(
             if name.startswith("format"):
                 hunks.update(_format_result(result, ws, by_path))
         unformatted = {p for p, h in hunks.items() if h} - set(syntax)
+        suppressions = (
+            _format_suppressions(sources, directives, broken=set(syntax)) if want_format else {}
+        )
         return RuffOutput(
             violations=tuple(named),
             team=tuple(team),
             syntax_errors=tuple(syntax[p] for p in sorted(syntax)),
             unformatted=frozenset(unformatted),
             format_hunks={p: h for p, h in hunks.items() if p in unformatted},
+            format_suppressions=suppressions,
             skipped=tuple(skipped),
             codes=tuple(sorted(lint_codes)),
             dropped=dropped,
@@ -269,6 +276,25 @@ def _format_groups(
         options = tuple(black_overrides(path, ctx.settings))
         groups.setdefault(options, []).append(target)
     return groups
+
+
+def _format_suppressions(
+    sources: Sequence[PythonSource], directives: dict[str, Directives], *, broken: set[str]
+) -> dict[str, tuple[FormatSuppression, ...]]:
+    """The formatting suppressions each readable file's change adds."""
+    out: dict[str, tuple[FormatSuppression, ...]] = {}
+    for src in sources:
+        path = src.change.path
+        if path in broken or not any(marker in src.data for marker in (b"fmt", b"yapf")):
+            continue
+        if path not in directives:
+            directives[path] = Directives.scan(src.change, src.data)
+        found = added_suppressions(
+            src.change, src.data.decode("utf-8"), base_line=directives[path].aligned
+        )
+        if found:
+            out[path] = found
+    return out
 
 
 def _format_result(

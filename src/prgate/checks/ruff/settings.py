@@ -66,6 +66,10 @@ class RuffParams(Params):
     #: The level of a finding that names a suppression comment the change adds (``off``: not
     #: named).
     added_noqa: Literal["error", "warning", "notice", "off"] = "warning"
+    #: Formatting rules only: the level of a finding that names a formatting suppression the
+    #: change adds (``# fmt: off``, ``# fmt: skip``, ``# yapf: disable``; ``off``: not named).
+    #: Unset means ``warning``.
+    added_suppression: Literal["error", "warning", "notice", "off"] | None = None
 
     @field_validator("select", "ignore")
     @classmethod
@@ -83,6 +87,11 @@ class RuffParams(Params):
     def _format_alone(self) -> RuffParams:
         if self.format and (self.select is not None or self.ignore is not None):
             raise ValueError("a formatting rule (format: true) takes no select or ignore")
+        if not self.format and self.added_suppression is not None:
+            raise ValueError(
+                "added_suppression is for a formatting rule (format: true); a lint rule's "
+                "added suppressions are set with added_noqa"
+            )
         return self
 
 
