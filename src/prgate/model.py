@@ -223,6 +223,10 @@ class Finding:
     fixable: bool = False
     #: 1-based column of ``line`` where known (used by SARIF and annotations).
     column: int | None = None
+    #: Written by the AI reviewer: its title, message and fix are a model's words, which a
+    #: change can steer. Renderers show them to people as quoted advisory notes and never pass
+    #: them to an agent as instructions.
+    from_ai: bool = False
 
     def sort_key(self) -> tuple[str, int, str, str]:
         return (self.path or "", self.line or 0, self.rule, self.message)

@@ -43,7 +43,7 @@ def test_text_verdicts() -> None:
     ]
     assert render_text(passing_report()) == "prgate: nothing blocks this change.\n"
     assert render_text(warnings_report()).endswith(
-        "prgate: nothing blocks this change; 1 warning.\n"
+        "prgate: nothing blocks this change; 2 warnings.\n"
     )
     assert "1 problem blocks this change." in render_text(fixable_report())
 

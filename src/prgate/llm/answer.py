@@ -128,6 +128,7 @@ class AiFinding:
             message=self.why,
             fix=self.fix or rule.fix,
             fixable=False,
+            from_ai=True,
         )
 
 

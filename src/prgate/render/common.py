@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import assert_never
@@ -15,10 +17,22 @@ WHOLE_CHANGE = "The whole change"
 _LEVEL_ORDER = {Level.ERROR: 0, Level.WARNING: 1, Level.NOTICE: 2}
 
 # Characters that can move the cursor, recolour a terminal, reorder text (bidi "Trojan source"
-# controls) or end a line where the reader does not expect it.
-_INVISIBLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
-)
+# controls), hide text (tag characters, fillers, soft hyphens, zero-width characters) or end a
+# line where the reader does not expect it: every character of the categories Cc, Cf, Cs, Co
+# and Cn, the line and paragraph separators, and the letters that show as nothing (fillers).
+_FILLERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180e\u3164\uffa0")
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_FILLER_RE = re.compile("[" + "".join(sorted(_FILLERS)) + "]")
+
+
+def hidden(ch: str) -> bool:
+    """Whether the character ``ch`` is invisible, a control, or a filler that shows as nothing."""
+    return ch in _FILLERS or unicodedata.category(ch) in _HIDDEN_CATEGORIES
+
+
+def _has_hidden(text: str) -> bool:
+    # ``isprintable`` is false for every hidden category (and for spaces other than " ").
+    return not text.isprintable() or _FILLER_RE.search(text) is not None
 
 
 def level_rank(level: Level) -> int:
@@ -131,17 +145,47 @@ def visible(text: str, *, keep_newlines: bool = False) -> str:
     """
     if keep_newlines:
         text = text.replace("\r\n", "\n")
-
-    def _escape(m: re.Match[str]) -> str:
-        ch = m.group(0)
+    if not _has_hidden(text):
+        return text
+    out: list[str] = []
+    for ch in text:
         if ch == "\t":
-            return " "
-        if ch == "\n" and keep_newlines:
-            return "\n"
-        code = ord(ch)
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+            out.append(" ")
+        elif ch == "\n" and keep_newlines:
+            out.append(ch)
+        elif hidden(ch):
+            out.append(escape_char(ch))
+        else:
+            out.append(ch)
+    return "".join(out)
 
-    return _INVISIBLE.sub(_escape, text)
+
+def escape_char(ch: str) -> str:
+    """``\\x1b``, ``\\u202e`` or ``\\U000e0041``: a character written as a visible escape."""
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def json_text(data: object) -> str:
+    """``data`` as JSON indented by 2, ending with a newline: non-ASCII text as is, but every
+    hidden character written as a JSON escape, so the text shows it and the data reads back
+    the same."""
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if not _has_hidden(text.replace("\n", "")):
+        return text
+    return "".join(_json_escape(ch) if ch != "\n" and hidden(ch) else ch for ch in text)
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def one_line(text: str) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from prgate.model import Report
+from prgate.render.common import json_text
 from prgate.render.prompt import agent_prompt
 
 
@@ -33,5 +33,6 @@ def to_json_object(report: Report) -> dict[str, Any]:
 
 
 def render_json(report: Report) -> str:
-    """The JSON text: indented by 2, non-ASCII kept as is, ending with a newline."""
-    return json.dumps(to_json_object(report), ensure_ascii=False, indent=2) + "\n"
+    """The JSON text: indented by 2, ending with a newline; non-ASCII kept as is but for
+    invisible characters, which are written as JSON escapes (the data reads back the same)."""
+    return json_text(to_json_object(report))

@@ -246,7 +246,9 @@ def check_annotations(report: Report) -> list[dict[str, Any]]:
         start = f.line if f.line is not None else 1
         end = f.end_line if f.line is not None and f.end_line is not None else start
         message = visible(f.message.strip(), keep_newlines=True)
-        if f.fix.strip():
+        if f.from_ai:
+            message = _ai_annotation(f)
+        elif f.fix.strip():
             message += "\n\nWhat to do: " + visible(f.fix.strip(), keep_newlines=True)
         if f.line is None:
             message = "This is about the whole file.\n\n" + message
@@ -270,6 +272,19 @@ def check_annotations(report: Report) -> list[dict[str, Any]]:
 #: The same as ``check_annotations``. (Modules that use ``from __future__ import annotations``
 #: cannot import this name without shadowing the future import: they use ``check_annotations``.)
 annotations = check_annotations  # type: ignore[assignment]
+
+
+def _ai_annotation(f: Finding) -> str:
+    """An AI reviewer's note for an annotation: its words quoted, and who decides."""
+    quoted = [one_line(f.title)]
+    quoted += visible(f.message.strip(), keep_newlines=True).split("\n")
+    if f.fix.strip():
+        quoted += ("Its suggestion: " + visible(f.fix.strip(), keep_newlines=True)).split("\n")
+    body = "\n".join("| " + line.strip() for line in quoted if line.strip())
+    return (
+        "An advisory note from the AI reviewer, quoted as the model wrote it; a person decides "
+        "whether to act on it.\n\n" + body
+    )
 
 
 def truncate_lines(text: str, limit: int, note: str) -> str:

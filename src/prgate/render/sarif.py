@@ -8,17 +8,19 @@ tool execution notifications, so that "not judged" is never read as "passed".
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any, assert_never
 from urllib.parse import quote
 
 from prgate import __version__
 from prgate.model import Finding, Level, Report
+from prgate.render.common import json_text, one_line, visible
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/os/schemas/sarif-schema-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 #: The base against which result paths are relative: the repository's root.
 SRCROOT = "%SRCROOT%"
+#: How a rule whose findings the AI reviewer writes is described (never in the model's words).
+AI_DESCRIPTION = "Advisory notes from the AI reviewer; a person decides whether to act on them"
 
 
 def sarif_level(level: Level) -> str:
@@ -76,7 +78,7 @@ def to_sarif(report: Report) -> dict[str, Any]:
 
 def render_sarif(report: Report) -> str:
     """The SARIF log as JSON text, indented by 2, ending with a newline."""
-    return json.dumps(to_sarif(report), ensure_ascii=False, indent=2) + "\n"
+    return json_text(to_sarif(report))
 
 
 def artifact_uri(path: str) -> str:
@@ -85,21 +87,28 @@ def artifact_uri(path: str) -> str:
 
 
 def _descriptor(f: Finding) -> dict[str, Any]:
+    title = AI_DESCRIPTION if f.from_ai else visible(f.title)
     out: dict[str, Any] = {
         "id": f.rule,
-        "shortDescription": {"text": f.title},
-        "fullDescription": {"text": f.title},
+        "shortDescription": {"text": title},
+        "fullDescription": {"text": title},
         "defaultConfiguration": {"level": sarif_level(f.level)},
     }
-    if f.fix.strip():
-        out["help"] = {"text": f.fix}
+    if f.fix.strip() and not f.from_ai:
+        out["help"] = {"text": visible(f.fix)}
     return out
 
 
 def _result(f: Finding, index: int) -> dict[str, Any]:
     text = f"{f.title}: {f.message}" if f.message.strip() else f.title
-    if f.fix.strip():
+    if f.from_ai:
+        text = f"An advisory note from the AI reviewer, quoted: “{one_line(text)}”"
+        if f.fix.strip():
+            text += f" Its suggestion: “{one_line(f.fix)}”"
+        text += "\nA person decides whether to act on it."
+    elif f.fix.strip():
         text += f"\nWhat to do: {f.fix}"
+    text = visible(text, keep_newlines=True)
     out: dict[str, Any] = {
         "ruleId": f.rule,
         "ruleIndex": index,
@@ -126,8 +135,8 @@ def _artifact(path: str) -> dict[str, Any]:
 
 
 def _skipped_text(path: str | None, reason: str) -> str:
-    what = path if path is not None else "the whole change"
-    return f"Not checked: {what}: {reason}"
+    what = visible(path) if path is not None else "the whole change"
+    return f"Not checked: {what}: {visible(reason, keep_newlines=True)}"
 
 
 def _fingerprint(f: Finding) -> str:

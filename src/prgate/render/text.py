@@ -63,6 +63,8 @@ def _finding(f: Finding, paint: _Painter) -> list[str]:
     where = "" if f.path is None else f"{line_label(f)}: "
     level = paint.level(f.level)
     rule = paint.dim("[" + one_line(f.rule) + "]")
+    if f.from_ai:
+        return _ai_note(f, f"  {where}{level}: an advisory note from the AI reviewer {rule}", paint)
     lines = [f"  {where}{level}: {one_line(f.title)} {rule}"]
     if f.message.strip():
         lines.extend(_indented(f.message))
@@ -73,6 +75,20 @@ def _finding(f: Finding, paint: _Painter) -> list[str]:
     if f.fixable:
         lines.append("    " + paint.dim("`prgate fix` can fix this automatically."))
     return lines
+
+
+def _ai_note(f: Finding, head: str, paint: _Painter) -> list[str]:
+    """The AI reviewer's words, each line quoted with ``|``, then who decides."""
+    quoted = [f"    | {one_line(f.title)}"]
+    quoted += ["    | " + line.lstrip() for line in _indented(f.message) if line.strip()]
+    fix = [line.lstrip() for line in _indented(f.fix) if line.strip()]
+    if fix:
+        fix[0] = "Its suggestion: " + fix[0]
+        quoted += ["    | " + line for line in fix]
+    tail = "    " + paint.dim(
+        "Written by an AI model and quoted as it wrote it; a person decides whether to act on it."
+    )
+    return [head, *quoted, tail]
 
 
 def _indented(text: str) -> list[str]:
