@@ -365,3 +365,19 @@ def test_an_old_noqa_does_not_hide_a_breakpoint_added_in_front_of_it(
         if f["rule"] != "style/ruff-format"
     )
     assert code == 0  # content/debug is a warning
+
+
+def test_code_carrying_bidi_controls_is_a_finding_of_the_default_packs(
+    sample: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Trojan Source: a right-to-left override makes the code read differently than it runs.
+    rlo = "\u202e"
+    write(sample, "app/orders.py", f'def total(items):\n    return sum(items)  # "{rlo}" end\n')
+    write(sample, "tests/test_orders.py", "def test_total():\n    assert 1 == 1\n")
+    code, report = check_json(sample, capsys=capsys)
+    bidi = [f for f in report["findings"] if "PLE2502" in f["message"]]
+    assert [(f["rule"], f["path"], f["line"], f["level"]) for f in bidi] == [
+        ("style/ruff-lint", "app/orders.py", 2, "error")
+    ]
+    assert rlo not in json.dumps(report, ensure_ascii=False)  # shown escaped, never raw
+    assert code == 1
