@@ -32,7 +32,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from prgate.app import pages
-from prgate.app.events import route
+from prgate.app.events import installation_id, route
 from prgate.app.intake import Intake
 from prgate.app.jobs import ApiCounter, JobContext, give_up, handle
 from prgate.app.metrics import Metrics
@@ -406,7 +406,7 @@ def create_app(
             return _plain(400, "missing X-GitHub-Event or X-GitHub-Delivery")
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
             count.labels(event=event, outcome="malformed").inc()
             return _plain(400, "body is not JSON")
         if not isinstance(payload, dict):
@@ -419,7 +419,7 @@ def create_app(
             id=delivery_id,
             event=event,
             action=str(action) if isinstance(action, str) else None,
-            installation_id=inst.get("id") if isinstance(inst, dict) else None,
+            installation_id=installation_id(inst),
             received_at=time.time(),
         )
         try:
