@@ -122,7 +122,7 @@ class AppState:
                     self.reviewer = None
             if settings.app_id and settings.private_key:
                 creds = AppCredentials(app_id=settings.app_id, private_key=settings.private_key)
-                self.auth = AppAuth(creds, self.api_settings())
+                self.auth = AppAuth(creds, self.api_settings(), slug=settings.app_slug)
             else:
                 self.auth = None
 
