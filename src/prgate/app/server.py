@@ -126,6 +126,15 @@ class AppState:
             else:
                 self.auth = None
 
+    def learn_identity(self) -> None:
+        """Ask GitHub for the App's bot login now, if not known; a failure only logs."""
+        if self.auth is None:
+            return
+        try:
+            self.auth.bot_login()
+        except PrgateError as exc:
+            log.warning("the App's bot login is not known yet: %s", exc)
+
     def job_context(self) -> JobContext:
         auth = self.auth
         if auth is None or not self.settings.app_id:
@@ -275,6 +284,9 @@ def create_app(
         if recovered:
             log.info("%d job(s) left running by a stopped process were queued again", recovered)
         if start_workers:
+            # The App's bot login, which marks its own report comments: learnt once, here,
+            # rather than during the first evaluation (asked again then if GitHub is down now).
+            await run_in_threadpool(state.learn_identity)
             pool = WorkerPool(
                 the_store,
                 state.run_job,

@@ -97,7 +97,7 @@ class AppAuth:
             slug = self._slug
         if slug is None:
             with self.app_http() as http:
-                data = http.json("GET", "/app", retry=True)
+                data = http.json("GET", "/app")
             found = data.get("slug") if isinstance(data, dict) else None
             if not isinstance(found, str) or not found:
                 raise GitHubError("GitHub did not say which App this is (GET /app had no slug)")
