@@ -569,8 +569,10 @@ class FakeGitHub:
                 if c.repo is repo and c.issue_number == number
             ]
 
-    def add_comment(self, repo: Repo, number: int, body: str, *, user: str = "builder") -> Comment:
-        """A comment written by a person (not through the API)."""
+    def add_comment(
+        self, repo: Repo, number: int, body: str, *, user: str = "builder", app: App | None = None
+    ) -> Comment:
+        """A comment written by a person (not through the API), or by ``app``'s bot."""
         with self.lock:
             now = _iso(time.time())
             comment = Comment(
@@ -578,10 +580,11 @@ class FakeGitHub:
                 repo=repo,
                 issue_number=number,
                 body=body,
-                user=user,
-                user_type="User",
+                user=app.bot_login if app is not None else user,
+                user_type="Bot" if app is not None else "User",
                 created_at=now,
                 updated_at=now,
+                app_id=app.id if app is not None else None,
             )
             self.comments_by_id[comment.id] = comment
             return comment

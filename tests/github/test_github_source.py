@@ -128,13 +128,26 @@ def test_another_bot_quoting_the_marker_is_not_taken_for_prgates_comment(
     other.user_type = "Bot"
     marker = "<!-- prgate:report -->"
     with auth.repo_http(inst.id, repo.full_name) as http:
-        assert find_marked(http, repo.full_name, pr.number, marker) is None
+        bot = auth.bot_login()
+        assert find_marked(http, repo.full_name, pr.number, marker, author=bot) is None
         mine = upsert(
-            http, repo.full_name, pr.number, f"{marker}\nfirst", marker=marker, known_id=None
+            http,
+            repo.full_name,
+            pr.number,
+            f"{marker}\nfirst",
+            marker=marker,
+            known_id=None,
+            author=bot,
         )
-        assert find_marked(http, repo.full_name, pr.number, marker) == mine
+        assert find_marked(http, repo.full_name, pr.number, marker, author=bot) == mine
         again = upsert(
-            http, repo.full_name, pr.number, f"{marker}\nsecond", marker=marker, known_id=None
+            http,
+            repo.full_name,
+            pr.number,
+            f"{marker}\nsecond",
+            marker=marker,
+            known_id=None,
+            author=bot,
         )
     assert again == mine
     bodies = {c.body for c in fake_github.comments(repo, pr.number)}

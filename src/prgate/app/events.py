@@ -39,6 +39,24 @@ def _ignore(why: str) -> Routed:
     return Routed(ignored=why)
 
 
+#: GitHub numbers pull requests with positive 32-bit integers (GraphQL ``Int``).
+_MAX_NUMBER = 2**31 - 1
+
+
+def _obj(value: object) -> Mapping[str, Any]:
+    """``value`` when it is a JSON object, else an empty one: a signed payload of an odd shape
+    is ignored, never a crash."""
+    return value if isinstance(value, dict) else {}
+
+
+def _number(value: object) -> int | None:
+    """A pull request's number, or ``None`` when ``value`` is not one (a string, a boolean,
+    null, zero, a negative or an out-of-range integer)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= _MAX_NUMBER:
+        return value
+    return None
+
+
 def route(event: str, payload: Mapping[str, Any], *, app_id: str | None) -> Routed:
     action = payload.get("action")
     if event == "ping":
@@ -63,42 +81,51 @@ def route(event: str, payload: Mapping[str, Any], *, app_id: str | None) -> Rout
 
 
 def _installation_id(payload: Mapping[str, Any]) -> int | None:
-    inst = payload.get("installation")
-    if isinstance(inst, dict) and isinstance(inst.get("id"), int):
-        return int(inst["id"])
+    return installation_id(payload.get("installation"))
+
+
+def installation_id(inst: object) -> int | None:
+    """The id of a payload's ``installation`` object, when it has a valid one."""
+    inst_id = _obj(inst).get("id")
+    if isinstance(inst_id, int) and not isinstance(inst_id, bool) and 0 < inst_id < 2**63:
+        return inst_id
     return None
 
 
 def _repo(payload: Mapping[str, Any]) -> str | None:
-    repo = payload.get("repository")
-    if isinstance(repo, dict) and isinstance(repo.get("full_name"), str):
-        return str(repo["full_name"])
+    name = _obj(payload.get("repository")).get("full_name")
+    if isinstance(name, str) and name.count("/") == 1 and len(name) <= 300:
+        return name
     return None
 
 
 def _pull_request(payload: Mapping[str, Any], action: str, repo: str, inst: int) -> Routed:
-    pr = payload.get("pull_request") or {}
+    pr = _obj(payload.get("pull_request"))
     if action == "edited":
-        changes = payload.get("changes") or {}
+        changes = _obj(payload.get("changes"))
         if "base" not in changes:
             return _ignore("pull request edited without a change of base")
     elif action not in _PR_ACTIONS:
         return _ignore(f"pull_request.{action} is not used")
     if pr.get("state") == "closed" and action != "closed":
         return _ignore("pull request is closed")
+    number = _number(pr.get("number"))
+    if number is None:
+        return _ignore("pull request without a valid number")
     # ``closed``: the head's verdict is recomputed over the pull requests still open on it.
-    sha = str((pr.get("head") or {}).get("sha") or "")
-    return Routed(jobs=(JobSpec(JobKind.EVALUATE, repo, inst, int(pr["number"]), sha),))
+    sha = str(_obj(pr.get("head")).get("sha") or "")
+    return Routed(jobs=(JobSpec(JobKind.EVALUATE, repo, inst, number, sha),))
 
 
 def _review(payload: Mapping[str, Any], action: str, repo: str, inst: int) -> Routed:
     if action not in _REVIEW_ACTIONS:
         return _ignore(f"pull_request_review.{action} is not used")
-    pr = payload.get("pull_request") or {}
-    if pr.get("state") == "closed" or not isinstance(pr.get("number"), int):
-        return _ignore("review of a closed pull request")
-    sha = str((pr.get("head") or {}).get("sha") or "")
-    return Routed(jobs=(JobSpec(JobKind.EVALUATE, repo, inst, int(pr["number"]), sha),))
+    pr = _obj(payload.get("pull_request"))
+    number = _number(pr.get("number"))
+    if pr.get("state") == "closed" or number is None:
+        return _ignore("review of a closed pull request, or without a valid number")
+    sha = str(_obj(pr.get("head")).get("sha") or "")
+    return Routed(jobs=(JobSpec(JobKind.EVALUATE, repo, inst, number, sha),))
 
 
 def _ours(app: object, app_id: str | None) -> bool:
@@ -110,16 +137,12 @@ def _check_suite(
 ) -> Routed:
     if action not in ("requested", "rerequested"):
         return _ignore(f"check_suite.{action} is not used")
-    suite = payload.get("check_suite") or {}
+    suite = _obj(payload.get("check_suite"))
     if "app" in suite and not _ours(suite.get("app"), app_id):
         return _ignore("check suite of another app")
     sha = str(suite.get("head_sha") or "")
     asked = {"force": True} if action == "rerequested" else {}  # a person pressed "Re-run"
-    jobs = tuple(
-        JobSpec(JobKind.EVALUATE, repo, inst, int(p["number"]), sha, asked)
-        for p in suite.get("pull_requests") or ()
-        if isinstance(p, dict) and isinstance(p.get("number"), int)
-    )
+    jobs = tuple(JobSpec(JobKind.EVALUATE, repo, inst, n, sha, asked) for n in _numbers(suite))
     if not jobs:
         return _ignore("check suite without an open pull request")
     return Routed(jobs=jobs)
@@ -128,23 +151,21 @@ def _check_suite(
 def _check_run(
     payload: Mapping[str, Any], action: str, repo: str, inst: int, app_id: str | None
 ) -> Routed:
-    run = payload.get("check_run") or {}
+    run = _obj(payload.get("check_run"))
     if not _ours(run.get("app"), app_id) or run.get("name") != CHECK_NAME:
         return _ignore("check run of another app")
     sha = str(run.get("head_sha") or "")
-    prs = [
-        int(p["number"])
-        for p in run.get("pull_requests") or ()
-        if isinstance(p, dict) and isinstance(p.get("number"), int)
-    ]
+    prs = _numbers(run)
     if not prs:
         return _ignore("check run without a pull request")
-    sender = str((payload.get("sender") or {}).get("login") or "")
+    sender = str(_obj(payload.get("sender")).get("login") or "")
     if action == "rerequested":
-        extra = {"check_run_id": int(run["id"])} if isinstance(run.get("id"), int) else {}
+        run_id = run.get("id")
+        ok = isinstance(run_id, int) and not isinstance(run_id, bool)
+        extra = {"check_run_id": run_id} if ok else {}
         return Routed(jobs=tuple(JobSpec(JobKind.EVALUATE, repo, inst, n, sha, extra) for n in prs))
     if action == "requested_action":
-        ident = (payload.get("requested_action") or {}).get("identifier")
+        ident = _obj(payload.get("requested_action")).get("identifier")
         if ident != FIX_ACTION:
             return _ignore(f"unknown requested action {ident!r}")
         return Routed(
@@ -156,17 +177,19 @@ def _check_run(
 def _issue_comment(payload: Mapping[str, Any], action: str, repo: str, inst: int) -> Routed:
     if action != "created":
         return _ignore(f"issue_comment.{action} is not used")
-    issue = payload.get("issue") or {}
+    issue = _obj(payload.get("issue"))
     if not issue.get("pull_request"):
         return _ignore("comment on an issue, not a pull request")
-    sender = payload.get("sender") or {}
+    sender = _obj(payload.get("sender"))
     if sender.get("type") == "Bot":
         return _ignore("comment by a bot")
-    body = str((payload.get("comment") or {}).get("body") or "")
+    body = str(_obj(payload.get("comment")).get("body") or "")
     m = _COMMAND.search(body)
     if not m:
         return _ignore("comment without a prgate command")
-    number = int(issue["number"])
+    number = _number(issue.get("number"))
+    if number is None:
+        return _ignore("comment on a pull request without a valid number")
     login = str(sender.get("login") or "")
     command, arg = m.group(1), m.group(2)
     if command == "recheck":
@@ -182,17 +205,25 @@ def _issue_comment(payload: Mapping[str, Any], action: str, repo: str, inst: int
     )
 
 
+def _numbers(obj: Mapping[str, Any]) -> list[int]:
+    """The valid numbers of the pull requests listed in a check suite or run."""
+    listed = obj.get("pull_requests")
+    found = (_number(_obj(p).get("number")) for p in listed) if isinstance(listed, list) else ()
+    return [n for n in found if n is not None]
+
+
 def _installation(payload: Mapping[str, Any], action: str) -> Routed:
-    inst = payload.get("installation") or {}
-    if not isinstance(inst.get("id"), int):
+    inst = _obj(payload.get("installation"))
+    inst_id = installation_id(inst)
+    if inst_id is None:
         return _ignore("installation event without an installation")
-    account = str((inst.get("account") or {}).get("login") or "")
+    account = str(_obj(inst.get("account")).get("login") or "")
     repos: list[str] = []
     for key in ("repositories", "repositories_added"):
         for r in payload.get(key) or ():
             if isinstance(r, dict) and isinstance(r.get("full_name"), str):
                 repos.append(str(r["full_name"]))
     return Routed(
-        installation=InstallationNote(int(inst["id"]), account, action, tuple(repos)),
+        installation=InstallationNote(inst_id, account, action, tuple(repos)),
         ignored=None,
     )

@@ -198,6 +198,7 @@ def publish(
             body,
             marker=MARKER,
             known_id=ctx.store.comment_id(job.repo, pull.number),
+            author=ctx.auth.bot_login(),
         )
         ctx.store.save_comment(job.repo, pull.number, comment_id)
     ctx.store.save_check_run(job.repo, sha, started.id, in_progress=False, inputs=inputs)

@@ -32,7 +32,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from prgate.app import pages
-from prgate.app.events import route
+from prgate.app.events import installation_id, route
 from prgate.app.intake import Intake
 from prgate.app.jobs import ApiCounter, JobContext, give_up, handle
 from prgate.app.metrics import Metrics
@@ -122,9 +122,18 @@ class AppState:
                     self.reviewer = None
             if settings.app_id and settings.private_key:
                 creds = AppCredentials(app_id=settings.app_id, private_key=settings.private_key)
-                self.auth = AppAuth(creds, self.api_settings())
+                self.auth = AppAuth(creds, self.api_settings(), slug=settings.app_slug)
             else:
                 self.auth = None
+
+    def learn_identity(self) -> None:
+        """Ask GitHub for the App's bot login now, if not known; a failure only logs."""
+        if self.auth is None:
+            return
+        try:
+            self.auth.bot_login()
+        except PrgateError as exc:
+            log.warning("the App's bot login is not known yet: %s", exc)
 
     def job_context(self) -> JobContext:
         auth = self.auth
@@ -275,6 +284,9 @@ def create_app(
         if recovered:
             log.info("%d job(s) left running by a stopped process were queued again", recovered)
         if start_workers:
+            # The App's bot login, which marks its own report comments: learnt once, here,
+            # rather than during the first evaluation (asked again then if GitHub is down now).
+            await run_in_threadpool(state.learn_identity)
             pool = WorkerPool(
                 the_store,
                 state.run_job,
@@ -406,7 +418,7 @@ def create_app(
             return _plain(400, "missing X-GitHub-Event or X-GitHub-Delivery")
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
             count.labels(event=event, outcome="malformed").inc()
             return _plain(400, "body is not JSON")
         if not isinstance(payload, dict):
@@ -419,7 +431,7 @@ def create_app(
             id=delivery_id,
             event=event,
             action=str(action) if isinstance(action, str) else None,
-            installation_id=inst.get("id") if isinstance(inst, dict) else None,
+            installation_id=installation_id(inst),
             received_at=time.time(),
         )
         try:

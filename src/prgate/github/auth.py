@@ -45,9 +45,16 @@ class AppAuth:
     """Signs App JWTs and hands out cached installation tokens scoped to one repository."""
 
     def __init__(
-        self, credentials: AppCredentials, api: ApiSettings, *, clock: Clock = time.time
+        self,
+        credentials: AppCredentials,
+        api: ApiSettings,
+        *,
+        clock: Clock = time.time,
+        slug: str | None = None,
     ) -> None:
         self._credentials = credentials
+        #: The App's slug (its bot is ``<slug>[bot]``), when known; else asked of GitHub once.
+        self._slug = slug or None
         self._api = api
         self._clock = clock
         self._lock = threading.Lock()
@@ -83,6 +90,20 @@ class AppAuth:
                 "The App's private key could not be used to sign (is it the PEM file GitHub "
                 "gave for this App?)"
             ) from None
+
+    def bot_login(self) -> str:
+        """The login of this App's bot (``<app-slug>[bot]``), the author of its comments."""
+        with self._lock:
+            slug = self._slug
+        if slug is None:
+            with self.app_http() as http:
+                data = http.json("GET", "/app")
+            found = data.get("slug") if isinstance(data, dict) else None
+            if not isinstance(found, str) or not found:
+                raise GitHubError("GitHub did not say which App this is (GET /app had no slug)")
+            with self._lock:
+                self._slug = slug = found
+        return f"{slug}[bot]"
 
     def app_http(self) -> Http:
         """A client acting as the App itself (installation and manifest calls)."""

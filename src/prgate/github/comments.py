@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prgate.github.errors import NotFound
+from typing import Any
+
+from prgate.github.errors import GitHubError, NotFound
 from prgate.github.http import Http
 from prgate.github.pulls import repo_path
 
@@ -10,14 +12,15 @@ from prgate.github.pulls import repo_path
 COMMENT_LIMIT = 65_536
 
 
-def find_marked(http: Http, repo: str, number: int, marker: str) -> int | None:
-    """The id of the bot comment on PR ``number`` that starts with ``marker``.
+def find_marked(http: Http, repo: str, number: int, marker: str, *, author: str) -> int | None:
+    """The id of the comment on PR ``number`` that starts with ``marker`` and was written by
+    ``author``, this App's bot (``<app-slug>[bot]``).
 
     prgate's comment begins with its marker; another bot that quotes it somewhere in its own
-    text does not, and so is never taken for prgate's.
+    text does not, and one that starts its own comment with it (a forged "nothing blocks"
+    report) is not this App's bot: neither is ever taken for prgate's.
     """
     page = 1
-    found: int | None = None
     while True:
         batch = http.json(
             "GET",
@@ -25,23 +28,37 @@ def find_marked(http: Http, repo: str, number: int, marker: str) -> int | None:
             params={"per_page": 100, "page": page},
         )
         if not isinstance(batch, list):
-            return found
+            return None
         for c in batch:
-            if not isinstance(c, dict):
-                continue
-            user = c.get("user") or {}
-            body = str(c.get("body") or "")
-            if body.lstrip().startswith(marker) and user.get("type") == "Bot":
-                found = found or int(c["id"])
-        if len(batch) < 100 or found is not None:
-            return found
+            if isinstance(c, dict) and _is_ours(c, marker, author=author):
+                return int(c["id"])
+        if len(batch) < 100:
+            return None
         page += 1
 
 
+def _is_ours(comment: dict[str, Any], marker: str, *, author: str) -> bool:
+    user = comment.get("user")
+    if not isinstance(user, dict) or user.get("type") != "Bot":
+        return False
+    if str(user.get("login") or "").lower() != author.lower():
+        return False
+    body = comment.get("body")
+    return isinstance(body, str) and body.lstrip().startswith(marker)
+
+
 def upsert(
-    http: Http, repo: str, number: int, body: str, *, marker: str, known_id: int | None
+    http: Http,
+    repo: str,
+    number: int,
+    body: str,
+    *,
+    marker: str,
+    known_id: int | None,
+    author: str,
 ) -> int:
-    """Edit the marked comment (``known_id`` first, else the one found), or post it once."""
+    """Edit the marked comment written by ``author`` (``known_id`` first, else the one found),
+    or post it once."""
     if len(body) >= COMMENT_LIMIT:
         raise ValueError("comment too long")  # the renderer keeps it shorter
     comment_id = known_id
@@ -56,7 +73,11 @@ def upsert(
             return comment_id
         except NotFound:
             comment_id = None  # deleted by someone: look again, then post
-    comment_id = find_marked(http, repo, number, marker)
+        except GitHubError as exc:
+            if exc.status != 403:
+                raise
+            comment_id = None  # not this App's comment after all: look again, then post
+    comment_id = find_marked(http, repo, number, marker, author=author)
     if comment_id is not None:
         http.json(
             "PATCH",
