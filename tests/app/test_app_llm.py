@@ -95,8 +95,11 @@ def test_a_plain_english_rule_reports_in_the_check_run_comment_and_prompt(
     [comment] = gh.comments(repo, pr.number)  # type: ignore[attr-defined]
     assert "The query pastes in the id" in comment.body
     assert "@octocat" not in comment.body
-    agent = comment.body.split("Paste this to your agent", 1)[1]
-    assert "Pass uid as a query parameter" in agent
+    people, agent = comment.body.split("Paste this to your agent", 1)
+    # The model's advice is shown to people, quoted; the agent gets only a pointer to it.
+    assert "Pass uid as a query parameter" in people
+    assert "Pass uid as a query parameter" not in agent
+    assert "app/db.py" in agent and "a person decides whether to act on it" in agent
     assert API_KEY not in comment.body and API_KEY not in run.summary
     record = llm_app.store.last_run(repo.full_name, pr.number)  # type: ignore[attr-defined]
     assert record is not None
