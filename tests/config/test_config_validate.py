@@ -99,3 +99,62 @@ def test_errors_of_a_named_config_file_carry_its_name(tmp_path: Path) -> None:
         )
     else:
         raise AssertionError("the config should have been refused")
+
+
+def _reasons(path: Path) -> list[str]:
+    return [f"{e.line}:{e.reason}" for e in validate_file(path)]
+
+
+def test_a_top_level_typo_does_not_hide_the_errors_below_it(tmp_path: Path) -> None:
+    config = (
+        "packz: [python-style]\n"
+        "rules:\n"
+        "  team/x:\n"
+        "    check: content\n"
+        "    level: error\n"
+        "    title: t\n"
+        "    why: w\n"
+        "    fix: f\n"
+        "llm: {enabled: maybe}\n"
+    )
+    reasons = _reasons(make_repo(tmp_path, config, pack=None))
+    assert any(r.startswith("1:`packz` is not a setting") for r in reasons), reasons
+    assert any(r.startswith("4:`content` is not a check kind") for r in reasons), reasons
+    assert any(r.startswith("9:") for r in reasons), reasons
+    # With `packs` itself in doubt, nothing is said about rules "not in the packs in use".
+    assert not any("not a rule of the packs in use" in r for r in reasons), reasons
+
+
+def test_unknown_rules_are_still_named_when_the_packs_are_not_in_doubt(tmp_path: Path) -> None:
+    config = "packs: [hygiene]\nautofix: yes\nrules:\n  style/ruff-lint: {level: error}\n"
+    reasons = _reasons(make_repo(tmp_path, config, pack=None))
+    assert any(r.startswith("2:") and "autofix" in r for r in reasons), reasons
+    assert any(r.startswith("4:") and "not a rule of the packs in use" in r for r in reasons)
+
+
+def test_ruff_codes_that_ruff_does_not_know_or_removed_are_refused(tmp_path: Path) -> None:
+    config = (
+        "packs: [python-style]\n"
+        "rules:\n"
+        "  style/ruff-lint:\n"
+        "    select: [E9, XYZ123, F401, E999, P, PLC04, PL, ALL]\n"
+    )
+    [reason] = _reasons(make_repo(tmp_path, config, pack=None))
+    assert "'XYZ123' and 'P' are not ruff rule codes" in reason
+    assert "'E999' was removed from ruff" in reason
+    for fine in ("'E9'", "'F401'", "'PLC04'", "'PL'", "'ALL'"):
+        assert fine not in reason
+
+
+def test_a_removed_ruff_code_may_still_be_ignored(tmp_path: Path) -> None:
+    config = "packs: [python-style]\nrules:\n  style/ruff-lint:\n    ignore: [E999, F401]\n"
+    assert _reasons(make_repo(tmp_path, config, pack=None)) == []
+
+
+def test_a_path_pattern_that_can_match_nothing_is_refused(tmp_path: Path) -> None:
+    config = (
+        "packs: [safe-zones]\nrules:\n  paths/forbidden:\n    paths: ['app/[a-z.py', 'ok/**']\n"
+    )
+    [reason] = _reasons(make_repo(tmp_path, config, pack=None))
+    assert reason.startswith("4:") and "'app/[a-z.py' matches nothing" in reason
+    assert "'\\['" in reason

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 import pathspec
+from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 from pydantic import AfterValidator
 
 
@@ -64,6 +65,20 @@ def _check_one(pattern: str) -> None:
         raise ValueError(f"the path pattern {pattern!r} spans several lines; use one per entry")
     if pattern.strip() == "!":
         raise ValueError("the path pattern '!' is incomplete; write the path to exclude after '!'")
+    if pattern.endswith("\\") and not pattern.endswith("\\\\"):
+        raise ValueError(
+            f"the path pattern {pattern!r} ends with a '\\', which escapes nothing; remove it"
+        )
+    try:
+        compiled = GitIgnoreSpecPattern(pattern)
+    except Exception:  # pathspec's own error types
+        raise ValueError(f"the path pattern {pattern!r} is not a valid path pattern") from None
+    if compiled.regex is None:
+        # pathspec (as git) takes a pattern it cannot read as one that matches nothing.
+        raise ValueError(
+            f"the path pattern {pattern!r} matches nothing: a '[' starts a set of characters "
+            "that is not closed with ']'; write '\\[' to match a '[' itself"
+        )
 
 
 def _validate(patterns: tuple[str, ...]) -> tuple[str, ...]:

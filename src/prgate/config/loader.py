@@ -63,6 +63,12 @@ class _Layer:
     model: ConfigFile
     #: The repository this file lives in: ``None`` for the one being judged.
     repo: str | None
+    #: What is wrong at the top level of this file. The settings they concern were left out of
+    #: ``model`` so that the rest of the file is still checked and every error is told at once.
+    errors: tuple[ConfigError, ...] = ()
+    #: Whether a left-out setting decides which packs apply (``packs``, ``extends``, or a key
+    #: misspelt from one): then a rule that is "not in the packs in use" may well be.
+    packs_unsure: bool = False
 
     @property
     def label(self) -> str:
@@ -107,11 +113,21 @@ def resolve_config(
             ),
         )
     chain = _chain(fetcher, first)
-    packs = _packs(fetcher, chain)
-    specs = _pack_rules(packs)
+    errors = [e for layer in chain for e in layer.errors]
+    try:
+        packs = _packs(fetcher, chain)
+        specs = _pack_rules(packs)
+    except ConfigError as exc:
+        raise_all([*errors, *all_errors(exc)])
+        raise
     pack_ids = set(specs)
+    unsure = any(layer.packs_unsure for layer in chain)
     for layer in chain:
-        _apply_rules(layer, specs, pack_ids, [p for _, p in packs])
+        try:
+            _apply_rules(layer, specs, pack_ids, [p for _, p in packs], packs_unsure=unsure)
+        except ConfigError as exc:
+            errors.extend(all_errors(exc))
+    raise_all(errors)
     autofix = True
     llm_fields: dict[str, Any] = {}
     for layer in chain:
@@ -183,9 +199,23 @@ def _parse_layer(data: bytes, *, file: str, repo: str | None) -> _Layer:
     try:
         model = ConfigFile.model_validate(content)
     except ValidationError as exc:
-        raise_all(from_validation(exc, doc, model=ConfigFile))
-        raise  # pragma: no cover - raise_all raised
+        errors = from_validation(exc, doc, model=ConfigFile)
+        # Leave out the settings that are wrong and check the rest, so that one typo at the
+        # top does not hide the mistakes below it.
+        wrong = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        kept = {k: v for k, v in content.items() if str(k) not in wrong}
+        try:
+            model = ConfigFile.model_validate(kept)
+        except ValidationError:
+            raise_all(errors)
+            raise
+        unsure = any(key in _PACK_KEYS or suggest(key, _PACK_KEYS) is not None for key in wrong)
+        return _Layer(doc=doc, model=model, repo=repo, errors=tuple(errors), packs_unsure=unsure)
     return _Layer(doc=doc, model=model, repo=repo)
+
+
+#: The settings that decide which packs apply.
+_PACK_KEYS = ("packs", "extends")
 
 
 def _label(repo: str | None, path: str) -> str:
@@ -342,7 +372,12 @@ def _pack_rules(packs: Sequence[tuple[str, Pack]]) -> dict[str, RuleSpec]:
 
 
 def _apply_rules(
-    layer: _Layer, specs: dict[str, RuleSpec], pack_ids: set[str], packs: Sequence[Pack]
+    layer: _Layer,
+    specs: dict[str, RuleSpec],
+    pack_ids: set[str],
+    packs: Sequence[Pack],
+    *,
+    packs_unsure: bool = False,
 ) -> None:
     errors: list[ConfigError] = []
     doc = layer.doc
@@ -359,7 +394,8 @@ def _apply_rules(
                 specs[rule_id] = apply_override(doc, loc, specs[rule_id], settings, origin=origin)
             elif "check" in settings:
                 specs[rule_id] = parse_definition(doc, loc, rule_id, settings, origin=doc.file)
-            else:
+            elif not packs_unsure:
+                # (With the packs themselves in doubt, an error about them says it all.)
                 errors.append(_unknown_rule(doc, rule_id, specs, packs))
         except ConfigError as exc:
             errors.extend(all_errors(exc))

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import ValidationInfo, field_validator, model_validator
 
 from prgate.checks import Params, Rule
 from prgate.errors import ConfigError
@@ -73,14 +73,23 @@ class RuffParams(Params):
 
     @field_validator("select", "ignore")
     @classmethod
-    def _codes(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    def _codes(cls, value: tuple[str, ...] | None, info: ValidationInfo) -> tuple[str, ...] | None:
         if value is None:
             return None
-        for code in value:
-            if not _SELECTOR.match(code):
-                raise ValueError(
-                    f"'{code}' is not a ruff rule code or prefix (such as F401, E7, B or ALL)"
-                )
+        from prgate.checks.ruff.codes import known_codes
+
+        known = known_codes()
+        if known is not None:
+            problem = known.problems(value, removed_ok=info.field_name == "ignore")
+        else:  # the bundled ruff cannot list its rules: check the shape at least
+            bad = [c for c in value if not _SELECTOR.match(c)]
+            problem = (
+                f"'{bad[0]}' is not a ruff rule code or prefix (such as F401, E7, B or ALL)"
+                if bad
+                else None
+            )
+        if problem:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")
