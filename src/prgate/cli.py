@@ -32,12 +32,21 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="prgate",
         description="A standards-as-code gate for pull requests.",
+        epilog=_MAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"prgate {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    check = sub.add_parser("check", help="gate the change from BASE to HEAD (or the working tree)")
+    check = sub.add_parser(
+        "check",
+        help="gate the change from BASE to HEAD (or the working tree)",
+        description="Judge the change from where it left BASE to HEAD (default: the working "
+        "tree, with uncommitted and untracked files) by the rules on BASE.",
+        epilog=_CHECK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_change_arguments(check)
     check.add_argument(
         "--head", metavar="REF", help="judge this commit instead of the working tree"
@@ -53,25 +62,66 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=FORMATS, default="text")
     check.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
 
-    fix = sub.add_parser("fix", help="apply every automatic fix to the working tree")
+    fix = sub.add_parser(
+        "fix",
+        help="apply every automatic fix to the working tree",
+        epilog="example:\n  prgate fix && prgate check\n\nexit codes: 0 done (or nothing to "
+        "fix), 2 could not read the change or the config",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_change_arguments(fix)
 
     rules = sub.add_parser("rules", help="work with rule packs")
     rules_sub = rules.add_subparsers(dest="rules_command", metavar="SUBCOMMAND")
     rules_sub.required = True
-    rules_test = rules_sub.add_parser("test", help="run the test cases that ship with packs")
+    rules_test = rules_sub.add_parser(
+        "test",
+        help="run the test cases that ship with packs",
+        epilog="examples:\n  prgate rules test                 the built-in packs\n"
+        "  prgate rules test .github/prgate  your own packs\n\nexit codes: 0 every case "
+        "passes, 1 a case fails",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     rules_test.add_argument("packs", nargs="*", metavar="PACK_OR_DIR")
 
     config = sub.add_parser("config", help="work with the config file")
     config_sub = config.add_subparsers(dest="config_command", metavar="SUBCOMMAND")
     config_sub.required = True
-    validate = config_sub.add_parser("validate", help="check a config file and its packs")
+    validate = config_sub.add_parser(
+        "validate",
+        help="check a config file and its packs",
+        epilog="example:\n  prgate config validate .github/prgate.yml\n\nexit codes: 0 valid, "
+        "2 invalid (each problem with file, line and column on stderr)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     validate.add_argument("file", nargs="?", default=".github/prgate.yml", metavar="FILE")
 
     serve = sub.add_parser("serve", help="run the GitHub App")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3000)
     return parser
+
+
+_CHECK_EPILOG = """\
+examples:
+  prgate check                          what you changed, against the default branch
+  prgate check --base origin/main       in CI: name the branch the change goes into
+  prgate check --format json            one JSON object, for scripts and agents
+  prgate check --format sarif --output prgate.sarif
+
+exit codes:
+  0  nothing blocks the change
+  1  at least one finding at level error blocks it
+  2  prgate could not judge it (not a git repository, unknown branch, broken config,
+     or, when CI=true, no change between BASE and HEAD); the reason is on stderr
+"""
+
+_MAIN_EPILOG = """\
+start here:
+  prgate check            judge your change before you open a pull request
+  prgate fix              apply the automatic fixes, then check again
+  prgate COMMAND --help   examples and exit codes of a command
+"""
 
 
 def _add_change_arguments(parser: argparse.ArgumentParser) -> None:
@@ -122,10 +172,23 @@ def _check(args: argparse.Namespace) -> int:
     from prgate.sources.codeowners import with_codeowners
 
     change, config = _load(args, head=args.head, labels=args.label)
+    empty, base_is_head = _nothing_to_judge(change) if not change.changeset.files else (None, False)
+    if empty is not None and base_is_head and _in_ci():
+        raise PrgateError(
+            f"nothing was judged: {empty} In CI this usually means the base is wrong: name the "
+            "branch the change goes into with --base (for example --base origin/main), and "
+            "fetch enough history to find where the change started (with actions/checkout, "
+            "fetch-depth: 0)."
+        )
     reviewer = _llm_reviewer(config) if args.llm else None
     changeset = with_codeowners(change.changeset, config.rules)
     report = evaluate(changeset, config, reviewer=reviewer)
-    out = render(report, args.format, color=args.output is None and _wants_color(sys.stdout))
+    if empty is not None and args.format == "text":
+        out = f"prgate: nothing was judged: {empty}\n"
+    else:
+        if empty is not None:
+            _error(f"nothing was judged: {empty}")
+        out = render(report, args.format, color=args.output is None and _wants_color(sys.stdout))
     if args.output:
         try:
             Path(args.output).write_text(out, encoding="utf-8")
@@ -136,6 +199,26 @@ def _check(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(out)
     return EXIT_BLOCKED if report.conclusion is Conclusion.FAILURE else EXIT_OK
+
+
+def _nothing_to_judge(change: LocalChange) -> tuple[str, bool]:
+    """Why a change with no changed file has nothing to judge, in words, and whether that is
+    because the head commit is the base or already part of it (a wrong base, in CI)."""
+    from prgate.sources.git import resolve_commit
+
+    base = change.changeset.base_name
+    tip = change.head_commit or resolve_commit(change.root, "HEAD")
+    if change.base_commit is not None and tip == change.base_commit:
+        return f"the head is the same commit as the base ({base}), so there is no change.", True
+    if change.base_commit is not None and tip == change.diff_base and change.head_commit:
+        return f"the head is already part of the base ({base}), so there is no change.", True
+    if change.head_commit is None:
+        return f"no file differs from the base ({base}).", False
+    return f"no file differs between the base ({base}) and {change.changeset.head_name}.", False
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
 def _llm_reviewer(config: Config) -> Reviewer | None:

@@ -177,9 +177,17 @@ def open_change(
         else:
             mb = run_git(root, ["merge-base", base_commit, tip], check=False).decode().strip()
             if not mb:
+                shallow = run_git(root, ["rev-parse", "--is-shallow-repository"], check=False)
                 raise SourceError(
                     f"The base '{base_name}' and the head share no history, so there is no "
-                    "change to compare. Pick a base branch this work started from."
+                    "change to compare. "
+                    + (
+                        "This clone is shallow (it holds only the latest commits): fetch more "
+                        "history, for example `git fetch --unshallow`, or with actions/checkout "
+                        "set fetch-depth: 0."
+                        if shallow.strip() == b"true"
+                        else "Pick a base branch this work started from."
+                    )
                 )
             diff_base = mb
 

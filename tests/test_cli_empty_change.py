@@ -1,0 +1,107 @@
+"""`prgate check` when there is nothing to judge: the head is the base (on `main`, or a shallow
+CI clone whose `origin/HEAD` is the branch itself). It must say that nothing was judged, never
+"nothing blocks", and in CI it must not pass."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from linkrepos import git
+
+BIN = Path(sys.executable).parent / "prgate"
+
+
+def check(root: Path, *args: str, ci: bool) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "GITHUB_ACTIONS")}
+    if ci:
+        env["CI"] = "true"
+    return subprocess.run(
+        [str(BIN), "check", *args], cwd=root, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "origin"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "a.py").write_text("x = 1\n")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "one")
+    git(root, "checkout", "-qb", "feature")
+    (root / "b.py").write_text("y = 2\n")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "two")
+    git(root, "checkout", "-q", "main")
+    return root
+
+
+def test_on_the_base_itself_nothing_is_judged_and_says_so(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    done = check(root, ci=False)
+    assert done.returncode == 0, done.stderr
+    assert "nothing was judged" in done.stdout and "same commit as the base" in done.stdout
+    assert "nothing blocks" not in done.stdout + done.stderr
+
+
+def test_in_ci_the_base_being_the_head_cannot_pass(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    done = check(root, ci=True)
+    assert done.returncode == 2
+    assert "nothing was judged" in done.stderr
+    assert "--base origin/main" in done.stderr and "fetch-depth: 0" in done.stderr
+    assert done.stdout == ""
+
+
+def test_a_shallow_ci_clone_whose_origin_head_is_the_branch(tmp_path: Path) -> None:
+    origin = repo(tmp_path)
+    git(origin, "checkout", "-q", "feature")  # what a clone of the PR's branch sees
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{origin}", str(clone))
+    assert check(clone, ci=True).returncode == 2
+    # Named base, but the shallow clone holds no common history: say how to fetch it.
+    git(clone, "fetch", "-q", "--depth", "1", "origin", "main:refs/remotes/origin/main")
+    done = check(clone, "--base", "origin/main", ci=True)
+    assert done.returncode == 2
+    assert "shallow" in done.stderr and "fetch-depth: 0" in done.stderr
+
+
+def test_a_branch_already_merged_is_no_change_in_ci(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    git(root, "merge", "-q", "--ff-only", "feature")
+    (root / "c.py").write_text("z = 3\n")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "three")
+    done = check(root, "--base", "main", "--head", "feature", ci=True)
+    assert done.returncode == 2 and "already part of the base" in done.stderr
+
+
+def test_machine_formats_still_print_their_report(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    done = check(root, "--format", "json", ci=False)
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["findings"] == []
+    assert "nothing was judged" in done.stderr
+
+
+def test_a_real_change_is_judged_as_before(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    done = check(root, "--base", "main", "--head", "feature", ci=True)
+    assert done.returncode == 0, done.stderr
+    assert "nothing was judged" not in done.stderr
+
+
+def test_help_shows_examples_and_exit_codes() -> None:
+    for args, wanted in (
+        (["check", "--help"], ["examples:", "--base origin/main", "exit codes:", "2  prgate"]),
+        (["config", "validate", "--help"], ["example:", "exit codes: 0 valid"]),
+        (["fix", "--help"], ["prgate fix && prgate check"]),
+        (["--help"], ["prgate COMMAND --help"]),
+    ):
+        done = subprocess.run([str(BIN), *args], capture_output=True, text=True, check=False)
+        assert done.returncode == 0
+        for text in wanted:
+            assert text in done.stdout, (args, text)
