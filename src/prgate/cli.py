@@ -19,6 +19,7 @@ from prgate.errors import ConfigError, PrgateError
 if TYPE_CHECKING:
     from prgate.checks import Reviewer
     from prgate.config import Config
+    from prgate.config.fetchers import ConfigFetcher
     from prgate.sources.git import LocalChange
 
 EXIT_OK = 0
@@ -259,8 +260,37 @@ def _load(
     elif change.base_commit is None:
         config = resolve_config(LocalFetcher.empty())
     else:
-        config = resolve_config(GitRefFetcher(change.root, change.base_commit))
+        config = _base_config(change.root, GitRefFetcher(change.root, change.base_commit))
     return change, config
+
+
+def _base_config(root: Path, local: ConfigFetcher) -> Config:
+    """BASE's config; other repositories' (``extends``, the organisation's ``.github``) through
+    GitHub's API when the user has a token, as the App reads them."""
+    from dataclasses import replace
+
+    from prgate.config.loader import resolve_config
+    from prgate.sources.remoteconfig import (
+        NEEDS_TOKEN,
+        GitHubReposFetcher,
+        github_repo_of,
+        opener,
+        take_token,
+    )
+
+    token = take_token(os.environ)
+    repo = github_repo_of(root, os.environ)
+    org = repo.split("/", 1)[0] if repo else None
+    if token is None:
+        config = resolve_config(local)
+        if org and config.source.startswith("defaults"):
+            note = (
+                f"On GitHub, prgate would also look for a config in {org}/.github, which this "
+                "check cannot read. " + NEEDS_TOKEN
+            )
+            config = replace(config, notices=(*config.notices, note))
+        return config
+    return resolve_config(GitHubReposFetcher(local, opener(token, os.environ)), org=org)
 
 
 def _wants_color(stream: TextIO) -> bool:

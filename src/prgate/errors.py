@@ -42,5 +42,10 @@ class SourceError(PrgateError):
     """The change itself cannot be read: not a repository, an unknown ref, a failed fetch."""
 
 
+class HiddenRepository(SourceError):
+    """Another repository cannot be seen: it does not exist, or the credentials in use may not
+    read it (GitHub answers 404 to both)."""
+
+
 class CheckError(PrgateError):
     """A check could not run at all (as opposed to a file it could not analyse)."""

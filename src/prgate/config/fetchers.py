@@ -13,8 +13,8 @@ from typing import Protocol
 from prgate.errors import SourceError
 
 LOCAL_ONLY = (
-    "The local command reads only this repository; it has no access to other repositories "
-    "on GitHub."
+    "Without a GitHub token, the local command reads only this repository; it has no access to "
+    "other repositories on GitHub."
 )
 
 

@@ -28,7 +28,7 @@ from prgate.config.ruffconfig import read_ruff_config
 from prgate.config.rules import RuleSpec, apply_override, check_rule_id, parse_definition
 from prgate.config.schema import ConfigFile
 from prgate.config.yamlsafe import YamlDoc, load_yaml
-from prgate.errors import ConfigError, SourceError
+from prgate.errors import ConfigError, HiddenRepository, SourceError
 from prgate.llm.settings import LlmSettings
 
 #: How many configs an ``extends`` chain may hold.
@@ -96,7 +96,14 @@ def resolve_config(
         data = fetcher.read(None, CONFIG_PATH)
         first = _parse_layer(data, file=CONFIG_PATH, repo=None) if data is not None else None
         if first is None and org:
-            first = _org_layer(fetcher, org)
+            try:
+                first = _org_layer(fetcher, org)
+            except HiddenRepository as exc:
+                notices.append(
+                    f"This repository has no {CONFIG_PATH}, and prgate could not look for the "
+                    f"organisation's in {org}/.github ({exc}); on GitHub, the App uses that one "
+                    "when it exists."
+                )
             if first is not None:
                 notices.append(f"This repository has no {CONFIG_PATH}; using {first.label}.")
     ruff = read_ruff_config(fetcher)
@@ -107,6 +114,7 @@ def resolve_config(
             ruff=ruff,
             source="defaults (packs " + " and ".join(DEFAULT_PACKS) + ")",
             notices=(
+                *notices,
                 f"No {CONFIG_PATH} was found; the default packs "
                 + " and ".join(DEFAULT_PACKS)
                 + " apply.",
@@ -226,6 +234,8 @@ def _org_layer(fetcher: ConfigFetcher, org: str) -> _Layer | None:
     repo = f"{org}/.github"
     try:
         data = fetcher.read(repo, CONFIG_PATH)
+    except HiddenRepository:
+        raise
     except SourceError as exc:
         raise ConfigError(
             f"This repository has no {CONFIG_PATH}, so prgate looked for the organisation's "
@@ -267,7 +277,9 @@ def _chain(fetcher: ConfigFetcher, first: _Layer) -> list[_Layer]:
                 f"read it: {exc}",
                 where,
                 hint=(
-                    "Run the check with `--config FILE`, naming a config without `extends` "
+                    "Set GITHUB_TOKEN (or GH_TOKEN) to a token that can read "
+                    f"{target} (in GitHub Actions, pass the job's GITHUB_TOKEN), or run the "
+                    "check with `--config FILE`, naming a config without `extends` "
                     f"(for example a copy of {target}'s {CONFIG_PATH} merged with this one)."
                     if local
                     else f"Check that {target} exists and that prgate may read it."
