@@ -10,7 +10,7 @@ WORKDIR /src
 COPY pyproject.toml README.md app.yml ./
 COPY src ./src
 COPY rules ./rules
-RUN python -m venv /opt/prgate && /opt/prgate/bin/pip install .
+RUN python -m venv /opt/prgate && /opt/prgate/bin/pip install ".[app]"
 
 FROM python:3.12-slim
 ENV PATH=/opt/prgate/bin:$PATH \

@@ -143,10 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "config":
             return _config_validate(Path(args.file))
         if args.command == "serve":
-            from prgate.app.server import serve
-
-            serve(args.host, args.port)
-            return EXIT_OK
+            return _serve(args.host, args.port)
     except PrgateError as exc:
         _error(str(exc))
         return EXIT_CANNOT_JUDGE
@@ -160,6 +157,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_CANNOT_JUDGE
     raise AssertionError(f"unhandled command {args.command}")
+
+
+#: The modules of the App's extra dependencies (``prgate[app]``), and what provides each.
+APP_MODULES = {
+    "fastapi": "fastapi",
+    "uvicorn": "uvicorn",
+    "githubkit": "githubkit",
+    "psycopg": "psycopg",
+    "prometheus_client": "prometheus-client",
+}
+
+
+def _serve(host: str, port: int) -> int:
+    import importlib
+
+    missing = []
+    for module, dist in APP_MODULES.items():
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(dist)
+    if missing:
+        _error(
+            "the GitHub App needs dependencies the command line does not: "
+            + ", ".join(missing)
+            + ' are not installed. Install prgate with its App extra: pip install ".[app]" from '
+            "a clone of prgate (or use its Docker image)."
+        )
+        return EXIT_CANNOT_JUDGE
+    from prgate.app.server import serve
+
+    serve(host, port)
+    return EXIT_OK
 
 
 def _error(message: str) -> None:

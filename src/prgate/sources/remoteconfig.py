@@ -10,16 +10,18 @@ how to give it access. The token is taken out of the environment once read: no c
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import subprocess
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
+from urllib.parse import quote
+
+import httpx
 
 from prgate.config.fetchers import ConfigFetcher
 from prgate.errors import HiddenRepository, SourceError
-from prgate.github.errors import GitHubError, NotFound, RateLimited
-from prgate.github.http import ApiSettings, Http
-from prgate.github.pulls import read_content, repo_path
 
 #: The variables a token is read from, in order.
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
@@ -29,6 +31,8 @@ API_VARIABLE = "GITHUB_API_URL"
 SERVER_VARIABLE = "GITHUB_SERVER_URL"
 DEFAULT_API = "https://api.github.com"
 DEFAULT_SERVER = "https://github.com"
+#: The most a config file read from GitHub may hold (the loader refuses more than 256 KiB).
+MAX_BYTES = 1 << 20
 
 NEEDS_TOKEN = (
     "Set GITHUB_TOKEN (or GH_TOKEN) to a token that can read it (in GitHub Actions, "
@@ -39,35 +43,73 @@ NEEDS_TOKEN = (
 
 class GitHubReposFetcher:
     """This repository through ``local``; other repositories (at their default branch) through
-    GitHub's contents API."""
+    GitHub's contents API, read-only."""
 
-    def __init__(self, local: ConfigFetcher, open_http: Callable[[], Http]) -> None:
+    def __init__(self, local: ConfigFetcher, open_client: Callable[[], httpx.Client]) -> None:
         self.local = local
-        self._open = open_http
+        self._open = open_client
         self.calls = 0
 
     def read(self, repo: str | None, path: str) -> bytes | None:
         if repo is None:
             return self.local.read(None, path)
+        owner, _, name = repo.partition("/")
+        base = f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
         try:
-            with self._open() as http:
-                self.calls += 1
-                data = read_content(http, repo, path)
-                if data is None:
+            with self._open() as client:
+                status, data = self._get(client, f"{base}/contents/{quote(path)}")
+                if status == 404:
                     # No such file, or no such repository (or none this token may see).
-                    self.calls += 1
-                    http.json("GET", repo_path(repo))
-                return data
-        except NotFound:
-            raise HiddenRepository(
-                f"GitHub says {repo} does not exist, or the token in use may not read it"
-            ) from None
-        except RateLimited:
+                    status, _ = self._get(client, base)
+                    if status == 404:
+                        raise HiddenRepository(
+                            f"GitHub says {repo} does not exist, or the token in use may not "
+                            "read it"
+                        )
+                    return None
+                return _file_content(data, repo, path)
+        except httpx.HTTPError as exc:
             raise SourceError(
-                f"GitHub's rate limit stopped prgate from reading {repo}; try again later"
+                f"prgate could not reach GitHub to read {repo} ({type(exc).__name__})"
             ) from None
-        except GitHubError as exc:
-            raise SourceError(f"prgate could not read {repo} from GitHub: {exc}") from None
+
+    def _get(self, client: httpx.Client, url: str) -> tuple[int, bytes]:
+        self.calls += 1
+        with client.stream("GET", url) as response:
+            status = response.status_code
+            if status in (403, 429) and (
+                response.headers.get("x-ratelimit-remaining") == "0"
+                or "retry-after" in response.headers
+            ):
+                raise SourceError("GitHub's rate limit stopped prgate; try again later")
+            if status == 401:
+                raise SourceError("GitHub refused the token in GITHUB_TOKEN/GH_TOKEN (401)")
+            if status == 404:
+                return status, b""
+            if status != 200:
+                raise SourceError(f"GitHub answered {status} to {url.split('/contents/')[0]}")
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body.extend(chunk)
+                if len(body) > MAX_BYTES:
+                    raise SourceError(f"a file in {url.split('/contents/')[0]} is too large")
+            return status, bytes(body)
+
+
+def _file_content(data: bytes, repo: str, path: str) -> bytes | None:
+    """The file in a contents API answer (``None``: the path is a folder or a link)."""
+    try:
+        item = json.loads(data)
+    except ValueError:
+        item = None
+    if isinstance(item, dict) and item.get("type") != "file":
+        return None
+    if not isinstance(item, dict) or item.get("encoding") != "base64":
+        raise SourceError(f"GitHub did not return the contents of {path} in {repo}")
+    try:
+        return base64.b64decode(str(item.get("content") or ""))
+    except ValueError:
+        raise SourceError(f"GitHub did not return the contents of {path} in {repo}") from None
 
 
 def take_token(env: MutableMapping[str, str]) -> str | None:
@@ -80,10 +122,25 @@ def take_token(env: MutableMapping[str, str]) -> str | None:
     return found
 
 
-def opener(token: str, env: MutableMapping[str, str]) -> Callable[[], Http]:
-    """Opens a read-only client of GitHub's API with ``token``."""
-    settings = ApiSettings(base_url=(env.get(API_VARIABLE) or DEFAULT_API).rstrip("/"))
-    return lambda: Http(settings, authorization=f"Bearer {token}")
+def opener(token: str, env: MutableMapping[str, str]) -> Callable[[], httpx.Client]:
+    """Opens a client of GitHub's REST API with ``token``."""
+    base = (env.get(API_VARIABLE) or DEFAULT_API).rstrip("/")
+
+    def open_client() -> httpx.Client:
+        return httpx.Client(
+            base_url=base,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "User-Agent": "prgate",
+            },
+            timeout=httpx.Timeout(15.0),
+            follow_redirects=True,
+            trust_env=False,
+        )
+
+    return open_client
 
 
 _REMOTE = re.compile(

@@ -1,6 +1,7 @@
-"""`prgate check` when there is nothing to judge: the head is the base (on `main`, or a shallow
-CI clone whose `origin/HEAD` is the branch itself). It must say that nothing was judged, never
-"nothing blocks", and in CI it must not pass."""
+"""What a new user of `prgate check` trips on: an empty change (the head is the base, on `main`
+or in a shallow CI clone whose `origin/HEAD` is the branch itself) must say that nothing was
+judged, never "nothing blocks", and must not pass in CI; help with examples; the CLI without the
+App's extra dependencies."""
 
 from __future__ import annotations
 
@@ -105,3 +106,35 @@ def test_help_shows_examples_and_exit_codes() -> None:
         assert done.returncode == 0
         for text in wanted:
             assert text in done.stdout, (args, text)
+
+
+APP_ONLY = ("fastapi", "uvicorn", "githubkit", "psycopg", "prometheus_client", "psycopg_pool")
+
+
+def _without_app_extra(code: str) -> subprocess.CompletedProcess[str]:
+    """Runs ``code`` in a Python where the App's extra dependencies cannot be imported."""
+    prelude = f"import sys\nfor m in {APP_ONLY!r}:\n    sys.modules[m] = None\n"
+    return subprocess.run(
+        [sys.executable, "-c", prelude + code], capture_output=True, text=True, check=False
+    )
+
+
+def test_the_command_line_works_without_the_app_extra(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    done = _without_app_extra(
+        "from prgate.cli import main\n"
+        f"rc = main(['check', {str(root)!r}, '--base', 'main', '--head', 'feature'])\n"
+        "leaked = [m for m in sys.modules if m.split('.')[0] in "
+        f"{APP_ONLY!r} and sys.modules[m] is not None]\n"
+        "print('leaked', leaked)\n"
+        "sys.exit(rc)\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "leaked []" in done.stdout
+
+
+def test_serve_without_the_app_extra_says_what_to_install() -> None:
+    done = _without_app_extra("from prgate.cli import main\nsys.exit(main(['serve']))\n")
+    assert done.returncode == 2
+    assert 'pip install ".[app]"' in done.stderr and "fastapi" in done.stderr
+    assert "Traceback" not in done.stderr
