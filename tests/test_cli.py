@@ -98,7 +98,7 @@ def test_check_json_has_findings_from_every_built_in_pack(
     break_every_pack(sample)
     code, report = check_json(sample, capsys=capsys)
     assert code == 1
-    assert set(report) == {"conclusion", "findings", "skipped", "agent_prompt"}
+    assert set(report) == {"conclusion", "findings", "skipped", "agent_prompt", "config"}
     assert report["conclusion"] == "failure"
     rules = {f["rule"] for f in report["findings"]}
     assert {

@@ -138,3 +138,32 @@ def test_serve_without_the_app_extra_says_what_to_install() -> None:
     assert done.returncode == 2
     assert 'pip install ".[app]"' in done.stderr and "fastapi" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_every_format_says_which_configuration_judged_the_change(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    for fmt in ("text", "json", "markdown", "sarif"):
+        done = check(root, "--base", "main", "--head", "feature", "--format", fmt, ci=False)
+        shown = done.stdout.replace("\\", "")  # markdown escapes its punctuation
+        assert "defaults (packs python-style and hygiene)" in shown, fmt
+    git(root, "checkout", "-q", "main")
+    (root / ".github").mkdir()
+    (root / ".github" / "prgate.yml").write_text("packs: [hygiene]\n")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "config")
+    git(root, "checkout", "-q", "feature")
+    git(root, "rebase", "-q", "main")
+    done = check(root, "--base", "main", "--format", "json", ci=False)
+    assert json.loads(done.stdout)["config"] == {"source": ".github/prgate.yml", "notes": []}
+
+
+def test_sarif_of_a_whole_change_finding_has_a_location(tmp_path: Path) -> None:
+    # `tests/required` speaks of the whole change; code scanning refuses results without a file.
+    root = repo(tmp_path)
+    done = check(root, "--base", "main", "--head", "feature", "--format", "sarif", ci=False)
+    results = json.loads(done.stdout)["runs"][0]["results"]
+    whole = [r for r in results if r["ruleId"] == "tests/required"]
+    assert whole, results
+    location = whole[0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "b.py"
+    assert location["region"] == {"startLine": 1}

@@ -113,7 +113,18 @@ def evaluate(
             result.findings.extend(_cannot_run(rule, _describe(exc)) for rule in group)
 
     findings = _on_changed_lines(changeset, result.findings)
-    return _report(findings, result.skipped)
+    report = _report(findings, result.skipped)
+    fired = {f.rule for f in report.findings}
+    return replace(
+        report,
+        config_source=config.source,
+        config_notes=tuple(config.notices),
+        rule_why=tuple((r.id, r.why) for r in config.rules if r.id in fired and r.why.strip()),
+        anchor=next(
+            (f.path for f in changeset.files if not f.is_deleted),
+            changeset.files[0].path if changeset.files else None,
+        ),
+    )
 
 
 def _ruff_codes(kind: CheckKind, rule: Rule) -> Sequence[str]:

@@ -256,6 +256,22 @@ class Report:
     findings: tuple[Finding, ...]
     skipped: tuple[Skipped, ...] = ()
     fixes: tuple[Fix, ...] = ()
+    #: Which configuration judged the change, in words: ``.github/prgate.yml`` (on the base),
+    #: the organisation's (``org/.github:.github/prgate.yml``), a chain joined with ``+``, or
+    #: the default packs. Empty when no configuration could be read.
+    config_source: str = ""
+    #: What the configuration's loading had to say (defaults used, an organisation config that
+    #: could not be looked for).
+    config_notes: tuple[str, ...] = ()
+    #: ``(rule id, why it matters)`` of each rule with findings, from the base's configuration.
+    rule_why: tuple[tuple[str, str], ...] = ()
+    #: A file of the change to place findings about the whole change on, where every result
+    #: needs a file (SARIF for code scanning): the first changed file that exists at head.
+    anchor: str | None = None
+
+    def why(self, rule: str) -> str:
+        """Why ``rule`` matters, as the team wrote it ("" when unknown)."""
+        return next((text for rid, text in self.rule_why if rid == rule), "")
 
     @property
     def blocking(self) -> tuple[Finding, ...]:

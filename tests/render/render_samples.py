@@ -113,6 +113,12 @@ def failing_report() -> Report:
                 description="apply ruff's automatic fixes",
             ),
         ),
+        config_source=".github/prgate.yml",
+        rule_why=(
+            ("size/limit", "Large changes hide mistakes: nobody can review 4,000 lines well."),
+            ("content/secrets", "A key in the code is a key anyone with the code can use."),
+        ),
+        anchor="app/settings.py",
     )
 
 
@@ -192,6 +198,9 @@ def fixable_report() -> Report:
                 description="apply ruff's automatic fixes",
             ),
         ),
+        config_source="defaults (packs python-style and hygiene)",
+        config_notes=("No .github/prgate.yml was found; the default packs apply.",),
+        anchor="src/app.py",
     )
 
 

@@ -63,7 +63,7 @@ def _outside_code_blocks(markdown: str) -> str:
         ("mailto:a@b.c and javascript:alert(1)", ["mailto:a", "javascript:a"]),
         ("fixes #12 and GH-7", ["#12", "GH-7"]),
         ("a | b", [" | "]),
-        ("`code` and **bold** _it_ ~~s~~ $x$", ["`code`", "**bold**", "_it_", "~~s~~", "$x$"]),
+        ("**bold** _it_ ~~s~~ $x$ `unclosed", ["**bold**", "_it_", "~~s~~", "$x$", " `"]),
         ("line one\n# heading\n- item", ["\n"]),
         ("&amp; &#64;team", ["&amp; ", "&#64;"]),
     ],

@@ -51,9 +51,18 @@ def _results_by_rule() -> dict[str, dict[str, Any]]:
 
 def test_locations_follow_what_the_finding_is_about() -> None:
     results = _results_by_rule()
-    assert "locations" not in results["size/limit"]  # the whole change
+    # The whole change sits on line 1 of a changed file (code scanning needs a file and a line).
+    whole_change = results["size/limit"]["locations"][0]["physicalLocation"]
+    assert whole_change == {
+        "artifactLocation": {"uri": "app/settings.py", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 1},
+    }
+    assert results["size/limit"]["message"]["text"].startswith("About the whole change.")
     whole_file = results["style/ruff-format"]["locations"][0]["physicalLocation"]
-    assert whole_file == {"artifactLocation": {"uri": "app/settings.py", "uriBaseId": "%SRCROOT%"}}
+    assert whole_file == {
+        "artifactLocation": {"uri": "app/settings.py", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 1},
+    }
     span = results["style/ruff-lint"]["locations"][0]["physicalLocation"]["region"]
     assert span == {"startLine": 10, "endLine": 12, "startColumn": 1}
     line = results["content/secrets"]["locations"][0]["physicalLocation"]["region"]
@@ -105,3 +114,62 @@ def test_fingerprints_are_stable_and_distinct() -> None:
     prints = [r["partialFingerprints"]["prgateFinding/v1"] for r in a]
     assert prints == [r["partialFingerprints"]["prgateFinding/v1"] for r in b]
     assert len(set(prints)) == len(prints)
+
+
+def github_problems(log: dict[str, Any]) -> list[str]:
+    """What GitHub code scanning's stated SARIF requirements find wrong with ``log``, beyond the
+    schema: each result needs a rule id, a message and a location whose file is a path relative
+    to the repository's root with a start line; limits on results, rules and locations."""
+    problems = []
+    if log.get("version") != "2.1.0":
+        problems.append("version must be 2.1.0")
+    runs = log.get("runs") or []
+    if not 1 <= len(runs) <= 20:
+        problems.append("1 to 20 runs")
+    for run in runs:
+        driver = run.get("tool", {}).get("driver", {})
+        if not driver.get("name"):
+            problems.append("tool.driver.name is required")
+        rules = driver.get("rules") or []
+        results = run.get("results")
+        if results is None:
+            problems.append("results is required (an empty list when there are none)")
+            continue
+        if len(results) > 25_000 or len(rules) > 25_000:
+            problems.append("at most 25,000 results and rules per run")
+        for i, result in enumerate(results):
+            where = f"result {i}"
+            if not result.get("ruleId"):
+                problems.append(f"{where}: ruleId")
+            index = result.get("ruleIndex")
+            if index is not None and rules[index].get("id") != result.get("ruleId"):
+                problems.append(f"{where}: ruleIndex points at another rule")
+            if not (result.get("message") or {}).get("text"):
+                problems.append(f"{where}: message.text")
+            locations = result.get("locations") or []
+            if not 1 <= len(locations) <= 1000:
+                problems.append(f"{where}: needs 1 to 1,000 locations")
+                continue
+            physical = locations[0].get("physicalLocation") or {}
+            uri = (physical.get("artifactLocation") or {}).get("uri") or ""
+            if not uri or uri.startswith("/") or "://" in uri:
+                problems.append(f"{where}: a file relative to the repository's root")
+            start = (physical.get("region") or {}).get("startLine")
+            if not isinstance(start, int) or start < 1:
+                problems.append(f"{where}: region.startLine")
+            if not result.get("partialFingerprints"):
+                problems.append(f"{where}: partialFingerprints")
+    return problems
+
+
+def test_every_sample_meets_github_code_scanning_requirements(
+    samples: dict[str, Callable[[], Report]],
+) -> None:
+    for name, make in samples.items():
+        assert github_problems(to_sarif(make())) == [], name
+
+
+def test_the_requirements_check_catches_a_result_without_a_location() -> None:
+    log = to_sarif(failing_report())
+    del log["runs"][0]["results"][0]["locations"]
+    assert github_problems(log) == ["result 0: needs 1 to 1,000 locations"]

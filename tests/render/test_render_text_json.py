@@ -37,14 +37,16 @@ def _hostile(message: str, path: str = "a.py") -> Report:
 
 
 def test_text_verdicts() -> None:
-    assert render_text(failing_report()).splitlines()[-2:] == [
-        "prgate: 4 problems block this change; 2 warnings, 1 notice.",
-        "Run `prgate fix` to fix 2 of them automatically.",
-    ]
+    text = render_text(failing_report())
+    verdict_at = text.index("prgate: 4 problems block this change; 2 warnings, 1 notice.\n")
+    assert text[verdict_at:].splitlines()[1] == "Run `prgate fix` to fix 2 of them automatically."
+    # Then the numbered instructions for an agent, as in the comment: the text ends with them.
+    tail = text[verdict_at:]
+    assert "For your AI agent (paste everything below this line):" in tail
+    assert tail.endswith(agent_prompt(failing_report()).rstrip("\n") + "\n")
+    assert "\n1. " in tail
     assert render_text(passing_report()) == "prgate: nothing blocks this change.\n"
-    assert render_text(warnings_report()).endswith(
-        "prgate: nothing blocks this change; 2 warnings.\n"
-    )
+    assert "\nprgate: nothing blocks this change; 2 warnings.\n" in render_text(warnings_report())
     assert "1 problem blocks this change." in render_text(fixable_report())
 
 
@@ -83,7 +85,8 @@ def test_text_newline_in_a_path_cannot_fake_a_line() -> None:
 
 def test_json_is_exactly_the_contract() -> None:
     obj = json.loads(render_json(failing_report()))
-    assert list(obj) == ["conclusion", "findings", "skipped", "agent_prompt"]
+    assert list(obj) == ["conclusion", "findings", "skipped", "agent_prompt", "config"]
+    assert obj["config"] == {"source": ".github/prgate.yml", "notes": []}
     assert obj["conclusion"] == "failure"
     for f in obj["findings"]:
         assert list(f) == [
@@ -118,6 +121,7 @@ def test_json_of_a_passing_report() -> None:
         "findings": [],
         "skipped": [],
         "agent_prompt": "",
+        "config": {"source": "", "notes": []},
     }
 
 

@@ -207,3 +207,32 @@ def quote_code(text: str) -> str:
     fence = "`" * (max(runs, default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text else ""
     return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def config_line(report: Report) -> str | None:
+    """Which configuration judged the change, in one sentence (``None`` when not known)."""
+    source = one_line(report.config_source)
+    if not source:
+        return None
+    if source.startswith("defaults"):
+        return f"Rules: prgate's {source}, as this repository has no configuration of its own."
+    return f"Rules: {source}, as it is on the base branch (a change cannot edit its own rules)."
+
+
+@dataclass(frozen=True)
+class RuleWhy:
+    rule: str
+    title: str
+    why: str
+
+
+def rules_why(findings: Iterable[Finding], report: Report) -> list[RuleWhy]:
+    """Why each rule with findings matters, once per rule, most serious first (the AI
+    reviewer's notes included: the "why" is the team's, from the base's configuration)."""
+    seen: dict[str, RuleWhy] = {}
+    for f in by_priority(findings):
+        why = report.why(f.rule)
+        if why and f.rule not in seen:
+            title = "AI review" if f.from_ai else f.title
+            seen[f.rule] = RuleWhy(rule=f.rule, title=title, why=why)
+    return list(seen.values())

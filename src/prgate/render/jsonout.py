@@ -29,6 +29,7 @@ def to_json_object(report: Report) -> dict[str, Any]:
         ],
         "skipped": [{"rule": s.rule, "path": s.path, "reason": s.reason} for s in report.skipped],
         "agent_prompt": agent_prompt(report),
+        "config": {"source": report.config_source, "notes": list(report.config_notes)},
     }
 
 

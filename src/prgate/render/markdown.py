@@ -21,11 +21,14 @@ from prgate.render.common import (
     WHOLE_CHANGE,
     by_priority,
     clip,
+    config_line,
     fixable_count,
     group_by_file,
     line_label,
     one_line,
     plural,
+    quote_code,
+    rules_why,
     verdict,
     visible,
 )
@@ -57,6 +60,7 @@ _WWW = re.compile(r"(?i)(?<![a-z0-9])(www)(?=\.)")
 _REF = re.compile(r"(?i)(#|(?<![a-z0-9])gh-)(?=[0-9a-z])")
 _BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 _HEX_SHA = re.compile(r"[0-9a-fA-F]{7,64}")
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")
 _SAFE_URL = re.compile(r"https?://[^\s<>()\[\]`\"'\\]+")
 
 
@@ -71,6 +75,20 @@ def md_escape(text: str | None, limit: int = FIELD_LIMIT) -> str:
     if text is None:
         return ""
     flat = clip(one_line(text), limit)
+    # Text between matching backticks (`prgate fix`, a quoted name) stays a code span, which
+    # GitHub shows as code and never reads as markdown, mentions, references or links.
+    out: list[str] = []
+    last = 0
+    for m in _CODE_SPAN.finditer(flat):
+        out.append(_inert(flat[last : m.start()]))
+        out.append(quote_code(m.group(2)))
+        last = m.end()
+    out.append(_inert(flat[last:]))
+    return "".join(out)
+
+
+def _inert(flat: str) -> str:
+    """Plain text (no code spans) made inert markdown; see :func:`md_escape`."""
     flat = _SCHEME.sub(lambda m: m.group(1) + _ZWSP, flat)
     flat = _BARE_SCHEME.sub(lambda m: m.group(1) + _ZWSP, flat)
     flat = _WWW.sub(lambda m: m.group(1) + _ZWSP, flat)
@@ -394,6 +412,8 @@ def _render(
             skipped=skipped[:SKIPPED_LIMIT],
             skipped_more=max(0, len(skipped) - SKIPPED_LIMIT),
             whole_change=WHOLE_CHANGE,
+            reasons=rules_why(shown, report),
+            about=config_line(report),
             **context,
         )
     )

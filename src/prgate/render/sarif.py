@@ -1,7 +1,7 @@
 """The report as a SARIF 2.1.0 log, for GitHub code scanning and other SARIF readers.
 
-Findings on lines carry a region; findings about a whole file carry the file without a region;
-findings about the whole change carry no location. What prgate did not check is reported as
+Every result has a file and a start line, as GitHub code scanning requires: findings about a
+whole file sit on its line 1, findings about the whole change on line 1 of a changed file. What prgate did not check is reported as
 tool execution notifications, so that "not judged" is never read as "passed".
 """
 
@@ -20,6 +20,8 @@ SARIF_VERSION = "2.1.0"
 #: The base against which result paths are relative: the repository's root.
 SRCROOT = "%SRCROOT%"
 #: How a rule whose findings the AI reviewer writes is described (never in the model's words).
+#: Where a finding about the whole change sits when the report names no changed file.
+FALLBACK_ANCHOR = ".github/prgate.yml"
 AI_DESCRIPTION = "Advisory notes from the AI reviewer; a person decides whether to act on them"
 
 
@@ -40,9 +42,9 @@ def to_sarif(report: Report) -> dict[str, Any]:
     for f in sorted(report.findings, key=lambda f: f.rule):
         if f.rule not in rules:
             rules[f.rule] = len(descriptors)
-            descriptors.append(_descriptor(f))
+            descriptors.append(_descriptor(f, report.why(f.rule)))
 
-    results = [_result(f, rules[f.rule]) for f in report.findings]
+    results = [_result(f, rules[f.rule], report.anchor) for f in report.findings]
     notifications = [
         {
             "level": "warning",
@@ -71,7 +73,10 @@ def to_sarif(report: Report) -> dict[str, Any]:
             }
         ],
         "results": results,
-        "properties": {"conclusion": report.conclusion.value},
+        "properties": {
+            "conclusion": report.conclusion.value,
+            "config": {"source": report.config_source, "notes": list(report.config_notes)},
+        },
     }
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
@@ -86,12 +91,12 @@ def artifact_uri(path: str) -> str:
     return quote(path.lstrip("/"), safe="/-._~")
 
 
-def _descriptor(f: Finding) -> dict[str, Any]:
+def _descriptor(f: Finding, why: str) -> dict[str, Any]:
     title = AI_DESCRIPTION if f.from_ai else visible(f.title)
     out: dict[str, Any] = {
         "id": f.rule,
         "shortDescription": {"text": title},
-        "fullDescription": {"text": title},
+        "fullDescription": {"text": visible(why.strip()) if why.strip() else title},
         "defaultConfiguration": {"level": sarif_level(f.level)},
     }
     if f.fix.strip() and not f.from_ai:
@@ -99,7 +104,7 @@ def _descriptor(f: Finding) -> dict[str, Any]:
     return out
 
 
-def _result(f: Finding, index: int) -> dict[str, Any]:
+def _result(f: Finding, index: int, anchor: str | None) -> dict[str, Any]:
     text = f"{f.title}: {f.message}" if f.message.strip() else f.title
     if f.from_ai:
         text = f"An advisory note from the AI reviewer, quoted: “{one_line(text)}”"
@@ -115,16 +120,19 @@ def _result(f: Finding, index: int) -> dict[str, Any]:
         "level": sarif_level(f.level),
         "message": {"text": text},
     }
-    if f.path is not None:
-        physical: dict[str, Any] = {"artifactLocation": _artifact(f.path)}
-        if f.line is not None:
-            region: dict[str, Any] = {"startLine": f.line}
-            if f.end_line is not None and f.end_line >= f.line:
-                region["endLine"] = f.end_line
-            if f.column is not None and f.column >= 1:
-                region["startColumn"] = f.column
-            physical["region"] = region
+    # GitHub code scanning refuses a result without a file and a start line: a finding about a
+    # whole file sits on its line 1, one about the whole change on line 1 of a changed file.
+    path = f.path if f.path is not None else (anchor or FALLBACK_ANCHOR)
+    if path:
+        region: dict[str, Any] = {"startLine": f.line if f.line is not None else 1}
+        if f.line is not None and f.end_line is not None and f.end_line >= f.line:
+            region["endLine"] = f.end_line
+        if f.line is not None and f.column is not None and f.column >= 1:
+            region["startColumn"] = f.column
+        physical: dict[str, Any] = {"artifactLocation": _artifact(path), "region": region}
         out["locations"] = [{"physicalLocation": physical}]
+        if f.path is None:
+            out["message"]["text"] = "About the whole change. " + out["message"]["text"]
     out["partialFingerprints"] = {"prgateFinding/v1": _fingerprint(f)}
     out["properties"] = {"fixable": f.fixable}
     return out

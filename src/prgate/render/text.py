@@ -11,14 +11,17 @@ from typing import assert_never
 from prgate.model import Finding, Level, Report
 from prgate.render.common import (
     WHOLE_CHANGE,
+    config_line,
     fix_hint,
     group_by_file,
     level_word,
     line_label,
     one_line,
+    rules_why,
     verdict,
     visible,
 )
+from prgate.render.prompt import agent_prompt
 
 _RESET = "\x1b[0m"
 _BOLD = "\x1b[1m"
@@ -48,6 +51,19 @@ def render_text(report: Report, *, color: bool = False) -> str:
             out.append(f"  {what}{paint.dim(rule)}: {one_line(s.reason)}")
         out.append("")
 
+    reasons = rules_why(report.findings, report)
+    if reasons:
+        out.append(paint.bold("Why these rules matter"))
+        for r in reasons:
+            out.append(f"  {one_line(r.title)} {paint.dim('[' + one_line(r.rule) + ']')}")
+            out.extend(_indented(r.why))
+        out.append("")
+
+    about = config_line(report)
+    if about:
+        out.append(paint.dim(about))
+    for note in report.config_notes:
+        out.append(paint.dim("Note: " + one_line(note)))
     line = verdict(report)
     if any(f.level is Level.ERROR for f in report.findings):
         out.append(paint.color(_RED + _BOLD, line))
@@ -56,6 +72,11 @@ def render_text(report: Report, *, color: bool = False) -> str:
     hint = fix_hint(report)
     if hint:
         out.append(hint)
+    prompt = agent_prompt(report)
+    if prompt:
+        out.append("")
+        out.append(paint.bold("For your AI agent (paste everything below this line):"))
+        out.append(prompt.rstrip("\n"))
     return "\n".join(out) + "\n"
 
 
