@@ -1,7 +1,8 @@
-"""The command line: check, fix, rules test, config validate, serve.
+"""The command line: check, fix, rules test, config validate, serve, init, mcp.
 
 Exit codes (the contract): ``check`` 0 nothing blocks, 1 a finding at level error, 2 could not judge;
-``config validate`` 0 valid, 2 invalid; ``rules test`` 0 all pass, 1 a case fails.
+``config validate`` 0 valid, 2 invalid; ``rules test`` 0 all pass, 1 a case fails; ``init`` 0 set
+up (or already set up), 2 could not.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from prgate.errors import ConfigError, PrgateError
 if TYPE_CHECKING:
     from prgate.checks import Reviewer
     from prgate.config import Config
+    from prgate.model import Report
     from prgate.sources.git import LocalChange
 
 EXIT_OK = 0
@@ -71,6 +73,15 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the GitHub App")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3000)
+
+    init = sub.add_parser("init", help="write .github/prgate.yml for this repository")
+    init.add_argument("path", nargs="?", default=".", metavar="PATH")
+    init.add_argument(
+        "--agents", action="store_true", help="also write prgate's section of AGENTS.md"
+    )
+    init.add_argument("--force", action="store_true", help="replace files that already exist")
+
+    sub.add_parser("mcp", help="serve prgate's tools to AI agents (Model Context Protocol, stdio)")
     return parser
 
 
@@ -96,6 +107,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             serve(args.host, args.port)
             return EXIT_OK
+        if args.command == "init":
+            from prgate.init import run_init
+
+            return run_init(Path(args.path), agents=args.agents, force=args.force)
+        if args.command == "mcp":
+            from prgate.mcp_server import serve_stdio
+
+            serve_stdio()
+            return EXIT_OK
     except PrgateError as exc:
         _error(str(exc))
         return EXIT_CANNOT_JUDGE
@@ -116,15 +136,11 @@ def _error(message: str) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from prgate.engine import evaluate
     from prgate.model import Conclusion
     from prgate.render import render
-    from prgate.sources.codeowners import with_codeowners
 
     change, config = _load(args, head=args.head, labels=args.label)
-    reviewer = _llm_reviewer(config) if args.llm else None
-    changeset = with_codeowners(change.changeset, config.rules)
-    report = evaluate(changeset, config, reviewer=reviewer)
+    report = judge(change, config, llm=args.llm)
     out = render(report, args.format, color=args.output is None and _wants_color(sys.stdout))
     if args.output:
         try:
@@ -136,6 +152,16 @@ def _check(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(out)
     return EXIT_BLOCKED if report.conclusion is Conclusion.FAILURE else EXIT_OK
+
+
+def judge(change: LocalChange, config: Config, *, llm: bool = False) -> Report:
+    """The verdict on a local change: what ``prgate check`` prints (also the MCP ``check`` tool)."""
+    from prgate.engine import evaluate
+    from prgate.sources.codeowners import with_codeowners
+
+    reviewer = _llm_reviewer(config) if llm else None
+    changeset = with_codeowners(change.changeset, config.rules)
+    return evaluate(changeset, config, reviewer=reviewer)
 
 
 def _llm_reviewer(config: Config) -> Reviewer | None:
@@ -158,6 +184,19 @@ def _llm_reviewer(config: Config) -> Reviewer | None:
 def _load(
     args: argparse.Namespace, *, head: str | None, labels: Sequence[str]
 ) -> tuple[LocalChange, Config]:
+    return load_change(
+        Path(args.path), base=args.base, head=head, config_file=args.config, labels=labels
+    )
+
+
+def load_change(
+    path: Path,
+    *,
+    base: str | None = None,
+    head: str | None = None,
+    config_file: str | None = None,
+    labels: Sequence[str] = (),
+) -> tuple[LocalChange, Config]:
     """The change in the repository at PATH, and the config it is judged by (BASE's)."""
     from prgate.config.loader import (
         GitRefFetcher,
@@ -167,12 +206,12 @@ def _load(
     )
     from prgate.sources.git import open_change
 
-    change = open_change(Path(args.path), base=args.base, head=head, labels=labels)
-    if args.config:
-        config_file = Path(args.config)
-        if not config_file.is_file():
-            raise ConfigError("this config file does not exist.", file=str(config_file))
-        config = load_config_file(config_file)
+    change = open_change(path, base=base, head=head, labels=labels)
+    if config_file:
+        file = Path(config_file)
+        if not file.is_file():
+            raise ConfigError("this config file does not exist.", file=str(file))
+        config = load_config_file(file)
     elif change.base_commit is None:
         config = resolve_config(LocalFetcher.empty())
     else:
@@ -185,13 +224,8 @@ def _wants_color(stream: TextIO) -> bool:
 
 
 def _fix(args: argparse.Namespace) -> int:
-    from prgate.engine import evaluate
-    from prgate.fixes import apply_fixes, compute_fixes
-
     change, config = _load(args, head=None, labels=())
-    report = evaluate(change.changeset, config)
-    fixes = compute_fixes(change.changeset, config, report)
-    changed = apply_fixes(change.root, fixes)
+    changed = fix_change(change, config)
     if not changed:
         print("prgate: nothing to fix automatically.")
         return EXIT_OK
@@ -199,6 +233,16 @@ def _fix(args: argparse.Namespace) -> int:
         print(f"fixed {line}")
     print(f"prgate: fixed {len(changed)} file(s). Run `prgate check` to see what is left.")
     return EXIT_OK
+
+
+def fix_change(change: LocalChange, config: Config) -> list[str]:
+    """Apply every automatic fix to the working tree; what changed, one line per file."""
+    from prgate.engine import evaluate
+    from prgate.fixes import apply_fixes, compute_fixes
+
+    report = evaluate(change.changeset, config)
+    fixes = compute_fixes(change.changeset, config, report)
+    return list(apply_fixes(change.root, fixes))
 
 
 def _rules_test(targets: Sequence[str]) -> int:
