@@ -234,3 +234,14 @@ def test_outside_a_git_repository_init_says_so_and_exits_2(tmp_path: Path) -> No
     assert done.returncode == 2
     assert "is not inside a git repository" in done.stderr
     assert not (tmp_path / "plain" / ".github").exists()
+
+
+def test_file_names_cannot_write_settings_through_the_comments(tmp_path: Path) -> None:
+    odd = "x\nrules:\n  content/secrets: {level: 'off'}\n#/migrations/0001.py"
+    root = repo(tmp_path / "r", {odd: "x = 1\n", "app.py": "x = 1\n"})
+    done = prgate(root, "init")
+    assert done.returncode == 0, done.stderr
+    text = (root / CONFIG).read_text()
+    assert "content/secrets" not in yaml.safe_load(text)["rules"]
+    assert "rules:\n  content" not in text and "x\\nrules" not in text
+    assert prgate(root, "config", "validate").returncode == 0

@@ -117,10 +117,13 @@ def explain(rule: str, path: str = ".", base: str | None = None) -> dict[str, An
         packed = load_builtin(name).rule(rule)
         if packed is not None:
             break
-    if found is None and packed is None:
+    if found is not None:
+        shown = found
+    elif packed is not None:
+        shown = packed.rule
+    else:
         known = ", ".join(r.id for r in loaded.rules)
         raise PrgateError(f"there is no rule `{rule}`. The rules in force here are: {known}.")
-    shown = found if found is not None else packed.rule  # type: ignore[union-attr]
     return {
         "rule": shown.id,
         "title": shown.title,

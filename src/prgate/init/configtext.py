@@ -37,7 +37,9 @@ def _q(value: object) -> str:
 
 
 def _names(items: Iterable[str], limit: int = 4) -> str:
-    items = list(items)
+    """Names for a comment: a name with a line break or other control character is quoted, so
+    that it cannot end the comment and become settings."""
+    items = [i if i.isprintable() else _q(i) for i in items]
     shown = ", ".join(items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 

@@ -96,8 +96,10 @@ def survey(root: Path) -> Survey:
     out = run_git(root, ["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
     files = tuple(sorted({p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}))
     existing = [f for f in files if (root / f).is_file()]  # deleted but still in the index: no
+    # A name with a line break or other control character cannot be written as a pattern.
+    named = [f for f in existing if f.isprintable()]
     python = [f for f in existing if f.endswith(PYTHON_SUFFIXES)]
-    flag_calls, flag_files = _flag_calls(root, python)
+    flag_calls, flag_files = _flag_calls(root, [f for f in named if f.endswith(PYTHON_SUFFIXES)])
     pyproject = _toml(root / "pyproject.toml")
     tool = pyproject.get("tool") if isinstance(pyproject.get("tool"), dict) else {}
     assert isinstance(tool, dict)
@@ -112,16 +114,14 @@ def survey(root: Path) -> Survey:
         python=len(python),
         web=sum(1 for f in existing if f.endswith(WEB_SUFFIXES)),
         others=tuple(others),
-        migrations=_migration_folders(existing),
-        infra=tuple(
-            sorted({f.split("/", 1)[0] + "/" for f in existing if _top(f) in INFRA_FOLDERS})
-        ),
-        ci=tuple(sorted({c for c in CI_PATHS for f in existing if _under(f, c)})),
+        migrations=_migration_folders(named),
+        infra=tuple(sorted({f.split("/", 1)[0] + "/" for f in named if _top(f) in INFRA_FOLDERS})),
+        ci=tuple(sorted({c for c in CI_PATHS for f in named if _under(f, c)})),
         workflows=sum(1 for f in existing if f.startswith(".github/workflows/")),
         codeowners=next((p for p in CODEOWNERS_PLACES if p in existing), None),
         flag_calls=flag_calls,
         flag_files=flag_files,
-        flag_registry=_flag_registry(root, existing),
+        flag_registry=_flag_registry(root, named),
         ruff_settings=ruff,
         black_settings="black" in tool,
         web_settings=_web_settings(root, existing),
