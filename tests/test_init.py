@@ -138,6 +138,7 @@ def test_an_existing_config_is_kept_without_force_and_replaced_with_it(tmp_path:
 
     replaced = prgate(root, "init", "--force")
     assert replaced.returncode == 0, replaced.stderr
+    assert f"Replaced {CONFIG}" in replaced.stdout
     assert "python-style" in yaml.safe_load((root / CONFIG).read_text())["packs"]
 
 

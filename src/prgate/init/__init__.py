@@ -17,9 +17,13 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prgate.config import CONFIG_PATH, Config
 from prgate.errors import ConfigError, PrgateError
+
+if TYPE_CHECKING:
+    from prgate.init.survey import Survey
 
 EXIT_OK = 0
 EXIT_COULD_NOT = 2
@@ -66,10 +70,11 @@ def init_repository(path: Path, *, agents: bool, force: bool) -> list[str]:
         config = _valid(target)
         said.append(f"{CONFIG_PATH} is already what prgate init would write: nothing changed.")
     else:
+        verb = "Replaced" if target.is_file() else "Wrote"
         config = _write_valid(target, text)
         packs = ", ".join(name for name, _ in choose_packs(found, builtin_names()))
         said.append(
-            f"Wrote {CONFIG_PATH} (packs: {packs}); it is valid. Each choice is explained in "
+            f"{verb} {CONFIG_PATH} (packs: {packs}); it is valid. Each choice is explained in "
             "a comment in the file."
         )
     said += _notices(target)
@@ -84,10 +89,7 @@ def init_repository(path: Path, *, agents: bool, force: bool) -> list[str]:
     return said
 
 
-def _summary(found: object, root: Path) -> str:
-    from prgate.init.survey import Survey
-
-    assert isinstance(found, Survey)
+def _summary(found: Survey, root: Path) -> str:
     parts = [f"{len(found.files)} file(s)"]
     if found.languages:
         parts.append(", ".join(found.languages))
