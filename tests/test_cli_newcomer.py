@@ -167,3 +167,15 @@ def test_sarif_of_a_whole_change_finding_has_a_location(tmp_path: Path) -> None:
     location = whole[0]["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"] == "b.py"
     assert location["region"] == {"startLine": 1}
+
+
+def test_mcp_without_its_extra_says_what_to_install() -> None:
+    prelude = "import sys\nsys.modules['mcp'] = None\n"
+    done = subprocess.run(
+        [sys.executable, "-c", prelude + "from prgate.cli import main\nsys.exit(main(['mcp']))\n"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert 'pip install ".[mcp]"' in done.stderr and "Traceback" not in done.stderr

@@ -1,7 +1,8 @@
-"""The command line: check, fix, rules test, config validate, serve.
+"""The command line: check, fix, rules test, config validate, serve, init, mcp.
 
 Exit codes (the contract): ``check`` 0 nothing blocks, 1 a finding at level error, 2 could not judge;
-``config validate`` 0 valid, 2 invalid; ``rules test`` 0 all pass, 1 a case fails.
+``config validate`` 0 valid, 2 invalid; ``rules test`` 0 all pass, 1 a case fails; ``init`` 0 set
+up (or already set up), 2 could not.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from prgate.checks import Reviewer
     from prgate.config import Config
     from prgate.config.fetchers import ConfigFetcher
+    from prgate.model import Report
     from prgate.sources.git import LocalChange
 
 EXIT_OK = 0
@@ -100,6 +102,15 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the GitHub App")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3000)
+
+    init = sub.add_parser("init", help="write .github/prgate.yml for this repository")
+    init.add_argument("path", nargs="?", default=".", metavar="PATH")
+    init.add_argument(
+        "--agents", action="store_true", help="also write prgate's section of AGENTS.md"
+    )
+    init.add_argument("--force", action="store_true", help="replace files that already exist")
+
+    sub.add_parser("mcp", help="serve prgate's tools to AI agents (Model Context Protocol, stdio)")
     return parser
 
 
@@ -144,6 +155,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _config_validate(Path(args.file))
         if args.command == "serve":
             return _serve(args.host, args.port)
+        if args.command == "init":
+            from prgate.init import run_init
+
+            return run_init(Path(args.path), agents=args.agents, force=args.force)
+        if args.command == "mcp":
+            return _mcp()
     except PrgateError as exc:
         _error(str(exc))
         return EXIT_CANNOT_JUDGE
@@ -192,15 +209,28 @@ def _serve(host: str, port: int) -> int:
     return EXIT_OK
 
 
+def _mcp() -> int:
+    try:
+        import mcp  # noqa: F401  (the SDK is the `mcp` extra)
+    except ImportError:
+        _error(
+            "the MCP server needs the official MCP SDK, which is not installed. Install prgate "
+            'with its MCP extra: pip install ".[mcp]" from a clone of prgate.'
+        )
+        return EXIT_CANNOT_JUDGE
+    from prgate.mcp_server import serve_stdio
+
+    serve_stdio()
+    return EXIT_OK
+
+
 def _error(message: str) -> None:
     print(f"prgate: {message}", file=sys.stderr)
 
 
 def _check(args: argparse.Namespace) -> int:
-    from prgate.engine import evaluate
     from prgate.model import Conclusion
     from prgate.render import render
-    from prgate.sources.codeowners import with_codeowners
 
     change, config = _load(args, head=args.head, labels=args.label)
     empty, base_is_head = _nothing_to_judge(change) if not change.changeset.files else (None, False)
@@ -211,9 +241,7 @@ def _check(args: argparse.Namespace) -> int:
             "fetch enough history to find where the change started (with actions/checkout, "
             "fetch-depth: 0)."
         )
-    reviewer = _llm_reviewer(config) if args.llm else None
-    changeset = with_codeowners(change.changeset, config.rules)
-    report = evaluate(changeset, config, reviewer=reviewer)
+    report = judge(change, config, llm=args.llm)
     if empty is not None and args.format == "text":
         out = f"prgate: nothing was judged: {empty}\n"
     else:
@@ -252,6 +280,16 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
+def judge(change: LocalChange, config: Config, *, llm: bool = False) -> Report:
+    """The verdict on a local change: what ``prgate check`` prints (also the MCP ``check`` tool)."""
+    from prgate.engine import evaluate
+    from prgate.sources.codeowners import with_codeowners
+
+    reviewer = _llm_reviewer(config) if llm else None
+    changeset = with_codeowners(change.changeset, config.rules)
+    return evaluate(changeset, config, reviewer=reviewer)
+
+
 def _llm_reviewer(config: Config) -> Reviewer | None:
     """The AI reviewer for ``--llm``: with ``ANTHROPIC_API_KEY``, else ``None`` (and a note)."""
     if not any(r.enabled and r.check == "llm" for r in config.rules):
@@ -272,6 +310,19 @@ def _llm_reviewer(config: Config) -> Reviewer | None:
 def _load(
     args: argparse.Namespace, *, head: str | None, labels: Sequence[str]
 ) -> tuple[LocalChange, Config]:
+    return load_change(
+        Path(args.path), base=args.base, head=head, config_file=args.config, labels=labels
+    )
+
+
+def load_change(
+    path: Path,
+    *,
+    base: str | None = None,
+    head: str | None = None,
+    config_file: str | None = None,
+    labels: Sequence[str] = (),
+) -> tuple[LocalChange, Config]:
     """The change in the repository at PATH, and the config it is judged by (BASE's)."""
     from prgate.config.loader import (
         GitRefFetcher,
@@ -281,12 +332,12 @@ def _load(
     )
     from prgate.sources.git import open_change
 
-    change = open_change(Path(args.path), base=args.base, head=head, labels=labels)
-    if args.config:
-        config_file = Path(args.config)
-        if not config_file.is_file():
-            raise ConfigError("this config file does not exist.", file=str(config_file))
-        config = load_config_file(config_file)
+    change = open_change(path, base=base, head=head, labels=labels)
+    if config_file:
+        file = Path(config_file)
+        if not file.is_file():
+            raise ConfigError("this config file does not exist.", file=str(file))
+        config = load_config_file(file)
     elif change.base_commit is None:
         config = resolve_config(LocalFetcher.empty())
     else:
@@ -328,13 +379,8 @@ def _wants_color(stream: TextIO) -> bool:
 
 
 def _fix(args: argparse.Namespace) -> int:
-    from prgate.engine import evaluate
-    from prgate.fixes import apply_fixes, compute_fixes
-
     change, config = _load(args, head=None, labels=())
-    report = evaluate(change.changeset, config)
-    fixes = compute_fixes(change.changeset, config, report)
-    changed = apply_fixes(change.root, fixes)
+    changed = fix_change(change, config)
     if not changed:
         print("prgate: nothing to fix automatically.")
         return EXIT_OK
@@ -342,6 +388,16 @@ def _fix(args: argparse.Namespace) -> int:
         print(f"fixed {line}")
     print(f"prgate: fixed {len(changed)} file(s). Run `prgate check` to see what is left.")
     return EXIT_OK
+
+
+def fix_change(change: LocalChange, config: Config) -> list[str]:
+    """Apply every automatic fix to the working tree; what changed, one line per file."""
+    from prgate.engine import evaluate
+    from prgate.fixes import apply_fixes, compute_fixes
+
+    report = evaluate(change.changeset, config)
+    fixes = compute_fixes(change.changeset, config, report)
+    return list(apply_fixes(change.root, fixes))
 
 
 def _rules_test(targets: Sequence[str]) -> int:
