@@ -227,8 +227,8 @@ def test_links_and_submodules_are_known_by_their_git_mode(fake_github: FakeGitHu
     assert files["app/plugins"].head_bytes() is None
     assert files["a.py"].is_symlink and files["a.py"].link_target == "lib/util.py"
     assert files["vendor/dep"].is_submodule and not files["vendor/dep"].is_symlink
-    # the folders' listings came with the one query
-    assert fake_github.count("POST", r"^/graphql$") == 1
+    # the folders' listings came with the first query (the sizes), the contents with one more
+    assert fake_github.count("POST", r"^/graphql$") == 2
 
 
 def test_files_github_marks_binary_are_read_whole_and_judged_as_git_does(

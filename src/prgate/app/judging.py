@@ -88,7 +88,13 @@ def prepare(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Prepare
     t = ctx.clock()
     source: PullSource | None = None
     try:
-        source = load_pull(http, job.repo, pull, other_repo=other_repo(ctx, job))
+        source = load_pull(
+            http,
+            job.repo,
+            pull,
+            other_repo=other_repo(ctx, job),
+            max_fetch_bytes=ctx.max_fetch_bytes,
+        )
         timings["fetch"] = ctx.clock() - t
         t = ctx.clock()
         config = resolve_config(source.fetcher, org=job.repo.split("/", 1)[0])
