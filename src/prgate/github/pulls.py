@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -62,6 +62,9 @@ class Blob:
     text: str | None
     #: GitHub gave only the start of the text (very large files).
     is_truncated: bool = False
+    #: The text as UTF-8 bytes, in place of ``text`` (:func:`fetch_texts`: a large PR's files
+    #: are held once, not once as text and again as bytes).
+    data: bytes | None = None
 
 
 def repo_path(repo: str) -> str:
@@ -252,10 +255,11 @@ def _texts(http: Http, repo: str, keys: Sequence[tuple[str, str]]) -> dict[tuple
     found, _ = fetch_objects(http, repo, keys, ())
     out: dict[tuple[str, str], Blob] = {}
     for key in keys:
-        blob = found.get(key)
+        blob = found.pop(key, None)
         if blob is None:  # it was there a moment ago, at a commit that cannot change
             raise GitHubError(f"GitHub did not return the contents of {key[1]} at {key[0][:12]}")
-        out[key] = blob
+        data = blob.text.encode("utf-8") if blob.text is not None else None
+        out[key] = replace(blob, text=None, data=data)
     return out
 
 

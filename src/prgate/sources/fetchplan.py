@@ -80,6 +80,8 @@ class Contents:
         """The whole file, or ``None`` when nothing is there; over the limit, not read."""
         if blob is None:
             return None
+        if blob.data is not None and not blob.is_truncated and not blob.is_binary:
+            return blob.data
         if blob.text is not None and not blob.is_truncated and not blob.is_binary:
             return blob.text.encode("utf-8")
         if self._limit is not None and blob.byte_size > self._limit:
