@@ -103,6 +103,8 @@ def test_a_pull_request_past_the_budget_fails_closed_before_its_files_are_read(
     assert "too big to judge" in said, said
     assert "1 MiB it reads for one pull request" in said
     assert "Split it into smaller pull requests" in said
+    assert "This pull request is too big to judge" in said
+    assert "Push again" not in said  # pushing the same change again would not help
     assert _concluded(fake_github) == ["failure"]  # never a success on the way
     for i in range(3):
         assert _text_asked_for(fake_github, f"docs/part{i}.txt") == []

@@ -52,9 +52,16 @@ def too_big(total: int, limit: int) -> str:
     """The plain-language reason a pull request is not judged, for its check run."""
     return (
         f"this pull request is too big to judge: the files prgate would have to read add up to "
-        f"{_size(total)}, more than the {_size(limit)} it reads for one pull request. "
-        "Split it into smaller pull requests"
+        f"{_size(total)}, more than the {_size(limit)} it reads for one pull request"
     )
+
+
+#: What to do about it, for the builder and their agent.
+TOO_BIG_FIX = (
+    "Split it into smaller pull requests that each change fewer or smaller files. If it must "
+    "stay one pull request, ask whoever runs prgate for your team to raise "
+    "PRGATE_MAX_FETCH_BYTES."
+)
 
 
 def _size(n: int) -> str:
