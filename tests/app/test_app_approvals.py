@@ -272,4 +272,4 @@ def test_approvals_cost_a_few_calls_and_none_when_nothing_is_protected(
     extra = (len(calls["guarded"]) - tokens[1]) - (len(calls["plain"]) - tokens[0])
     # reviews, commits, one GraphQL query (blob ids and CODEOWNERS), one team membership
     assert extra == 4, calls["guarded"]
-    assert calls["guarded"].count(("POST", "/graphql")) == 2
+    assert calls["guarded"].count(("POST", "/graphql")) == 3  # sizes, contents, reviews

@@ -74,9 +74,9 @@ def test_a_502_while_reading_the_flag_registry_retries_the_job(
     fake_github: FakeGitHub, tmp_path: Path
 ) -> None:
     world = _flags_world(fake_github, tmp_path)
-    # The first GraphQL query (the PR's files and the config) passes; the read of the registry
-    # the config names fails on every try the client makes.
-    fake_github.fail_next("POST", r"/graphql$", status=502, times=3, skip=1)
+    # The first two GraphQL queries (the sizes of the PR's files and the config, then their
+    # contents) pass; the read of the registry the config names fails on every try.
+    fake_github.fail_next("POST", r"/graphql$", status=502, times=3, skip=2)
     run, jobs = _judge(world, {"app/features/pay.py": FLAGGED})
     assert run.status == "completed"
     assert run.conclusion == "success", (run.title, run.summary)
@@ -95,7 +95,7 @@ def test_a_rate_limit_while_reading_the_flag_registry_defers_the_job(
         "POST",
         r"/graphql$",
         status=403,
-        skip=1,
+        skip=2,
         headers={"x-ratelimit-remaining": "0", "retry-after": "1"},
         body={"message": "API rate limit exceeded"},
     )
@@ -126,7 +126,7 @@ def test_a_registry_at_its_default_place_costs_no_extra_query(
     )
     run, _ = _judge(world, {"app/features/pay.py": FLAGGED})
     assert run.conclusion == "success", run.summary
-    assert fake_github.count("POST", r"^/graphql$") == 1
+    assert fake_github.count("POST", r"^/graphql$") == 2  # the sizes, then the contents
 
 
 # --- links, submodules and binary files: the App judges as the CLI does ------------------------

@@ -227,8 +227,8 @@ def test_links_and_submodules_are_known_by_their_git_mode(fake_github: FakeGitHu
     assert files["app/plugins"].head_bytes() is None
     assert files["a.py"].is_symlink and files["a.py"].link_target == "lib/util.py"
     assert files["vendor/dep"].is_submodule and not files["vendor/dep"].is_symlink
-    # the folders' listings came with the one query
-    assert fake_github.count("POST", r"^/graphql$") == 1
+    # the folders' listings came with the first query (the sizes), the contents with one more
+    assert fake_github.count("POST", r"^/graphql$") == 2
 
 
 def test_files_github_marks_binary_are_read_whole_and_judged_as_git_does(
@@ -271,3 +271,27 @@ def test_declared_reads_come_in_one_more_query_and_a_fault_there_is_a_github_err
     assert ready.read_head("conf/flags.yml") == b"- a\n"
     with pytest.raises(UndeclaredRead):
         ready.read_head("a.py")  # only what was asked for
+
+
+def test_file_text_comes_in_queries_of_bounded_size(fake_github: FakeGitHub) -> None:
+    from prgate.github.pulls import fetch_objects, fetch_texts
+
+    app = fake_github.add_app()
+    inst = fake_github.add_installation(app)
+    files = {f"f{i}.txt": f"{i}" * 400 for i in range(5)}
+    repo = fake_github.create_repo("octo-org/widgets", files=files, installation=inst)
+    auth = AppAuth(
+        AppCredentials(str(app.id), app.private_key_pem), ApiSettings(base_url=fake_github.base_url)
+    )
+    with auth.repo_http(inst.id, repo.full_name) as http:
+        keys = [("main", p) for p in files]
+        sizes, _ = fetch_objects(http, repo.full_name, keys, (), text=False)
+        assert {b.byte_size for b in sizes.values() if b} == {400}
+        assert all(b is not None and b.text is None for b in sizes.values())
+        fake_github.clear_requests()
+        got = fetch_texts(
+            http, repo.full_name, {k: b for k, b in sizes.items() if b}, bytes_per_query=1000
+        )
+    assert {k[1]: b.data for k, b in got.items()} == {p: t.encode() for p, t in files.items()}
+    per_query = [str(r.body).count(":f") for r in fake_github.requests if r.path == "/graphql"]
+    assert per_query == [2, 2, 1]  # 800, 800 and 400 bytes of text: never past 1,000

@@ -11,6 +11,7 @@ from prgate.app.store import Job, JobSpec, LeaseLost, Store
 from prgate.github.auth import AppAuth
 from prgate.github.http import Http
 from prgate.llm.session import LlmUsage, Service
+from prgate.sources.fetchplan import DEFAULT_MAX_FETCH_BYTES
 
 
 @dataclass
@@ -46,6 +47,8 @@ class JobContext:
     #: Whether this worker still holds a job (the pool's view, which also knows the jobs a
     #: drain released); without it, the store is asked.
     still_ours: Callable[[int], bool] | None = None
+    #: Bytes of file contents read for one pull request at most (``PRGATE_MAX_FETCH_BYTES``).
+    max_fetch_bytes: int = DEFAULT_MAX_FETCH_BYTES
 
 
 def fence(ctx: JobContext, job: Job) -> None:

@@ -26,6 +26,7 @@ from prgate.github.pulls import PullRequest
 from prgate.llm.session import ReviewSession
 from prgate.model import Conclusion, Finding, Level, Report
 from prgate.sources.approvals import with_approvals
+from prgate.sources.fetchplan import TOO_BIG_FIX, TooBigToJudge
 from prgate.sources.github import PullSource, load_pull
 
 log = logging.getLogger("prgate.app")
@@ -88,7 +89,13 @@ def prepare(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Prepare
     t = ctx.clock()
     source: PullSource | None = None
     try:
-        source = load_pull(http, job.repo, pull, other_repo=other_repo(ctx, job))
+        source = load_pull(
+            http,
+            job.repo,
+            pull,
+            other_repo=other_repo(ctx, job),
+            max_fetch_bytes=ctx.max_fetch_bytes,
+        )
         timings["fetch"] = ctx.clock() - t
         t = ctx.clock()
         config = resolve_config(source.fetcher, org=job.repo.split("/", 1)[0])
@@ -180,15 +187,20 @@ def not_judged(why: PrgateError | str, *, config_error: bool = False) -> Report:
             or "Fix the config file on the base branch (run `prgate config validate` locally).",
         )
     else:
+        too_big = isinstance(why, TooBigToJudge)
         finding = Finding(
             rule="prgate/not-judged",
             level=Level.ERROR,
             path=None,
             line=None,
             end_line=None,
-            title="prgate could not judge this change",
+            title="This pull request is too big to judge"
+            if too_big
+            else "prgate could not judge this change",
             message=f"The change was not judged, so it cannot pass yet: {why}.",
-            fix="Push again or comment `/prgate recheck`. If it keeps happening, ask whoever "
+            fix=TOO_BIG_FIX
+            if too_big
+            else "Push again or comment `/prgate recheck`. If it keeps happening, ask whoever "
             "runs prgate for your team.",
         )
     return Report(conclusion=Conclusion.FAILURE, findings=(finding,))

@@ -150,6 +150,7 @@ class AppState:
             reviewer=self.reviewer,
             observe_llm=self.metrics.observe_llm,
             still_ours=self.pool.owns if self.pool is not None else None,
+            max_fetch_bytes=self.settings.max_fetch_bytes,
         )
 
     def enqueue(self, spec: JobSpec) -> None:

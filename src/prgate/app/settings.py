@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prgate.errors import PrgateError
+from prgate.sources.fetchplan import DEFAULT_MAX_FETCH_BYTES
 
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_DATABASE_URL = "sqlite:///prgate.db"
@@ -49,6 +50,8 @@ class Settings:
     retry_max_pause: float = 300.0
     #: Pause before a GitHub call is tried again within a job (reads, writes safe to repeat).
     api_retry_pause: float = 0.5
+    #: Bytes of file contents read for one pull request at most; a larger PR fails closed.
+    max_fetch_bytes: int = DEFAULT_MAX_FETCH_BYTES
 
     @property
     def configured(self) -> bool:
@@ -99,6 +102,7 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
     except ValueError:
         raise SettingsError("PRGATE_WORKERS must be a whole number") from None
     queue_limit = _whole(env, "PRGATE_QUEUE_LIMIT", 1000, low=1)
+    max_fetch = _whole(env, "PRGATE_MAX_FETCH_BYTES", DEFAULT_MAX_FETCH_BYTES, low=1024 * 1024)
     grace = _seconds(env, "PRGATE_SHUTDOWN_GRACE", 20.0, low=0.0)
     lease = _seconds(env, "PRGATE_JOB_LEASE", 60.0, low=5.0)
     interval = _seconds(env, "PRGATE_RECONCILE_INTERVAL", 600.0, low=0.0)
@@ -120,6 +124,7 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
         shutdown_grace=grace,
         job_lease=lease,
         reconcile_interval=interval,
+        max_fetch_bytes=max_fetch,
     )
 
 

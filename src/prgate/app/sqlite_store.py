@@ -10,6 +10,7 @@ fencing rules are the same as on PostgreSQL. The schema is migrated on open (``m
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -68,6 +69,40 @@ def _use_wal(db: sqlite3.Connection, *, timeout: float = _OPEN_TIMEOUT) -> None:
         pause = min(pause * 2, 0.2)
 
 
+#: Files SQLite keeps beside the database: the write-ahead log, its index, a rollback journal.
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _owner_only(path: str | Path) -> None:
+    """Create the database file readable and writable by its owner only, whatever the umask,
+    and take group and other access off one that exists (and off its side files).
+
+    The database holds webhook deliveries and run records of private repositories. SQLite
+    gives the files it creates beside the database (``-wal``, ``-shm``, ``-journal``) the
+    database file's own permissions, so the database file is the one to get right.
+    """
+    name = str(path)
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    try:
+        fd = os.open(name, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError:
+        return  # SQLite says why it cannot open it, in the store's own words
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    except OSError:
+        pass  # another user's file: not ours to change
+    finally:
+        os.close(fd)
+    for suffix in _SIDE_FILES:
+        try:
+            if os.stat(name + suffix).st_mode & 0o077:
+                os.chmod(name + suffix, 0o600)
+        except OSError:
+            pass  # not there (the usual case), or not ours to change
+
+
 def database_path(url: str) -> str:
     """The file of a ``sqlite:///relative`` or ``sqlite:////absolute`` URL."""
     prefix = "sqlite:///"
@@ -89,6 +124,7 @@ class SQLiteStore:
         #: Whether the thread holding ``_lock`` is inside a transaction (guarded by ``_lock``).
         self._in_tx = False
         try:
+            _owner_only(path)
             self._db = sqlite3.connect(
                 str(path), check_same_thread=False, timeout=_OPEN_TIMEOUT, isolation_level=None
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -62,6 +62,9 @@ class Blob:
     text: str | None
     #: GitHub gave only the start of the text (very large files).
     is_truncated: bool = False
+    #: The text as UTF-8 bytes, in place of ``text`` (:func:`fetch_texts`: a large PR's files
+    #: are held once, not once as text and again as bytes).
+    data: bytes | None = None
 
 
 def repo_path(repo: str) -> str:
@@ -150,6 +153,10 @@ SYMLINK_MODE = 0o120000
 SUBMODULE_MODE = 0o160000
 #: Folder listings per GraphQL query, on top of the blobs.
 TREES_PER_QUERY = 60
+#: What is asked of each blob; ``text`` only once its size is known to be within the limits.
+_BLOB_FIELDS = "oid byteSize isBinary isTruncated"
+#: Bytes of file text one GraphQL answer carries at most (it is held whole while it is parsed).
+TEXT_BYTES_PER_QUERY = 16 * 1024 * 1024
 
 
 def fetch_blobs(
@@ -182,23 +189,29 @@ def fetch_objects(
     repo: str,
     blobs: Sequence[tuple[str, str]],
     trees: Sequence[tuple[str, str]],
+    *,
+    text: bool = True,
 ) -> tuple[
     dict[tuple[str, str], Blob | None],
     dict[tuple[str, str], dict[str, TreeEntry] | None],
 ]:
     """Blobs at ``(rev, path)`` and folder listings at ``(rev, folder)`` (``""`` for the root),
-    together, in as few GraphQL queries as possible (one for a PR of 100 files)."""
+    together, in as few GraphQL queries as possible (one for a PR of 100 files).
+
+    With ``text=False`` only the blobs' sizes and kinds come back (``text`` stays ``None``):
+    what to read is decided from them before any contents travel (:func:`fetch_texts`)."""
     blob_keys = list(dict.fromkeys(blobs))
     tree_keys = list(dict.fromkeys(trees))
     found: dict[tuple[str, str], Blob | None] = {}
     listed: dict[tuple[str, str], dict[str, TreeEntry] | None] = {}
     chunks = max(-(-len(blob_keys) // BLOBS_PER_QUERY), -(-len(tree_keys) // TREES_PER_QUERY), 0)
+    blob_fields = _BLOB_FIELDS + (" text" if text else "")
     for n in range(chunks):
         some_blobs = blob_keys[n * BLOBS_PER_QUERY : (n + 1) * BLOBS_PER_QUERY]
         some_trees = tree_keys[n * TREES_PER_QUERY : (n + 1) * TREES_PER_QUERY]
         fields = [
             f"    f{i}: object(expression: {json.dumps(f'{rev}:{path}')}) "
-            "{ ... on Blob { oid byteSize isBinary isTruncated text } }"
+            f"{{ ... on Blob {{ {blob_fields} }} }}"
             for i, (rev, path) in enumerate(some_blobs)
         ] + [
             f"    t{i}: object(expression: {json.dumps(f'{rev}:{folder}')}) "
@@ -211,6 +224,43 @@ def fetch_objects(
         for i, key in enumerate(some_trees):
             listed[key] = _parse_tree(repository.get(f"t{i}"))
     return found, listed
+
+
+def fetch_texts(
+    http: Http,
+    repo: str,
+    blobs: Mapping[tuple[str, str], Blob],
+    *,
+    bytes_per_query: int = TEXT_BYTES_PER_QUERY,
+) -> dict[tuple[str, str], Blob]:
+    """The text of ``blobs`` (found by :func:`fetch_objects` with ``text=False``), in queries
+    of at most ``bytes_per_query`` bytes of text (or :data:`BLOBS_PER_QUERY` blobs), so that
+    one answer never holds more than that at once. A blob larger than ``bytes_per_query``
+    goes alone."""
+    out: dict[tuple[str, str], Blob] = {}
+    batch: list[tuple[str, str]] = []
+    size = 0
+    for key, blob in blobs.items():
+        if batch and (size + blob.byte_size > bytes_per_query or len(batch) >= BLOBS_PER_QUERY):
+            out.update(_texts(http, repo, batch))
+            batch, size = [], 0
+        batch.append(key)
+        size += blob.byte_size
+    if batch:
+        out.update(_texts(http, repo, batch))
+    return out
+
+
+def _texts(http: Http, repo: str, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Blob]:
+    found, _ = fetch_objects(http, repo, keys, ())
+    out: dict[tuple[str, str], Blob] = {}
+    for key in keys:
+        blob = found.pop(key, None)
+        if blob is None:  # it was there a moment ago, at a commit that cannot change
+            raise GitHubError(f"GitHub did not return the contents of {key[1]} at {key[0][:12]}")
+        data = blob.text.encode("utf-8") if blob.text is not None else None
+        out[key] = replace(blob, text=None, data=data)
+    return out
 
 
 def _parse_tree(node: object) -> dict[str, TreeEntry] | None:

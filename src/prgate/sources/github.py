@@ -1,12 +1,15 @@
 """The ChangeSet of a pull request, built from GitHub's API in few calls, before judging.
 
 One paginated listing of the PR's files (with their diff hunks), then one batched GraphQL query
-(per 100 files) that brings, together: the head contents of every changed file, the listing of
-each changed file's folder at head (git modes: links and submodules), the base contents of the
-changed files GitHub gives no diff for, the base branch's config files, and the paths common rules
-read (the flag registry at its default place). Base contents of the other files are rebuilt from
-the head and the diff, without a call. Files GitHub gives no text for (it marks them binary, or
-cuts them short) are read whole through the git data API, one call each, up to the size limit.
+(per 100 files) that brings, together: the sizes of the head side of every changed file, the
+listing of each changed file's folder at head (git modes: links and submodules), of the base side
+of the changed files GitHub gives no diff for, of the base branch's config files, and of the paths
+common rules read (the flag registry at its default place). Then the contents of those within the
+limits, in one more query per 16 MiB (``sources.fetchplan``): a file over the per-file limit is
+never read, and a PR past the per-PR budget is not judged. Base contents of the other files are
+rebuilt from the head and the diff, without a call. Files GitHub gives no text for (it marks them
+binary, or cuts them short) are read whole through the git data API, one call each, up to the
+size limit.
 
 Evaluation never reaches the network: after the config is known, :meth:`PullSource.ready` fetches
 what its rules declare they read (one more query, only for paths the first did not bring), and the
@@ -38,7 +41,6 @@ from prgate.github.pulls import (
     fetch_blobs,
     fetch_objects,
     list_files,
-    read_blob,
     read_content,
     repo_path,
 )
@@ -52,6 +54,7 @@ from prgate.model import (
     UndeclaredRead,
     looks_binary,
 )
+from prgate.sources.fetchplan import DEFAULT_MAX_FETCH_BYTES, Contents, fetch_within
 from prgate.sources.memory import added_ranges, constant, constant_tree
 
 #: Files of the base branch read with the first query, so that config loading needs no call.
@@ -90,7 +93,7 @@ class GitHubConfigFetcher:
             return self.cache[key]
         if key[0] is None:
             found = fetch_blobs(self.http, self.repo, [(self.base_sha, path)])
-            data = _Contents(self.http, self.repo).of(found[(self.base_sha, path)], path)
+            data = Contents(self.http, self.repo).of(found[(self.base_sha, path)], path)
         else:
             if self.other_repo is None:
                 raise SourceError(f"prgate cannot read {key[0]} from here")
@@ -133,7 +136,7 @@ class PullSource:
         wanted += [(self.base_sha, p) for p in sorted(reads.base - base.keys())]
         if wanted:
             blobs, _ = fetch_objects(self.http, self.repo, wanted, ())
-            contents = _Contents(self.http, self.repo)
+            contents = Contents(self.http, self.repo)
             for rev, path in wanted:
                 data = contents.whole(blobs[(rev, path)], path)
                 (head if rev == self.head_sha else base)[path] = data
@@ -151,7 +154,7 @@ class PullSource:
         wanted = [(self.base_sha, p) for p in paths if p not in out]
         if wanted:
             blobs, _ = fetch_objects(self.http, self.repo, wanted, ())
-            contents = _Contents(self.http, self.repo)
+            contents = Contents(self.http, self.repo)
             for rev, path in wanted:
                 out[path] = contents.whole(blobs[(rev, path)], path)
         return out
@@ -189,8 +192,13 @@ def load_pull(
     *,
     other_repo: OtherRepo | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_fetch_bytes: int = DEFAULT_MAX_FETCH_BYTES,
 ) -> PullSource:
-    """Build the ChangeSet of ``pull`` at its current head and a config fetcher for its base."""
+    """Build the ChangeSet of ``pull`` at its current head and a config fetcher for its base.
+
+    Sizes come first: files over ``max_file_bytes`` are never read, and a PR whose other files
+    add up to more than ``max_fetch_bytes`` raises
+    :class:`~prgate.sources.fetchplan.TooBigToJudge` before any of them is read."""
     files = list_files(http, repo, pull.number, expected=pull.changed_files)
     head, base = pull.head_sha, pull.base_sha
     present = [f for f in files if f.status != "removed"]
@@ -200,9 +208,16 @@ def load_pull(
     blobs_wanted += [(base, _old(f)) for f in files if f.patch is None and f.status != "added"]
     blobs_wanted += [(head, p) for p in LIKELY_HEAD_READS]
     folders = sorted({(head, posixpath.dirname(f.path)) for f in present})
-    blobs, trees = fetch_objects(http, repo, blobs_wanted, folders)
+    blobs, trees = fetch_within(
+        http,
+        repo,
+        blobs_wanted,
+        folders,
+        max_file_bytes=max_file_bytes,
+        max_fetch_bytes=max_fetch_bytes,
+    )
 
-    contents = _Contents(http, repo, limit=max_file_bytes)
+    contents = Contents(http, repo, limit=max_file_bytes)
     fetcher = GitHubConfigFetcher(http=http, repo=repo, base_sha=base, other_repo=other_repo)
     for path in CONFIG_FILES:
         fetcher.cache[(None, path)] = contents.whole(blobs[(base, path)], path)
@@ -244,38 +259,6 @@ def _old(f: PullFile) -> str:
     return f.previous_path or f.path
 
 
-class _Contents:
-    """Whole contents of blobs: GraphQL's text, else the git data API (binary or cut short)."""
-
-    def __init__(self, http: Http, repo: str, *, limit: int | None = None) -> None:
-        self._http = http
-        self._repo = repo
-        self._limit = limit
-        #: Paths whose contents were not read because they are larger than the limit.
-        self.too_large: set[str] = set()
-
-    def of(self, blob: Blob | None, path: str) -> bytes | None:
-        """The whole file, or ``None`` when nothing is there; over the limit, not read."""
-        if blob is None:
-            return None
-        if blob.text is not None and not blob.is_truncated and not blob.is_binary:
-            return blob.text.encode("utf-8")
-        if self._limit is not None and blob.byte_size > self._limit:
-            self.too_large.add(path)
-            return None
-        return read_blob(self._http, self._repo, blob.oid)
-
-    def whole(self, blob: Blob | None, path: str) -> bytes | None:
-        """The whole file, read whatever its size up to the limit; larger ones fail closed."""
-        data = self.of(blob, path)
-        if path in self.too_large:
-            raise SourceError(
-                f"{path} is larger than prgate reads ({self._limit // 1024 if self._limit else 0}"
-                " KiB), so the change cannot be judged; keep that file smaller"
-            )
-        return data
-
-
 _STATUS = {
     "added": FileStatus.ADDED,
     "copied": FileStatus.ADDED,
@@ -297,7 +280,7 @@ def _file_change(
     pull: PullRequest,
     blobs: Mapping[tuple[str, str], Blob | None],
     trees: Mapping[tuple[str, str], Mapping[str, TreeEntry] | None],
-    contents: _Contents,
+    contents: Contents,
 ) -> FileChange:
     status = _STATUS.get(f.status, FileStatus.MODIFIED)
     old_path = f.previous_path if status is FileStatus.RENAMED else None
