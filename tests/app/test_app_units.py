@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import stat
 import time
 from pathlib import Path
 
-import httpx
 import pytest
-import yaml
 from appharness import RunningApp, World
 
-from prgate.app import pages
 from prgate.app.events import route
-from prgate.app.settings import from_env
 from prgate.app.signature import sign, signature_ok
 from prgate.app.sqlite_store import SQLiteStore, database_path
 from prgate.app.store import Delivery, JobKind, JobSpec, JobState
@@ -160,48 +154,6 @@ def test_status_page_shows_counts_but_no_repository(world: World, running: Runni
     assert page.status_code == 200 and "Connected to GitHub" in page.text
     assert "failure: 1" in page.text
     assert "secret-project" not in page.text and "ffffffff" not in page.text
-
-
-def test_app_yml_matches_the_setup_manifest() -> None:
-    doc = yaml.safe_load((ROOT / "app.yml").read_text(encoding="utf-8"))
-    made = pages.manifest("https://prgate.example.com")
-    assert doc["default_permissions"] == made["default_permissions"]
-    assert sorted(doc["default_events"]) == sorted(made["default_events"])
-    assert doc["hook_attributes"] == made["hook_attributes"]
-    assert doc["redirect_url"] == made["redirect_url"]
-
-
-def test_setup_flow_up_to_github(world: World, tmp_path: Path) -> None:
-    from dataclasses import replace
-
-    bare = replace(world.settings, app_id=None, private_key=None, webhook_secret=None)
-    world.gh.add_manifest_code("code-123")
-    with RunningApp(bare) as app:
-        page = app.get("/")
-        assert page.status_code == 200 and 'action="/setup/start"' in page.text
-        start = httpx.get(
-            f"{app.url}/setup/start", params={"url": "https://gate.example.com", "org": "octo-org"}
-        )
-        assert start.status_code == 200
-        assert "/organizations/octo-org/settings/apps/new?state=" in start.text
-        state = start.text.split("state=")[1].split('"')[0]
-        assert "gate.example.com/api/github/webhooks" in start.text
-        forged = httpx.get(
-            f"{app.url}/setup/callback", params={"code": "code-123", "state": "forged"}
-        )
-        assert forged.status_code == 400
-        done = httpx.get(f"{app.url}/setup/callback", params={"code": "code-123", "state": state})
-        assert done.status_code == 200, done.text
-        assert "installations/new" in done.text
-        creds = bare.credentials_file
-        assert stat.S_IMODE(os.stat(creds).st_mode) == 0o600
-        saved = json.loads(creds.read_text())
-        assert saved["pem"].startswith("-----BEGIN") and saved["webhook_secret"]
-        assert saved["pem"] not in done.text and saved["webhook_secret"] not in done.text
-        assert app.get("/readyz").status_code == 200
-        assert "Connected to GitHub" in app.get("/").text
-    loaded = from_env({}, cwd=creds.parent)
-    assert loaded.app_id == saved["id"] and loaded.configured
 
 
 def test_a_worker_survives_a_store_that_fails_to_record_and_the_job_runs_again(

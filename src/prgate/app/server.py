@@ -38,6 +38,8 @@ from prgate.app.jobs import ApiCounter, JobContext, give_up, handle
 from prgate.app.metrics import Metrics
 from prgate.app.reconcile import PassReport, Periodic, Reconciler
 from prgate.app.settings import Settings, from_env
+from prgate.app.setup import add_setup_routes, setup_response
+from prgate.app.setupguard import SetupGuard
 from prgate.app.signature import signature_ok
 from prgate.app.store import (
     KEEP_RECORDS,
@@ -83,7 +85,8 @@ class AppState:
     #: The AI service (``ANTHROPIC_API_KEY``), shared by the jobs; ``None`` without a key.
     reviewer: Service | None = None
     pool: WorkerPool | None = None
-    setup_states: set[str] = field(default_factory=set)
+    #: The setup page's one-time code and tokens (see :mod:`prgate.app.setup`).
+    setup: SetupGuard = field(default_factory=SetupGuard)
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: Set from the moment the process is asked to stop: readiness and intake answer 503.
     draining: threading.Event = field(default_factory=threading.Event)
@@ -281,6 +284,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not state.settings.configured:
+            where = (
+                f"{settings.public_url}/" if settings.public_url else "the page / of this server"
+            )
+            state.setup.announce(where)
         recovered = the_store.recover()
         if recovered:
             log.info("%d job(s) left running by a stopped process were queued again", recovered)
@@ -467,11 +475,11 @@ def create_app(
     @app.get("/", response_class=HTMLResponse)
     async def index(request: Request) -> HTMLResponse:
         if not state.settings.configured:
-            return HTMLResponse(pages.setup_page(str(request.base_url)))
-        return HTMLResponse(await run_in_threadpool(pages.status_page, state.settings, the_store))
+            return setup_response(request, state)
+        return pages.respond(await run_in_threadpool(pages.status_page, state.settings, the_store))
 
     app.webhook = webhook
-    pages.add_setup_routes(app, state)
+    add_setup_routes(app, state)
     return app
 
 

@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from prgate.errors import PrgateError
 from prgate.sources.fetchplan import DEFAULT_MAX_FETCH_BYTES
@@ -52,6 +53,12 @@ class Settings:
     api_retry_pause: float = 0.5
     #: Bytes of file contents read for one pull request at most; a larger PR fails closed.
     max_fetch_bytes: int = DEFAULT_MAX_FETCH_BYTES
+    #: The address GitHub and browsers reach this server at (``PRGATE_PUBLIC_URL``): the setup
+    #: page puts it in the App's manifest. ``None``: the operator types it on the setup page.
+    public_url: str | None = None
+    #: ``PRGATE_ALLOW_INSECURE_HTTP``: accept an ``http://`` public address, for local
+    #: development only (the webhook secret and the setup would then travel in clear).
+    allow_http: bool = False
 
     @property
     def configured(self) -> bool:
@@ -111,6 +118,13 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
             "PRGATE_RECONCILE_INTERVAL must be 0 (off) or at least 1 second, "
             f"not {env.get('PRGATE_RECONCILE_INTERVAL')!r}"
         )
+    allow_http = _switch(env, "PRGATE_ALLOW_INSECURE_HTTP")
+    public_url = None
+    if (env.get("PRGATE_PUBLIC_URL") or "").strip():
+        try:
+            public_url = public_address(env["PRGATE_PUBLIC_URL"], allow_http=allow_http)
+        except ValueError as exc:
+            raise SettingsError(f"PRGATE_PUBLIC_URL: {exc}") from None
     return Settings(
         app_id=app_id,
         private_key=key,
@@ -125,7 +139,55 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
         job_lease=lease,
         reconcile_interval=interval,
         max_fetch_bytes=max_fetch,
+        public_url=public_url,
+        allow_http=allow_http,
     )
+
+
+#: The longest public address accepted (the manifest's URLs are built from it).
+MAX_PUBLIC_URL = 300
+
+
+def public_address(raw: str, *, allow_http: bool) -> str:
+    """``raw`` as the server's public address (no trailing ``/``), or ``ValueError`` saying in
+    plain words what is wrong. ``https://`` only, unless ``allow_http`` (local development);
+    no user name, password, query or fragment, since GitHub's manifest must hold a plain
+    address."""
+    url = raw.strip()
+    if len(url) > MAX_PUBLIC_URL:
+        raise ValueError(f"the address is longer than {MAX_PUBLIC_URL} characters")
+    if any(ch.isspace() or ord(ch) < 32 or ch in "\"<>'`" for ch in url):
+        raise ValueError("the address holds spaces or characters an address cannot have")
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises on a port that is not a number
+    except ValueError:
+        raise ValueError("this is not a web address such as https://prgate.example.com") from None
+    if parts.scheme == "http" and not allow_http:
+        raise ValueError(
+            "the address must start with https:// (GitHub sends the webhook secret to it); "
+            "plain http:// is allowed only for local development, with "
+            "PRGATE_ALLOW_INSECURE_HTTP=1"
+        )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("this is not a web address such as https://prgate.example.com")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("the address must not hold a user name or password")
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise ValueError("the address must not hold a query (?) or a fragment (#)")
+    netloc = parts.hostname + (f":{port}" if port is not None else "")
+    if ":" in parts.hostname:  # an IPv6 address keeps its brackets
+        netloc = f"[{parts.hostname}]" + (f":{port}" if port is not None else "")
+    return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def _switch(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be 1 (on) or 0 (off), not {env.get(name)!r}")
 
 
 def _whole(env: Mapping[str, str], name: str, default: int, *, low: int) -> int:
