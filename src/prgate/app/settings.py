@@ -14,6 +14,8 @@ DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_DATABASE_URL = "sqlite:///prgate.db"
 #: Where the setup page saves the credentials GitHub returns (read back at start-up).
 CREDENTIALS_FILE = "prgate-app.json"
+#: The most US dollars (estimated) the AI reviewer spends for one installation in a UTC day.
+DEFAULT_LLM_MAX_USD_PER_DAY = 20.0
 
 
 class SettingsError(PrgateError):
@@ -49,6 +51,9 @@ class Settings:
     retry_max_pause: float = 300.0
     #: Pause before a GitHub call is tried again within a job (reads, writes safe to repeat).
     api_retry_pause: float = 0.5
+    #: The most US dollars (estimated) the AI reviewer spends for one installation in a UTC
+    #: day, all its repositories and pull requests together (``PRGATE_LLM_MAX_USD_PER_DAY``).
+    llm_max_usd_per_day: float = DEFAULT_LLM_MAX_USD_PER_DAY
 
     @property
     def configured(self) -> bool:
@@ -107,6 +112,7 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
             "PRGATE_RECONCILE_INTERVAL must be 0 (off) or at least 1 second, "
             f"not {env.get('PRGATE_RECONCILE_INTERVAL')!r}"
         )
+    llm_day = _dollars(env, "PRGATE_LLM_MAX_USD_PER_DAY", DEFAULT_LLM_MAX_USD_PER_DAY)
     return Settings(
         app_id=app_id,
         private_key=key,
@@ -120,6 +126,7 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
         shutdown_grace=grace,
         job_lease=lease,
         reconcile_interval=interval,
+        llm_max_usd_per_day=llm_day,
     )
 
 
@@ -148,6 +155,19 @@ def _seconds(env: Mapping[str, str], name: str, default: float, *, low: float) -
         raise SettingsError(f"{name} must be a number of seconds, not {raw!r}")
     if value < low:
         raise SettingsError(f"{name} must be at least {low:g} seconds, not {raw.strip()}")
+    return value
+
+
+def _dollars(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw.strip().removeprefix("$"))
+    except ValueError:
+        raise SettingsError(f"{name} must be an amount in US dollars, not {raw!r}") from None
+    if value != value or value in (float("inf"), float("-inf")) or value < 0:
+        raise SettingsError(f"{name} must be an amount of 0 or more US dollars, not {raw!r}")
     return value
 
 

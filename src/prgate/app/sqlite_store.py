@@ -25,6 +25,7 @@ from prgate.app.store import (
     PRUNE_BATCH,
     CheckRunEntry,
     Delivery,
+    Execute,
     Job,
     JobKind,
     JobSpec,
@@ -32,12 +33,15 @@ from prgate.app.store import (
     RunRecord,
     StoreError,
     StoreUnavailable,
+    add_spending,
     check_run_from_row,
     job_from_row,
     prs_seen_statement,
     prune_statements,
+    read_spending,
     run_from_row,
 )
+from prgate.llm.budget import Spend, SpendLimits, SpendTotals
 
 _RUNNING = JobState.RUNNING.value
 _QUEUED = JobState.QUEUED.value
@@ -516,6 +520,38 @@ class SQLiteStore:
                 (key, value, self._clock()),
             )
 
+    # the AI reviewer's spending
+
+    def llm_spending(self, *, installation_id: int, repo: str, pr: int, day: str) -> SpendTotals:
+        with self._tx() as db:
+            return read_spending(
+                _executor(db), "?", installation_id=installation_id, repo=repo, pr=pr, day=day
+            )
+
+    def llm_add_spend(
+        self,
+        *,
+        installation_id: int,
+        repo: str,
+        pr: int,
+        day: str,
+        spend: Spend,
+        limits: SpendLimits | None,
+    ) -> bool:
+        # BEGIN IMMEDIATE holds the database's one write lock: checks and adds are serialised.
+        with self._tx() as db:
+            return add_spending(
+                _executor(db),
+                "?",
+                installation_id=installation_id,
+                repo=repo,
+                pr=pr,
+                day=day,
+                spend=spend,
+                limits=limits,
+                now=self._clock(),
+            )
+
     def prune(self, *, before: float, runs_before: float, limit: int = PRUNE_BATCH) -> int:
         gone = 0
         for sql, runs in _PRUNE:
@@ -528,3 +564,10 @@ class SQLiteStore:
 
     def has_delivery(self, delivery_id: str) -> bool:
         return bool(self._read("SELECT 1 FROM deliveries WHERE id=?", (delivery_id,)))
+
+
+def _executor(db: sqlite3.Connection) -> Execute:
+    def execute(sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return list(db.execute(sql, tuple(args)).fetchall())
+
+    return execute

@@ -101,6 +101,61 @@ def cannot_judge(rule: Rule, why: str) -> Finding:
     )
 
 
+def budget_spent(rule: Rule, why: str) -> Finding:
+    """The notice an ``llm`` rule reports when its budget stopped the review.
+
+    Advisory whatever the rule's level: a budget is a cost limit of whoever runs prgate, not a
+    judgement of the change, and anyone who can open pull requests could otherwise use it up to
+    block everyone else's.
+    """
+    return Finding(
+        rule=rule.id,
+        level=Level.NOTICE,
+        path=None,
+        line=None,
+        end_line=None,
+        title=f"The AI review stopped: its budget is used up (rule “{rule.title}”)",
+        message=(
+            f"The rule {rule.id} asks an AI reviewer to read this change, and the review "
+            f"stopped before it was complete because {why}. This does not block merging; what "
+            "the AI reviewer did not read is listed as not checked."
+        ),
+        fix=(
+            "A person can review the files listed as not checked. Whoever runs prgate for your "
+            "team can raise the budget if this happens often."
+        ),
+    )
+
+
+def not_sent(rule: Rule, why: str, *, how: str) -> Finding:
+    """The finding an ``llm`` rule reports when the change may not be sent to the AI service.
+
+    Like :func:`cannot_judge` it blocks only a rule set to ``error`` (a rule that must approve
+    every change then waits for the maintainer's request). ``why`` and ``how`` (what a person
+    can do) are prgate's own words.
+    """
+    level = Level.ERROR if rule.level == "error" else Level.NOTICE
+    return Finding(
+        rule=rule.id,
+        level=level,
+        path=None,
+        line=None,
+        end_line=None,
+        title=f"The AI reviewer did not read this change (rule “{rule.title}”)",
+        message=(
+            f"The rule {rule.id} asks an AI reviewer to read changes, and this one was not sent "
+            f"to it: {why}."
+            + (
+                " Because this rule must approve every change, the change cannot pass until "
+                "the reviewer has read it."
+                if level is Level.ERROR
+                else ""
+            )
+        ),
+        fix=how,
+    )
+
+
 KIND = CheckKind(
     name="llm",
     params=LlmParams,
