@@ -19,7 +19,7 @@ from fakegithub.fake import FakeGitHub
 from fakegithub.state import Installation, PullRequest, Repo
 from llm.fakeanthropic import API_KEY, FakeAnthropic, finding
 
-from prgate.app.settings import from_env
+from prgate.app.settings import SettingsError, from_env
 from prgate.llm.budget import utc_day
 
 CONFIG = """\
@@ -366,3 +366,12 @@ def test_an_author_without_write_access_is_not_sent(
 
 def _today() -> str:
     return utc_day(time.time())
+
+
+def test_the_daily_cap_setting_is_read_with_help() -> None:
+    assert from_env({}).llm_max_usd_per_day == 20.0
+    assert from_env({"PRGATE_LLM_MAX_USD_PER_DAY": "$5"}).llm_max_usd_per_day == 5.0
+    assert from_env({"PRGATE_LLM_MAX_USD_PER_DAY": "0"}).llm_max_usd_per_day == 0.0
+    for bad in ("lots", "-1", "nan"):
+        with pytest.raises(SettingsError, match="PRGATE_LLM_MAX_USD_PER_DAY"):
+            from_env({"PRGATE_LLM_MAX_USD_PER_DAY": bad})
