@@ -718,7 +718,7 @@ class PostgresStore:
         limits: SpendLimits | None,
     ) -> bool:
         # The rows are locked (FOR UPDATE) while the limits are checked: replicas spending for
-        # one installation at once take turns. Two first inserts of a row may race: then retry.
+        # one installation at once take turns.
         def go(conn: Conn) -> bool:
             return add_spending(
                 _executor(conn),
@@ -733,7 +733,7 @@ class PostgresStore:
                 lock=" FOR UPDATE",
             )
 
-        return self._run(go, what="record the AI reviewer's spending", races=3)
+        return self._run(go, what="record the AI reviewer's spending")
 
     # housekeeping
 

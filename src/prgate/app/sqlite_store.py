@@ -523,10 +523,12 @@ class SQLiteStore:
     # the AI reviewer's spending
 
     def llm_spending(self, *, installation_id: int, repo: str, pr: int, day: str) -> SpendTotals:
-        with self._tx() as db:
-            return read_spending(
-                _executor(db), "?", installation_id=installation_id, repo=repo, pr=pr, day=day
-            )
+        def execute(sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+            return self._read(sql, tuple(args))
+
+        return read_spending(
+            execute, "?", installation_id=installation_id, repo=repo, pr=pr, day=day
+        )
 
     def llm_add_spend(
         self,

@@ -145,9 +145,14 @@ def pr_reason(settings: LlmSettings, *, spent: Spend, tokens: bool, across_pushe
     else:
         limit = f"{_usd(settings.max_usd_per_pr)} (estimated)"
         setting = "max_usd_per_pr"
+    spent_text = (
+        f"about {_usd(spent.usd)} is spent"
+        if spent.requests
+        else "a single request would need more than that"
+    )
     return (
         f"the pull request's AI review budget is used up: at most {limit}{where}, the setting "
-        f"llm.{setting} of the base branch's config, and about {_usd(spent.usd)} is spent"
+        f"llm.{setting} of the base branch's config, and {spent_text}"
     )
 
 
