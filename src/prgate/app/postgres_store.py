@@ -29,6 +29,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from prgate.app.migrations import migrate_postgres
+from prgate.app.spending import Execute, add_spending, read_spending
 from prgate.app.store import (
     CHECK_RUN_COLUMNS,
     JOB_COLUMNS,
@@ -36,7 +37,6 @@ from prgate.app.store import (
     RUN_COLUMNS,
     CheckRunEntry,
     Delivery,
-    Execute,
     Job,
     JobKind,
     JobSpec,
@@ -44,12 +44,10 @@ from prgate.app.store import (
     RunRecord,
     StoreError,
     StoreUnavailable,
-    add_spending,
     check_run_from_row,
     job_from_row,
     prs_seen_statement,
     prune_statements,
-    read_spending,
     redact_url,
     run_from_row,
 )

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from prgate.app.migrations import migrate_sqlite
+from prgate.app.spending import Execute, add_spending, read_spending
 from prgate.app.store import (
     CHECK_RUN_COLUMNS,
     JOB_COLUMNS,
     PRUNE_BATCH,
     CheckRunEntry,
     Delivery,
-    Execute,
     Job,
     JobKind,
     JobSpec,
@@ -33,12 +33,10 @@ from prgate.app.store import (
     RunRecord,
     StoreError,
     StoreUnavailable,
-    add_spending,
     check_run_from_row,
     job_from_row,
     prs_seen_statement,
     prune_statements,
-    read_spending,
     run_from_row,
 )
 from prgate.llm.budget import Spend, SpendLimits, SpendTotals

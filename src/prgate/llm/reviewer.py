@@ -9,10 +9,11 @@ What a reviewer may do is narrow: it can only *add* findings of its own rule, ne
 rule's level and never fixable. It cannot speak for another rule or clear what a deterministic
 rule found (the engine keeps every kind's findings), so it can only conclude the check when the
 team set its rule to ``error``. When the review cannot be completed (the AI service fails, times
-out, answers something unreadable twice, or the budget runs out) the rule says so: a ``notice``
-for a ``warning`` or ``notice`` rule, an ``error`` for an ``error`` rule, so that a rule which
-must approve every change fails closed. The gate never passes silently because the AI service
-was down.
+out, or answers something unreadable twice) the rule says so: a ``notice`` for a ``warning`` or
+``notice`` rule, an ``error`` for an ``error`` rule, so that a rule which must approve every
+change fails closed; likewise when the change may not be sent (:func:`not_sent`). The gate never
+passes silently because the AI service was down. A budget that runs out is the one exception:
+:func:`budget_spent` is always a ``notice``, so that spending cannot be used to block changes.
 """
 
 from __future__ import annotations
