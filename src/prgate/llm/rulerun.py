@@ -111,6 +111,9 @@ class RuleRun:
         """Send the lined-up files in batches that fit the budget (nothing when held)."""
         hold = self.session.hold
         if hold is not None:
+            # Nothing is read: notes of a partial read made while lining up would mislead.
+            held = {item.part.path for item in self.pending}
+            self.skipped.skipped[:] = [s for s in self.skipped.skipped if s.path not in held]
             for item in self.pending:
                 self.skip(item.part.path, f"not sent to the AI reviewer: {hold.why}")
             self.session.held = self.session.held or bool(self.pending)
