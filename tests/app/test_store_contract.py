@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pgdb import fresh_database
@@ -22,6 +23,7 @@ from prgate.app.store import (
     StoreError,
     open_store,
 )
+from prgate.llm.budget import Spend, SpendLimits, SpendTotals
 
 T0 = 1_800_000_000.0  # a fixed "now" for the tests (epoch seconds)
 
@@ -566,3 +568,88 @@ def test_ping_answers_and_a_closed_store_says_so(backend: Backend) -> None:
     store.close()
     with pytest.raises((StoreError, Exception)):
         store.ping()
+
+
+# --- the AI reviewer's spending ---------------------------------------------------------------
+
+DAY = "2027-01-15"
+
+
+def test_ai_spending_adds_up_per_pr_and_per_installation_day_within_limits(store: Store) -> None:
+    limits = SpendLimits(pr_input_tokens=10_000, pr_usd=1.0, day_usd=1.5)
+    one = Spend(1_000, 100, 0.6, 1)
+
+    def add(pr: int, *, spend: Spend = one, inst: int = 1, day: str = DAY, **kw: Any) -> bool:
+        return store.llm_add_spend(
+            installation_id=inst,
+            repo=kw.get("repo", "o/r"),
+            pr=pr,
+            day=day,
+            spend=spend,
+            limits=kw.get("limits", limits),
+        )
+
+    assert store.llm_spending(installation_id=1, repo="o/r", pr=1, day=DAY) == SpendTotals(
+        Spend(), Spend()
+    )
+    assert add(1)
+    assert not add(1)  # the PR's second $0.60 would pass its $1.00: nothing is added
+    assert add(2)  # another PR of the installation: $1.20 of the day's $1.50
+    assert not add(3)  # $1.80 would pass the day's limit
+    assert add(3, day="2027-01-16") and add(1, inst=2, repo="x/y")  # another day, installation
+    # A correction (what was used instead of the estimate) is always recorded.
+    assert add(1, spend=Spend(-500, 0, -0.2, 0), limits=None)
+
+    totals = store.llm_spending(installation_id=1, repo="o/r", pr=1, day=DAY)
+    assert (totals.pr.input_tokens, totals.pr.output_tokens, totals.pr.requests) == (500, 100, 1)
+    assert totals.pr.usd == pytest.approx(0.4)
+    assert totals.day.requests == 2 and totals.day.usd == pytest.approx(1.0)
+    later = store.llm_spending(installation_id=1, repo="o/r", pr=3, day="2027-01-16")
+    assert later.day.usd == pytest.approx(0.6) and later.pr.requests == 1
+
+
+def test_concurrent_spending_of_one_installation_never_passes_its_day(backend: Backend) -> None:
+    # Four replicas (own connections) spend $0.10 at a time for different pull requests of one
+    # installation with $1.00 a day: exactly ten requests fit, whatever the interleaving.
+    stores = [backend.open() for _ in range(4)]
+    limits = SpendLimits(pr_input_tokens=10**9, pr_usd=100.0, day_usd=1.0)
+    answers: list[bool] = []
+    lock = threading.Lock()
+
+    def spend(i: int, store: Store) -> None:
+        for k in range(5):
+            ok = store.llm_add_spend(
+                installation_id=7,
+                repo="o/r",
+                pr=100 * i + k,
+                day=DAY,
+                spend=Spend(10, 10, 0.1, 1),
+                limits=limits,
+            )
+            with lock:
+                answers.append(ok)
+
+    threads = [threading.Thread(target=spend, args=(i, s)) for i, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    assert len(answers) == 20 and answers.count(True) == 10
+    totals = stores[0].llm_spending(installation_id=7, repo="o/r", pr=0, day=DAY)
+    assert totals.day.requests == 10 and totals.day.usd == pytest.approx(1.0)
+
+
+def test_old_ai_spending_is_pruned(backend: Backend) -> None:
+    now = [T0]
+    store = backend.open(clock=lambda: now[0])
+    store.llm_add_spend(
+        installation_id=1, repo="o/r", pr=1, day=DAY, spend=Spend(1, 1, 0.5, 1), limits=None
+    )
+    now[0] = T0 + 40 * 86400
+    # Days go with the other records (30 days); a PR's total with the run records (180 days).
+    assert store.prune(before=now[0] - 30 * 86400, runs_before=now[0] - 180 * 86400) == 1
+    totals = store.llm_spending(installation_id=1, repo="o/r", pr=1, day=DAY)
+    assert totals.day == Spend() and totals.pr.usd == pytest.approx(0.5)
+    assert store.prune(before=now[0] - 30 * 86400, runs_before=now[0] - 30 * 86400) == 1
+    assert store.llm_spending(installation_id=1, repo="o/r", pr=1, day=DAY).pr == Spend()

@@ -153,7 +153,11 @@ def test_the_usd_budget_is_checked_before_sending(fake_api, api_key):
     )
 
     assert fake_api.requests == []
-    assert report.conclusion is Conclusion.FAILURE  # an error rule that could not run
+    # A budget stops the review, never the change, even for an error rule: it says so.
+    assert report.conclusion is Conclusion.SUCCESS
+    [note] = [f for f in report.findings if f.path is None]
+    assert note.level is Level.NOTICE and "budget is used up" in note.title
+    assert "llm.max_usd_per_pr" in note.message and "does not block merging" in note.message
     assert {s.path for s in report.skipped} == {"app/m00.py", "app/m01.py"}
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from prgate.app.aitrust import REQUEST_KEY
 from prgate.app.store import JobKind, JobSpec
 
 CHECK_NAME = "prgate"
@@ -15,7 +16,7 @@ FIX_ACTION = "apply-fixes"
 _PR_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review", "closed"})
 #: A review given, edited or dismissed may change what approvals cover (``paths/protected``).
 _REVIEW_ACTIONS = frozenset({"submitted", "edited", "dismissed"})
-_COMMAND = re.compile(r"^\s*/prgate\s+(recheck|fix|explain)\b[ \t]*([^\s]*)", re.MULTILINE)
+_COMMAND = re.compile(r"^\s*/prgate\s+(recheck|fix|explain|review)\b[ \t]*([^\s]*)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,11 @@ def _issue_comment(payload: Mapping[str, Any], action: str, repo: str, inst: int
     command, arg = m.group(1), m.group(2)
     if command == "recheck":
         return Routed(jobs=(JobSpec(JobKind.EVALUATE, repo, inst, number, "", {"force": True}),))
+    if command == "review":
+        # Judge again, sending the change to the AI service if ``login`` may lift a hold
+        # (``aitrust`` checks their permission when the job runs).
+        payload = {"force": True, REQUEST_KEY: login}
+        return Routed(jobs=(JobSpec(JobKind.EVALUATE, repo, inst, number, "", payload),))
     if command == "fix":
         return Routed(jobs=(JobSpec(JobKind.FIX, repo, inst, number, "", {"requested_by": login}),))
     return Routed(

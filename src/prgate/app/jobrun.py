@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from prgate.app.settings import DEFAULT_LLM_MAX_USD_PER_DAY
 from prgate.app.store import Job, JobSpec, LeaseLost, Store
 from prgate.github.auth import AppAuth
 from prgate.github.http import Http
@@ -44,6 +45,8 @@ class JobContext:
     #: The AI service for configs with ``llm: {enabled: true}``; ``None`` when no key is set.
     reviewer: Service | None = None
     observe_llm: Callable[[LlmUsage], None] = lambda _u: None
+    #: The most the AI reviewer spends for one installation in a UTC day (US dollars).
+    llm_max_usd_per_day: float = DEFAULT_LLM_MAX_USD_PER_DAY
     #: Whether this worker still holds a job (the pool's view, which also knows the jobs a
     #: drain released); without it, the store is asked.
     still_ours: Callable[[int], bool] | None = None

@@ -189,6 +189,7 @@ def publish(
             fix_commit=fix_commit,
             fixes_pushable=next(b.fixes_pushable for b in shown if b.pr == pull.number),
             sha=sha,
+            ai_note=verdict.ai_note,
         )
         run.fence()
         comment_id = comments.upsert(

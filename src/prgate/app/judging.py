@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from prgate.app import heads
+from prgate.app.aitrust import AiAccess, ai_access, ai_note
 from prgate.app.jobrun import JobContext
 from prgate.app.store import Job
 from prgate.checks import declared_reads
@@ -23,6 +24,8 @@ from prgate.errors import ConfigError, PrgateError
 from prgate.github.errors import GitHubError
 from prgate.github.http import Http
 from prgate.github.pulls import PullRequest
+from prgate.llm.budget import LedgerBudget, utc_day
+from prgate.llm.cache import app_scope
 from prgate.llm.session import ReviewSession
 from prgate.model import Conclusion, Finding, Level, Report
 from prgate.sources.approvals import with_approvals
@@ -56,6 +59,8 @@ class Verdict:
     timings: dict[str, float] = field(default_factory=dict)
     #: What the AI reviewer used (the run record's ``llm``); empty when it did not run.
     llm: dict[str, float] = field(default_factory=dict)
+    #: The comment's note when the AI reviewer was held or stopped by its budget.
+    ai_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,8 @@ class Prepared:
     failed: Report | None
     reason: str | None
     timings: dict[str, float]
+    #: Whether the pull request may be sent to the AI service (``aitrust``).
+    ai: AiAccess = field(default_factory=AiAccess)
 
     @property
     def inputs(self) -> heads.PullInputs:
@@ -106,6 +113,9 @@ def prepare(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Prepare
         changeset = with_approvals(http, job.repo, pull, changeset, config.rules)
         source = replace(source, changeset=changeset)
         timings["approvals"] = ctx.clock() - t
+        access = AiAccess()
+        if _reviews(ctx, config):
+            access = ai_access(http, job.repo, pull, job.payload, job_pr=job.pr)
     except GitHubError:
         raise
     except ConfigError as exc:
@@ -115,7 +125,7 @@ def prepare(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Prepare
         return Prepared(pull, source, None, not_judged(exc), str(exc), timings)
     except Exception as exc:  # a bug must not pass a change
         return Prepared(pull, source, None, *_internal(job, exc), timings)
-    return Prepared(pull, source, config, None, None, timings)
+    return Prepared(pull, source, config, None, None, timings, access)
 
 
 def decide(ctx: JobContext, job: Job, prepared: Prepared) -> Verdict:
@@ -126,7 +136,7 @@ def decide(ctx: JobContext, job: Job, prepared: Prepared) -> Verdict:
         report = prepared.failed or not_judged("the change could not be read")
         return Verdict(report, None, config_sha, prepared.source, prepared.reason, timings)
     t = ctx.clock()
-    session = _review_session(ctx, prepared.config)
+    session = _review_session(ctx, job, prepared)
     try:
         report = evaluate(prepared.source.changeset, prepared.config, reviewer=session)
     except GitHubError:
@@ -143,7 +153,8 @@ def decide(ctx: JobContext, job: Job, prepared: Prepared) -> Verdict:
         if usage.requests or usage.cached:
             llm = usage.record()
             ctx.observe_llm(usage)
-    return Verdict(report, prepared.config, config_sha, prepared.source, None, timings, llm)
+    note = ai_note(session, prepared.ai)
+    return Verdict(report, prepared.config, config_sha, prepared.source, None, timings, llm, note)
 
 
 def judge(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Verdict:
@@ -158,13 +169,38 @@ def _internal(job: Job, exc: Exception) -> tuple[Report, str]:
     return not_judged(reason), reason
 
 
-def _review_session(ctx: JobContext, config: Config) -> ReviewSession | None:
-    """The AI reviewer for this job, when the base's config enables it and the App has a key."""
+def _reviews(ctx: JobContext, config: Config) -> bool:
+    """Whether the AI reviewer runs: the base's config enables it and has ``llm`` rules, and
+    the App has a key."""
     if ctx.reviewer is None or not config.llm:
+        return False
+    return any(r.enabled and r.check == "llm" for r in config.rules)
+
+
+def _review_session(ctx: JobContext, job: Job, prepared: Prepared) -> ReviewSession | None:
+    """The AI reviewer for this pull request: its cache scoped to the installation and the
+    repository, its spending recorded per PR and per installation day, held when the pull
+    request may not be sent (``aitrust``)."""
+    config = prepared.config
+    if ctx.reviewer is None or config is None or not _reviews(ctx, config):
         return None
-    if not any(r.enabled and r.check == "llm" for r in config.rules):
-        return None
-    return ReviewSession(ctx.reviewer, settings=config.llm_settings, cache=ctx.store)
+    budget = LedgerBudget(
+        ctx.store,
+        settings=config.llm_settings,
+        max_usd_per_day=ctx.llm_max_usd_per_day,
+        installation_id=job.installation_id,
+        repo=job.repo,
+        pr=prepared.pull.number,
+        day=utc_day(ctx.clock()),
+    )
+    return ReviewSession(
+        ctx.reviewer,
+        settings=config.llm_settings,
+        cache=ctx.store,
+        budget=budget,
+        scope=app_scope(job.installation_id, job.repo),
+        hold=prepared.ai.hold,
+    )
 
 
 def not_judged(why: PrgateError | str, *, config_error: bool = False) -> Report:

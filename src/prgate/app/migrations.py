@@ -168,6 +168,41 @@ _LEDGER_INDEXES = (
 )
 
 
+#: The AI reviewer's spending: per pull request over all its pushes, and per installation per
+#: UTC day (``prgate.llm.budget``). ``{big}``/``{real}`` are the backend's integer and float types.
+_SPEND_TABLES = (
+    """CREATE TABLE IF NOT EXISTS llm_spend_prs (
+        repo TEXT NOT NULL,
+        pr {big} NOT NULL,
+        input_tokens {big} NOT NULL DEFAULT 0,
+        output_tokens {big} NOT NULL DEFAULT 0,
+        usd {real} NOT NULL DEFAULT 0,
+        requests {big} NOT NULL DEFAULT 0,
+        updated_at {real} NOT NULL,
+        PRIMARY KEY (repo, pr))""",
+    """CREATE TABLE IF NOT EXISTS llm_spend_days (
+        installation_id {big} NOT NULL,
+        day TEXT NOT NULL,
+        input_tokens {big} NOT NULL DEFAULT 0,
+        output_tokens {big} NOT NULL DEFAULT 0,
+        usd {real} NOT NULL DEFAULT 0,
+        requests {big} NOT NULL DEFAULT 0,
+        updated_at {real} NOT NULL,
+        PRIMARY KEY (installation_id, day))""",
+    "CREATE INDEX IF NOT EXISTS llm_spend_prs_updated ON llm_spend_prs (updated_at)",
+    "CREATE INDEX IF NOT EXISTS llm_spend_days_updated ON llm_spend_days (updated_at)",
+)
+
+
+def _spend_tables(*, big: str, real: str) -> tuple[str, ...]:
+    return tuple(sql.format(big=big, real=real) for sql in _SPEND_TABLES)
+
+
+def _sqlite_llm_spend(db: sqlite3.Connection) -> None:
+    for sql in _spend_tables(big="INTEGER", real="REAL"):
+        db.execute(sql)
+
+
 SQLITE: tuple[SQLiteMigration, ...] = (
     SQLiteMigration(1, "deliveries, installations, jobs, GitHub ids, runs", _sqlite_initial),
     SQLiteMigration(2, "runs keep what the AI reviewer used", _sqlite_runs_llm),
@@ -175,6 +210,9 @@ SQLITE: tuple[SQLiteMigration, ...] = (
     SQLiteMigration(4, "job leases and named locks", _sqlite_leases),
     SQLiteMigration(5, "indexes for pruning old records", _sqlite_prune_indexes),
     SQLiteMigration(6, "the check-run ledger: the run's PR, state and inputs", _sqlite_run_ledger),
+    SQLiteMigration(
+        7, "the AI reviewer's spending per PR and per installation day", _sqlite_llm_spend
+    ),
 )
 
 POSTGRES: tuple[PostgresMigration, ...] = (
@@ -272,6 +310,11 @@ POSTGRES: tuple[PostgresMigration, ...] = (
             "ALTER TABLE check_runs ADD COLUMN IF NOT EXISTS inputs TEXT NOT NULL DEFAULT ''",
             *_LEDGER_INDEXES,
         ),
+    ),
+    PostgresMigration(
+        4,
+        "the AI reviewer's spending per PR and per installation day",
+        _spend_tables(big="BIGINT", real="DOUBLE PRECISION"),
     ),
 )
 

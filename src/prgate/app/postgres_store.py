@@ -29,6 +29,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from prgate.app.migrations import migrate_postgres
+from prgate.app.spending import Execute, add_spending, read_spending
 from prgate.app.store import (
     CHECK_RUN_COLUMNS,
     JOB_COLUMNS,
@@ -50,6 +51,7 @@ from prgate.app.store import (
     redact_url,
     run_from_row,
 )
+from prgate.llm.budget import Spend, SpendLimits, SpendTotals
 
 log = logging.getLogger("prgate.store")
 _PRUNE = prune_statements("%s")
@@ -693,6 +695,44 @@ class PostgresStore:
             (key, value, self._clock()),
         )
 
+    # the AI reviewer's spending
+
+    def llm_spending(self, *, installation_id: int, repo: str, pr: int, day: str) -> SpendTotals:
+        def go(conn: Conn) -> SpendTotals:
+            return read_spending(
+                _executor(conn), "%s", installation_id=installation_id, repo=repo, pr=pr, day=day
+            )
+
+        return self._run(go, what="be read")
+
+    def llm_add_spend(
+        self,
+        *,
+        installation_id: int,
+        repo: str,
+        pr: int,
+        day: str,
+        spend: Spend,
+        limits: SpendLimits | None,
+    ) -> bool:
+        # The rows are locked (FOR UPDATE) while the limits are checked: replicas spending for
+        # one installation at once take turns.
+        def go(conn: Conn) -> bool:
+            return add_spending(
+                _executor(conn),
+                "%s",
+                installation_id=installation_id,
+                repo=repo,
+                pr=pr,
+                day=day,
+                spend=spend,
+                limits=limits,
+                now=self._clock(),
+                lock=" FOR UPDATE",
+            )
+
+        return self._run(go, what="record the AI reviewer's spending")
+
     # housekeeping
 
     def prune(self, *, before: float, runs_before: float, limit: int = PRUNE_BATCH) -> int:
@@ -727,3 +767,11 @@ def _secrets_of(url: str) -> list[str]:
     if raw:
         found.add(raw)
     return sorted((s for s in found if s), key=len, reverse=True)
+
+
+def _executor(conn: Conn) -> Execute:
+    def execute(sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        cur = conn.execute(sql.encode(), tuple(args))
+        return cur.fetchall() if cur.description is not None else []
+
+    return execute

@@ -152,6 +152,7 @@ class AppState:
             observe_seconds=self.metrics.evaluation_seconds.observe,
             reviewer=self.reviewer,
             observe_llm=self.metrics.observe_llm,
+            llm_max_usd_per_day=self.settings.llm_max_usd_per_day,
             still_ours=self.pool.owns if self.pool is not None else None,
             max_fetch_bytes=self.settings.max_fetch_bytes,
         )

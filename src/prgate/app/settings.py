@@ -16,6 +16,8 @@ DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_DATABASE_URL = "sqlite:///prgate.db"
 #: Where the setup page saves the credentials GitHub returns (read back at start-up).
 CREDENTIALS_FILE = "prgate-app.json"
+#: The most US dollars (estimated) the AI reviewer spends for one installation in a UTC day.
+DEFAULT_LLM_MAX_USD_PER_DAY = 20.0
 
 
 class SettingsError(PrgateError):
@@ -59,6 +61,9 @@ class Settings:
     #: ``PRGATE_ALLOW_INSECURE_HTTP``: accept an ``http://`` public address, for local
     #: development only (the webhook secret and the setup would then travel in clear).
     allow_http: bool = False
+    #: The most US dollars (estimated) the AI reviewer spends for one installation in a UTC
+    #: day, all its repositories and pull requests together (``PRGATE_LLM_MAX_USD_PER_DAY``).
+    llm_max_usd_per_day: float = DEFAULT_LLM_MAX_USD_PER_DAY
 
     @property
     def configured(self) -> bool:
@@ -125,6 +130,7 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
             public_url = public_address(env["PRGATE_PUBLIC_URL"], allow_http=allow_http)
         except ValueError as exc:
             raise SettingsError(f"PRGATE_PUBLIC_URL: {exc}") from None
+    llm_day = _dollars(env, "PRGATE_LLM_MAX_USD_PER_DAY", DEFAULT_LLM_MAX_USD_PER_DAY)
     return Settings(
         app_id=app_id,
         private_key=key,
@@ -141,6 +147,7 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
         max_fetch_bytes=max_fetch,
         public_url=public_url,
         allow_http=allow_http,
+        llm_max_usd_per_day=llm_day,
     )
 
 
@@ -215,6 +222,19 @@ def _seconds(env: Mapping[str, str], name: str, default: float, *, low: float) -
         raise SettingsError(f"{name} must be a number of seconds, not {raw!r}")
     if value < low:
         raise SettingsError(f"{name} must be at least {low:g} seconds, not {raw.strip()}")
+    return value
+
+
+def _dollars(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw.strip().removeprefix("$"))
+    except ValueError:
+        raise SettingsError(f"{name} must be an amount in US dollars, not {raw!r}") from None
+    if value != value or value in (float("inf"), float("-inf")) or value < 0:
+        raise SettingsError(f"{name} must be an amount of 0 or more US dollars, not {raw!r}")
     return value
 
 

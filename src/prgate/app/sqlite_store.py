@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from prgate.app.migrations import migrate_sqlite
+from prgate.app.spending import Execute, add_spending, read_spending
 from prgate.app.store import (
     CHECK_RUN_COLUMNS,
     JOB_COLUMNS,
@@ -39,6 +40,7 @@ from prgate.app.store import (
     prune_statements,
     run_from_row,
 )
+from prgate.llm.budget import Spend, SpendLimits, SpendTotals
 
 _RUNNING = JobState.RUNNING.value
 _QUEUED = JobState.QUEUED.value
@@ -552,6 +554,40 @@ class SQLiteStore:
                 (key, value, self._clock()),
             )
 
+    # the AI reviewer's spending
+
+    def llm_spending(self, *, installation_id: int, repo: str, pr: int, day: str) -> SpendTotals:
+        def execute(sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+            return self._read(sql, tuple(args))
+
+        return read_spending(
+            execute, "?", installation_id=installation_id, repo=repo, pr=pr, day=day
+        )
+
+    def llm_add_spend(
+        self,
+        *,
+        installation_id: int,
+        repo: str,
+        pr: int,
+        day: str,
+        spend: Spend,
+        limits: SpendLimits | None,
+    ) -> bool:
+        # BEGIN IMMEDIATE holds the database's one write lock: checks and adds are serialised.
+        with self._tx() as db:
+            return add_spending(
+                _executor(db),
+                "?",
+                installation_id=installation_id,
+                repo=repo,
+                pr=pr,
+                day=day,
+                spend=spend,
+                limits=limits,
+                now=self._clock(),
+            )
+
     def prune(self, *, before: float, runs_before: float, limit: int = PRUNE_BATCH) -> int:
         gone = 0
         for sql, runs in _PRUNE:
@@ -564,3 +600,10 @@ class SQLiteStore:
 
     def has_delivery(self, delivery_id: str) -> bool:
         return bool(self._read("SELECT 1 FROM deliveries WHERE id=?", (delivery_id,)))
+
+
+def _executor(db: sqlite3.Connection) -> Execute:
+    def execute(sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return list(db.execute(sql, tuple(args)).fetchall())
+
+    return execute

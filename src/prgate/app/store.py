@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from prgate.errors import PrgateError
+from prgate.llm.budget import Spend, SpendLimits, SpendTotals
 
 
 class JobKind(StrEnum):
@@ -258,9 +259,29 @@ class Store(Protocol):
     def llm_cache_put(self, key: str, value: str) -> None:
         """Keep the AI reviewer's answer ``value`` (JSON text) under ``key``; last write wins."""
 
+    def llm_spending(self, *, installation_id: int, repo: str, pr: int, day: str) -> SpendTotals:
+        """What the AI reviewer spent on ``repo``'s pull request ``pr`` (all its pushes), and
+        for installation ``installation_id`` on ``day`` (``YYYY-MM-DD``, UTC)."""
+
+    def llm_add_spend(
+        self,
+        *,
+        installation_id: int,
+        repo: str,
+        pr: int,
+        day: str,
+        spend: Spend,
+        limits: SpendLimits | None,
+    ) -> bool:
+        """Add ``spend`` to the pull request's and the installation's day's totals in one
+        transaction, unless the new totals would break ``limits``: then nothing is added and
+        the answer is ``False``. Concurrent calls for one installation are serialised, so
+        together they never go over ``limits``. ``limits=None`` always adds."""
+
     def prune(self, *, before: float, runs_before: float, limit: int = PRUNE_BATCH) -> int:
         """Delete up to ``limit`` rows of each kind older than ``before`` (deliveries, finished
-        jobs, cached AI answers) and run records older than ``runs_before``; how many went.
+        jobs, cached AI answers, days of AI spending) and run records and pull requests' AI
+        spending older than ``runs_before``; how many went.
         Queued and running jobs, GitHub ids and fix commits are never pruned."""
 
     def close(self) -> None: ...
@@ -291,6 +312,16 @@ def prune_statements(mark: str) -> tuple[tuple[str, bool], ...]:
         (
             "DELETE FROM runs WHERE id IN "
             f"(SELECT id FROM runs WHERE finished_at < {mark} LIMIT {mark})",
+            True,
+        ),
+        (
+            "DELETE FROM llm_spend_days WHERE (installation_id, day) IN (SELECT installation_id, "
+            f"day FROM llm_spend_days WHERE updated_at < {mark} LIMIT {mark})",
+            False,
+        ),
+        (
+            "DELETE FROM llm_spend_prs WHERE (repo, pr) IN "
+            f"(SELECT repo, pr FROM llm_spend_prs WHERE updated_at < {mark} LIMIT {mark})",
             True,
         ),
     )

@@ -85,7 +85,8 @@ class LlmSection(_Strict):
         le=10_000_000,
         description=(
             "Most input tokens sent for one pull request, all `llm` rules together "
-            f"(estimated before sending). Default: {DEFAULT_MAX_INPUT_TOKENS_PER_PR}."
+            "(estimated before sending); on GitHub over all its pushes. "
+            f"Default: {DEFAULT_MAX_INPUT_TOKENS_PER_PR}."
         ),
     )
     max_usd_per_pr: float = Field(
@@ -93,8 +94,9 @@ class LlmSection(_Strict):
         gt=0,
         le=100,
         description=(
-            "Most US dollars (estimated) spent on one pull request; files that do not fit are "
-            f"listed as not reviewed. Default: {DEFAULT_MAX_USD_PER_PR}."
+            "Most US dollars (estimated) spent on one pull request; on GitHub over all its "
+            "pushes. Files that do not fit are listed as not reviewed. "
+            f"Default: {DEFAULT_MAX_USD_PER_PR}."
         ),
     )
     timeout_seconds: float = Field(

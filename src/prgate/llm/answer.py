@@ -11,6 +11,7 @@ The level, the rule and whether a finding is fixable never come from the answer.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -115,6 +116,14 @@ class AiFinding:
             raise ValueError("not a finding")
         return cls(str(path), line, end, str(title), str(why), str(fix))
 
+    def anchored(self, path: str, added: frozenset[int]) -> AiFinding:
+        """This cached finding placed on ``path`` and its ``added`` lines as they are now: a
+        cache entry never brings another file's path, nor lines outside the change."""
+        if self.line is None:
+            return dataclasses.replace(self, path=path)
+        line, end = place(self.line, self.end_line, added)
+        return dataclasses.replace(self, path=path, line=line, end_line=end)
+
     def finding(self, rule: Rule) -> Finding:
         """This finding as ``rule``'s, at ``rule``'s level, never fixable."""
         level = Level(rule.level) if rule.level != "off" else Level.NOTICE
@@ -186,7 +195,7 @@ def read_answer(body: object, *, sent: Mapping[str, frozenset[int]]) -> list[AiF
         lines = sent.get(raw.path)
         if lines is None:
             continue  # a file the model was not shown: an invention
-        line, end = _place(raw.line, raw.end_line, lines)
+        line, end = place(raw.line, raw.end_line, lines)
         found = AiFinding(
             path=raw.path,
             line=line,
@@ -201,7 +210,7 @@ def read_answer(body: object, *, sent: Mapping[str, frozenset[int]]) -> list[AiF
     return out
 
 
-def _place(line: int, end_line: int | None, sent: frozenset[int]) -> tuple[int | None, int | None]:
+def place(line: int, end_line: int | None, sent: frozenset[int]) -> tuple[int | None, int | None]:
     """The span's sent lines, or ``(None, None)`` (the whole file) when none was sent."""
     last = max(line, end_line if end_line is not None else line)
     if last - line > 10_000:

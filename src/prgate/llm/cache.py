@@ -1,9 +1,13 @@
 """Remembering the AI reviewer's findings per file, so that a new push reviews only what changed.
 
-A key names one rule's review of one file: the rule's id, the model, a hash of the file's content
-at head with its added line numbers, and a hash of the rule's text (instructions, title, why, fix,
-paths). The value is the file's checked findings as JSON text. A cache that fails is treated as
-empty: it can cost a request, never a verdict.
+A key names one rule's review of one file *where it is*: the scope (on the App, the installation
+and the repository; ``local`` for the command line, whose cache is the user's own), the file's
+path, the rule's id, the model, a hash of the file's content at head with its added line numbers,
+and a hash of the rule's text (instructions, title, why, fix, paths). So a pull request never gets
+another repository's review of an identical file, nor that file's path in its comment; the
+session also anchors what it reads back to the current path and added lines. The value is the
+file's checked findings as JSON text. A cache that fails is treated as empty: it can cost a
+request, never a verdict.
 
 Implementations: :class:`MemoryCache` (tests, rule cases), :class:`FileCache` for the command line
 (``$XDG_CACHE_HOME/prgate/llm``, else ``~/.cache/prgate/llm``), and the App's store, which has the
@@ -24,8 +28,10 @@ from prgate.checks import Rule
 from prgate.llm.params import LlmParams
 from prgate.model import FileChange
 
-#: Bumped when what is cached changes shape.
-VERSION = "1"
+#: Bumped when what is cached, or what its key names, changes (2: scope and path in the key).
+VERSION = "2"
+#: The scope of the command line's cache (the user's own machine).
+LOCAL_SCOPE = "local"
 #: The command line's cache keeps at most this many bytes; the oldest entries go first.
 FILE_CACHE_MAX_BYTES = 20 * 1024 * 1024
 #: A single value larger than this is not kept.
@@ -72,8 +78,17 @@ def file_hash(change: FileChange) -> str | None:
     return digest.hexdigest()
 
 
-def cache_key(rule: Rule, *, model: str, file_digest: str, rule_digest: str) -> str:
-    return _sha("\0".join([VERSION, rule.id, model, file_digest, rule_digest]))
+def cache_key(
+    rule: Rule, *, model: str, file_digest: str, rule_digest: str, scope: str, path: str
+) -> str:
+    """The key of ``rule``'s review of the file at ``path`` in ``scope`` (see the module)."""
+    parts = [VERSION, scope, path, rule.id, model, file_digest, rule_digest]
+    return _sha(json.dumps(parts, ensure_ascii=False))
+
+
+def app_scope(installation_id: int, repo: str) -> str:
+    """The App's cache scope: one repository of one installation."""
+    return f"installation:{installation_id}/{repo.lower()}"
 
 
 def _sha(text: str) -> str:

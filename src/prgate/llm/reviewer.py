@@ -9,10 +9,11 @@ What a reviewer may do is narrow: it can only *add* findings of its own rule, ne
 rule's level and never fixable. It cannot speak for another rule or clear what a deterministic
 rule found (the engine keeps every kind's findings), so it can only conclude the check when the
 team set its rule to ``error``. When the review cannot be completed (the AI service fails, times
-out, answers something unreadable twice, or the budget runs out) the rule says so: a ``notice``
-for a ``warning`` or ``notice`` rule, an ``error`` for an ``error`` rule, so that a rule which
-must approve every change fails closed. The gate never passes silently because the AI service
-was down.
+out, or answers something unreadable twice) the rule says so: a ``notice`` for a ``warning`` or
+``notice`` rule, an ``error`` for an ``error`` rule, so that a rule which must approve every
+change fails closed; likewise when the change may not be sent (:func:`not_sent`). The gate never
+passes silently because the AI service was down. A budget that runs out is the one exception:
+:func:`budget_spent` is always a ``notice``, so that spending cannot be used to block changes.
 """
 
 from __future__ import annotations
@@ -98,6 +99,61 @@ def cannot_judge(rule: Rule, why: str) -> Finding:
             "keeps happening, ask whoever runs prgate for your team to look at the AI "
             "service's settings; the change itself may be fine."
         ),
+    )
+
+
+def budget_spent(rule: Rule, why: str) -> Finding:
+    """The notice an ``llm`` rule reports when its budget stopped the review.
+
+    Advisory whatever the rule's level: a budget is a cost limit of whoever runs prgate, not a
+    judgement of the change, and anyone who can open pull requests could otherwise use it up to
+    block everyone else's.
+    """
+    return Finding(
+        rule=rule.id,
+        level=Level.NOTICE,
+        path=None,
+        line=None,
+        end_line=None,
+        title=f"The AI review stopped: its budget is used up (rule “{rule.title}”)",
+        message=(
+            f"The rule {rule.id} asks an AI reviewer to read this change, and the review "
+            f"stopped before it was complete because {why}. This does not block merging; what "
+            "the AI reviewer did not read is listed as not checked."
+        ),
+        fix=(
+            "A person can review the files listed as not checked. Whoever runs prgate for your "
+            "team can raise the budget if this happens often."
+        ),
+    )
+
+
+def not_sent(rule: Rule, why: str, *, how: str) -> Finding:
+    """The finding an ``llm`` rule reports when the change may not be sent to the AI service.
+
+    Like :func:`cannot_judge` it blocks only a rule set to ``error`` (a rule that must approve
+    every change then waits for the maintainer's request). ``why`` and ``how`` (what a person
+    can do) are prgate's own words.
+    """
+    level = Level.ERROR if rule.level == "error" else Level.NOTICE
+    return Finding(
+        rule=rule.id,
+        level=level,
+        path=None,
+        line=None,
+        end_line=None,
+        title=f"The AI reviewer did not read this change (rule “{rule.title}”)",
+        message=(
+            f"The rule {rule.id} asks an AI reviewer to read changes, and this one was not sent "
+            f"to it: {why}."
+            + (
+                " Because this rule must approve every change, the change cannot pass until "
+                "the reviewer has read it."
+                if level is Level.ERROR
+                else ""
+            )
+        ),
+        fix=how,
     )
 
 

@@ -3,11 +3,15 @@
 A :class:`ReviewSession` is made for each evaluation (one run of ``prgate check --llm``, one job
 of the App) and handed to the engine as its :class:`prgate.checks.Reviewer`. For each ``llm``
 rule it takes the files the rule covers (most important first), answers from the cache what was
-already reviewed with the same content and the same rule text, and sends the rest in batches,
-each checked against what is left of the pull request's budget *before* it is sent. What did not
-fit, and what the service could not review, is listed as skipped; when the review could not be
-completed the rule also reports so: a ``notice``, or an ``error`` when the team set the rule to
-``error`` (a rule that must approve every change fails closed). Nothing raises.
+already reviewed in the same place (scope and path) with the same content and the same rule text,
+and sends the rest in batches, each reserved against what is left of the budget
+(:mod:`prgate.llm.budget`) *before* it is sent. What did not fit, and what the service could not
+review, is listed as skipped; when the review could not be completed the rule also reports so: a
+``notice``, or an ``error`` when the team set the rule to ``error`` (a rule that must approve
+every change fails closed). A budget that runs out only ever gives a ``notice``: it stops the
+review, never the change. A session may also be *held* (the App's pull requests from forks and
+from authors without write access): then nothing is sent, only cached reviews of this very
+repository are used, and each rule says why the rest was not read. Nothing raises.
 
 The service behind it is a small protocol (:class:`Service`): the Anthropic SDK in production
 (:mod:`prgate.llm.client`), scripted answers for the rule cases (:mod:`prgate.llm.replay`).
@@ -20,46 +24,43 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from prgate.checks import CheckResult, Rule
-from prgate.llm.answer import (
-    AiFinding,
-    UnreadableAnswer,
-    parse_body,
-    read_answer,
-    read_usage,
-)
-from prgate.llm.cache import LlmCache, cache_key, file_hash, rule_hash
+from prgate.llm.answer import AiFinding, UnreadableAnswer, parse_body, read_answer, read_usage
+from prgate.llm.budget import Budget, BudgetSpent, LocalBudget, Spend
+from prgate.llm.cache import LOCAL_SCOPE, LlmCache
 from prgate.llm.params import LlmParams
 from prgate.llm.pricing import CHARS_PER_TOKEN, price_for
-from prgate.llm.prompt import FilePart, Prompt, build_prompt, candidates, file_part
+from prgate.llm.prompt import Prompt
 from prgate.llm.reviewer import cannot_judge
+from prgate.llm.rulerun import BATCH_CHARS, MAX_FINDINGS, RuleRun
+from prgate.llm.service import Service, ServiceError
 from prgate.llm.settings import LlmSettings
-from prgate.model import ChangeSet, Finding
+from prgate.model import ChangeSet
+
+__all__ = [
+    "BATCH_CHARS",
+    "MAX_FINDINGS",
+    "MAX_OUTPUT_TOKENS",
+    "BudgetSpent",
+    "Hold",
+    "LlmUsage",
+    "ReviewSession",
+    "Service",
+    "ServiceError",
+]
 
 #: The answer is a list of short findings: this is plenty, and bounds cost and time.
 MAX_OUTPUT_TOKENS = 4_096
-#: One request carries at most this many characters of the change (several files together).
-BATCH_CHARS = 40_000
-#: At most this many findings of one rule are reported; more are noted as skipped.
-MAX_FINDINGS = 25
 
 
-class ServiceError(Exception):
-    """The service could not answer. ``reason`` is prgate's own wording, safe to show;
-    ``outcome`` is a short word for metrics (``timeout``, ``rate_limited``, ``overloaded``...)."""
+@dataclass(frozen=True)
+class Hold:
+    """Why a session may not send the change to the AI service, in prgate's own words: ``why``
+    completes "this change was not sent to it: ...", ``how`` says what a person can do."""
 
-    def __init__(self, reason: str, *, outcome: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.outcome = outcome
-
-
-class Service(Protocol):
-    def ask(self, prompt: Prompt, *, model: str, max_tokens: int, timeout: float) -> str:
-        """The raw answer (JSON text) to ``prompt``; :class:`ServiceError` when there is none."""
-        ...
+    why: str
+    how: str
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,27 @@ class LlmUsage:
 class ReviewSession:
     """The reviewer of one evaluation. Not shared between threads."""
 
-    def __init__(self, service: Service, *, settings: LlmSettings, cache: LlmCache) -> None:
+    def __init__(
+        self,
+        service: Service,
+        *,
+        settings: LlmSettings,
+        cache: LlmCache,
+        budget: Budget | None = None,
+        scope: str = LOCAL_SCOPE,
+        hold: Hold | None = None,
+    ) -> None:
         self.service = service
         self.settings = settings
         self.cache = cache
+        #: What may be spent: this run's own by default (the command line).
+        self.budget: Budget = budget if budget is not None else LocalBudget(settings)
+        #: Where the reviewed files are (part of every cache key).
+        self.scope = scope
+        self.hold = hold
+        #: Whether the hold kept something from being sent; why the budget stopped the review.
+        self.held = False
+        self.stopped: str | None = None
         self._price = price_for(settings.model)
         self._requests = 0
         self._cached = 0
@@ -126,7 +144,7 @@ class ReviewSession:
         params = rule.params
         if not isinstance(params, LlmParams):
             return CheckResult(findings=[cannot_judge(rule, "the rule has no instructions")])
-        run = _RuleRun(self, rule, params)
+        run = RuleRun(self, rule, params)
         run.collect(changeset)
         run.send()
         return run.result()
@@ -137,17 +155,22 @@ class ReviewSession:
         tokens = math.ceil(prompt.size() / CHARS_PER_TOKEN)
         return tokens, self._price.usd(tokens, MAX_OUTPUT_TOKENS)
 
-    def fits(self, prompt: Prompt) -> bool:
+    def room(self, prompt: Prompt) -> str | None:
+        """``None`` when ``prompt`` fits what is left of the budget, else why not."""
         tokens, usd = self._estimate(prompt)
-        return (
-            self._input_tokens + tokens <= self.settings.max_input_tokens_per_pr
-            and self._usd + usd <= self.settings.max_usd_per_pr
-        )
+        try:
+            return self.budget.check(Spend(tokens, MAX_OUTPUT_TOKENS, usd, 1))
+        except Exception:  # a budget that cannot be read spends nothing
+            return BUDGET_UNKNOWN
+
+    def fits(self, prompt: Prompt) -> bool:
+        return self.room(prompt) is None
 
     def ask(self, prompt: Prompt) -> list[AiFinding]:
         """The findings for ``prompt``: asked again once when the answer cannot be read.
 
-        Raises :class:`ServiceError` (the service failed) or :class:`UnreadableAnswer`.
+        Raises :class:`ServiceError` (the service failed), :class:`BudgetSpent` (the budget
+        refused the request) or :class:`UnreadableAnswer`.
         """
         for attempt in (1, 2):
             if attempt == 2 and not self.fits(prompt):
@@ -167,7 +190,14 @@ class ReviewSession:
         raise AssertionError("unreachable")
 
     def _send(self, prompt: Prompt) -> str:
-        tokens, _usd = self._estimate(prompt)
+        tokens, usd = self._estimate(prompt)
+        reserved = Spend(tokens, MAX_OUTPUT_TOKENS, usd, 1)
+        try:
+            refused = self.budget.take(reserved)
+        except Exception:  # a budget that cannot be recorded spends nothing
+            refused = BUDGET_UNKNOWN
+        if refused is not None:
+            raise BudgetSpent(refused)
         self._requests += 1
         try:
             body = self.service.ask(
@@ -180,22 +210,27 @@ class ReviewSession:
             self._outcomes[exc.outcome] += 1
             self._down = exc.reason
             # The request may have been read and billed: count the estimate, to err safe.
-            self._spend(tokens, 0)
+            self._spend(tokens, 0, reserved=reserved)
             raise
         try:
             usage = read_usage(json.loads(body))
         except ValueError:
             usage = None
         if usage is None:
-            self._spend(tokens, MAX_OUTPUT_TOKENS)
+            self._spend(tokens, MAX_OUTPUT_TOKENS, reserved=reserved)
         else:
-            self._spend(usage.input_tokens, usage.output_tokens)
+            self._spend(usage.input_tokens, usage.output_tokens, reserved=reserved)
         return body
 
-    def _spend(self, input_tokens: int, output_tokens: int) -> None:
+    def _spend(self, input_tokens: int, output_tokens: int, *, reserved: Spend) -> None:
+        usd = self._price.usd(input_tokens, output_tokens)
         self._input_tokens += input_tokens
         self._output_tokens += output_tokens
-        self._usd += self._price.usd(input_tokens, output_tokens)
+        self._usd += usd
+        try:
+            self.budget.settle(reserved, Spend(input_tokens, output_tokens, usd, 1))
+        except Exception:  # the reservation (an over-estimate) stays recorded: errs safe
+            return
 
     # --- the cache ---------------------------------------------------------------------------
 
@@ -222,153 +257,5 @@ class ReviewSession:
             return
 
 
-@dataclass
-class _Pending:
-    part: FilePart
-    key: str | None
-
-
-class _RuleRun:
-    """One rule's review within a session."""
-
-    def __init__(self, session: ReviewSession, rule: Rule, params: LlmParams) -> None:
-        self.session = session
-        self.rule = rule
-        self.params = params
-        self.found: list[AiFinding] = []
-        self.skipped = CheckResult()
-        self.pending: list[_Pending] = []
-        self.problem: str | None = None
-        self.over_budget = False
-
-    def skip(self, path: str, reason: str) -> None:
-        self.skipped.skipped.append(self.rule.skipped(reason, path=path))
-
-    def collect(self, changeset: ChangeSet) -> None:
-        """Serve what the cache knows; line up the rest within the rule's own limits."""
-        session, rule, params = self.session, self.rule, self.params
-        digest = rule_hash(rule)
-        chars_left = params.max_chars
-        for index, change in enumerate(candidates(params, changeset)):
-            if index >= params.max_files:
-                self.skip(
-                    change.path,
-                    "not reviewed by the AI reviewer: this rule reads at most "
-                    f"{params.max_files} files of a change (its max_files setting)",
-                )
-                continue
-            content = file_hash(change)
-            key = (
-                cache_key(
-                    rule, model=session.settings.model, file_digest=content, rule_digest=digest
-                )
-                if content is not None
-                else None
-            )
-            known = session.cached(key)
-            if known is not None:
-                self.found.extend(known)
-                continue
-            part = file_part(change, chars_left) if chars_left > 0 else None
-            if part is None or not part.sent:
-                self.skip(
-                    change.path,
-                    "not reviewed by the AI reviewer: the change is larger than this rule "
-                    "reads at once (its max_chars setting)",
-                )
-                chars_left = 0
-                continue
-            chars_left -= len(part.text) + 1
-            if not part.complete:
-                self.skip(
-                    change.path,
-                    f"only partly reviewed by the AI reviewer: {len(part.sent)} of {part.total} "
-                    "added lines (the rest did not fit this rule's max_chars setting)",
-                )
-                chars_left = 0
-                key = None  # a partial review is not remembered as the file's review
-            elif part.cut:
-                self.skip(
-                    change.path,
-                    f"only partly reviewed by the AI reviewer: {part.cut} added line(s) longer "
-                    "than 2000 characters were cut short",
-                )
-            self.pending.append(_Pending(part, key))
-
-    def send(self) -> None:
-        """Send the lined-up files in batches that fit the budget."""
-        batch: list[_Pending] = []
-        for item in self.pending:
-            if self.problem is None and self.session.down is not None:
-                self.problem = self.session.down
-            if self.problem is not None:
-                self.skip(item.part.path, f"not reviewed by the AI reviewer: {self.problem}")
-                continue
-            chars = sum(len(p.part.text) for p in batch) + len(item.part.text)
-            if batch and chars > BATCH_CHARS:
-                self.flush(batch)
-                batch = []
-                if self.problem is not None:
-                    self.skip(item.part.path, f"not reviewed by the AI reviewer: {self.problem}")
-                    continue
-            if self.session.fits(self.prompt([*batch, item])):
-                batch.append(item)
-                continue
-            if batch:
-                self.flush(batch)
-                batch = []
-                if self.problem is None and self.session.fits(self.prompt([item])):
-                    batch.append(item)
-                    continue
-                if self.problem is not None:
-                    self.skip(item.part.path, f"not reviewed by the AI reviewer: {self.problem}")
-                    continue
-            self.skip(item.part.path, "not reviewed by the AI reviewer: " + _OVER_BUDGET)
-            self.over_budget = True
-        if batch:
-            self.flush(batch)
-
-    def prompt(self, items: Sequence[_Pending]) -> Prompt:
-        return build_prompt(self.rule, self.params, [p.part for p in items])
-
-    def flush(self, batch: Sequence[_Pending]) -> None:
-        try:
-            found = self.session.ask(self.prompt(batch))
-        except ServiceError as exc:
-            self.problem = exc.reason
-        except UnreadableAnswer as exc:
-            self.problem = f"the AI service answered, but {exc.reason}"
-        except Exception as exc:  # a bug must not pass the change, nor crash the run
-            self.problem = f"an internal error occurred ({type(exc).__name__})"
-        else:
-            self.found.extend(found)
-            for item in batch:
-                if item.key is not None:
-                    self.session.remember(item.key, [f for f in found if f.path == item.part.path])
-            return
-        for item in batch:
-            self.skip(item.part.path, f"not reviewed by the AI reviewer: {self.problem}")
-
-    def result(self) -> CheckResult:
-        out = CheckResult(skipped=list(self.skipped.skipped))
-        ordered = sorted(self.found, key=lambda f: (f.path, f.line or 0, f.title))
-        findings: list[Finding] = [f.finding(self.rule) for f in ordered[:MAX_FINDINGS]]
-        if len(ordered) > MAX_FINDINGS:
-            out.skipped.append(
-                self.rule.skipped(
-                    f"the AI reviewer reported more than {MAX_FINDINGS} problems; "
-                    f"only the first {MAX_FINDINGS} are shown"
-                )
-            )
-        out.findings.extend(findings)
-        if self.problem is not None:
-            out.findings.append(cannot_judge(self.rule, self.problem))
-        elif self.over_budget:
-            out.findings.append(cannot_judge(self.rule, _OVER_BUDGET))
-        return out
-
-
-_OVER_BUDGET = (
-    "the pull request's AI review budget was used up (the llm settings max_input_tokens_per_pr "
-    "and max_usd_per_pr)"
-)
+#: Why nothing more is sent when the budget itself fails (the store is unavailable).
+BUDGET_UNKNOWN = "prgate could not read what the AI reviewer has spent, so it sent nothing more"

@@ -21,9 +21,10 @@ class LlmSettings:
     enabled: bool = False
     #: The Anthropic model that reviews.
     model: str = DEFAULT_MODEL
-    #: Most input tokens (estimated before sending) spent on one pull request, all rules together.
+    #: Most input tokens (estimated before sending) spent on one pull request, all rules together:
+    #: on the App over all its pushes (``prgate.llm.budget``), on the command line per run.
     max_input_tokens_per_pr: int = DEFAULT_MAX_INPUT_TOKENS_PER_PR
-    #: Most US dollars (estimated) spent on one pull request, all rules together.
+    #: Most US dollars (estimated) spent on one pull request, all rules together (likewise).
     max_usd_per_pr: float = DEFAULT_MAX_USD_PER_PR
     #: Seconds one request to the AI service may take.
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS

@@ -125,13 +125,15 @@ def comment(
     fix_commit: str | None = None,
     fixes_pushable: bool = True,
     sha: str | None = None,
+    ai_note: str | None = None,
 ) -> str:
     """The one pull-request comment for ``report``, starting with ``marker``.
 
     ``check_run_url`` links the check run (where the findings left out for length are);
     ``fix_commit`` is a commit prgate pushed with fixes, which the builder must pull first;
     ``fixes_pushable`` is false when prgate cannot push to the branch (a fork); ``sha`` is the
-    commit that was checked.
+    commit that was checked; ``ai_note`` says in prgate's own words (markdown, shown as it is)
+    why the AI reviewer did not read the change or stopped.
     """
     url = _safe_url(check_run_url)
     ordered = by_priority(report.findings)
@@ -148,6 +150,7 @@ def comment(
             fix_commit=fix_commit,
             fixes_pushable=fixes_pushable,
             sha=sha,
+            ai_note=ai_note,
             prompt=agent_prompt(report, fix_commit=fix_commit, max_findings=n),
         )
 
