@@ -27,6 +27,15 @@ _REQUEST_HOP = ("host", "content-length", "connection")
 _ANSWER_HOP = ("content-length", "transfer-encoding", "connection", "content-encoding")
 
 
+def passed_through() -> dict[str, str]:
+    """What a child ``prgate serve`` keeps of the test's environment: ``PATH``, and
+    ``PYTHONPATH`` when set (to run the tests against another copy of the source)."""
+    keep = {"PATH": os.environ.get("PATH", "")}
+    if os.environ.get("PYTHONPATH"):
+        keep["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    return keep
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -84,7 +93,7 @@ class Replica:
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
             [*SERVE, "--port", str(self.port)],
-            env={"PATH": os.environ.get("PATH", ""), **env},
+            env={**passed_through(), **env},
             cwd=cwd,
             stdout=self._log,
             stderr=subprocess.STDOUT,

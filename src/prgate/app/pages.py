@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from fastapi.responses import HTMLResponse
@@ -64,6 +66,22 @@ def respond(
     return HTMLResponse(text, status_code=status, headers=safe | (headers or {}))
 
 
+@dataclass(frozen=True)
+class Connection:
+    """Whether GitHub accepted the App's credentials when last asked (``GET /app``)."""
+
+    ok: bool
+    #: What went wrong, in words ("" when ``ok``).
+    problem: str
+    #: The App's slug, as GitHub says.
+    slug: str | None
+    checked_at: float
+
+    def age(self) -> str:
+        seconds = max(0, int(time.time() - self.checked_at))
+        return "just now" if seconds < 2 else f"{seconds} seconds ago"
+
+
 def page(title: str, body: str) -> str:
     """A whole HTML page: ``title`` is escaped here, ``body`` must be escaped by the caller."""
     return (
@@ -73,9 +91,10 @@ def page(title: str, body: str) -> str:
     )
 
 
-def status_page(settings: Settings, store: Store) -> str:
-    """What anyone reaching the server may see: that it runs, and counts. No repository names,
-    pull requests or commits: the server faces the internet for GitHub's webhooks."""
+def status_page(settings: Settings, store: Store, connection: Connection) -> str:
+    """What anyone reaching the server may see: that it runs, whether GitHub accepts its
+    credentials (as checked, not assumed), and counts. No repository names, pull requests or
+    commits: the server faces the internet for GitHub's webhooks."""
     esc = html.escape
     counts = store.counts()
     runs = store.runs(limit=100)
@@ -85,12 +104,22 @@ def status_page(settings: Settings, store: Store) -> str:
     jobs = ", ".join(f"{esc(k)}: {v}" for k, v in sorted(counts.items()) if v)
     recent = ", ".join(f"{esc(k)}: {v}" for k, v in sorted(verdicts.items()))
     app = f"App id <code>{esc(settings.app_id or '')}</code>"
-    if settings.app_slug:
-        link = f"{web_url(settings.api_url)}/apps/{settings.app_slug}"
-        app += f' (<a href="{esc(link)}">{esc(settings.app_slug)}</a>)'
+    slug = connection.slug or settings.app_slug
+    if slug:
+        link = f"{web_url(settings.api_url)}/apps/{slug}"
+        app += f' (<a href="{esc(link)}">{esc(slug)}</a>)'
+    if connection.ok:
+        state = f"<p>Connected to GitHub as {app}: GitHub accepted its key {connection.age()}.</p>"
+    else:
+        state = (
+            f"<p><b>Not connected to GitHub</b> as {app}: {esc(connection.problem)} "
+            f"(checked {connection.age()}). Pull requests are not judged until this is fixed: "
+            "check <code>PRGATE_APP_ID</code>, the private key and "
+            "<code>PRGATE_GITHUB_API_URL</code>.</p>"
+        )
     return page(
         "prgate",
-        f"<p>Connected to GitHub as {app}.</p>"
+        state + ""
         f"<p>Jobs: {jobs or 'none'}.</p>"
         f"<p>Verdicts of the last {len(runs)} runs: {recent or 'none yet'}.</p>"
         "<p>Each pull request's verdict is on its <code>prgate</code> check run.</p>",

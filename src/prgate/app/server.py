@@ -63,6 +63,11 @@ log = logging.getLogger("prgate.app")
 WEBHOOK_PATH = "/api/github/webhooks"
 #: GitHub caps deliveries at 25 MB; anything larger is refused before it is read whole.
 MAX_BODY = 25 * 1024 * 1024
+#: How long GitHub's answer about the App's credentials is reused by the status page (seconds).
+CONNECTION_TTL = 60.0
+#: Refused deliveries (bad signatures) are logged at most once per this many seconds, with a
+#: count of the ones in between: enough to notice a wrong secret, never a flood.
+REFUSED_LOG_INTERVAL = 60.0
 #: How long a queue depth read from the store is reused by intake (seconds).
 DEPTH_TTL = 0.1
 #: What an overloaded App asks GitHub (and any other sender) to wait, in seconds.
@@ -97,6 +102,9 @@ class AppState:
     #: Where the last reconcile pass ran out of budget (the next one starts there).
     reconcile_resume: str | None = None
     _depth: tuple[float, int] = (float("-inf"), 0)
+    _connection: pages.Connection | None = None
+    _refused: int = 0
+    _refused_logged: float = float("-inf")
     _depth_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def api_settings(self) -> ApiSettings:
@@ -137,6 +145,54 @@ class AppState:
             self.auth.bot_login()
         except PrgateError as exc:
             log.warning("the App's bot login is not known yet: %s", exc)
+
+    def refused(self, *, event: str, delivery: str, signed: bool, client: str) -> None:
+        """Log a delivery refused for its signature: the first at once, then at most one line
+        a minute that counts the others. Only names and counts; never a header's value."""
+        now = time.monotonic()
+        with self.lock:
+            self._refused += 1
+            if now - self._refused_logged < REFUSED_LOG_INTERVAL:
+                return
+            n, self._refused, self._refused_logged = self._refused, 0, now
+        why = "a signature that does not match" if signed else "no signature"
+        log.warning(
+            "refused %d delivery(ies) with %s (the latest: event %s, delivery %s, from %s); "
+            "if GitHub sent them, PRGATE_WEBHOOK_SECRET differs from the App's webhook secret",
+            n,
+            why,
+            _printable(event) or "none",
+            _printable(delivery) or "none",
+            _printable(client),
+        )
+
+    def connection(self, *, now: float | None = None) -> pages.Connection:
+        """Whether GitHub accepts the App's credentials: asked with ``GET /app`` at most once
+        a minute (the status page shows it, and anyone may load that page)."""
+        now = time.time() if now is None else now
+        with self.lock:
+            known = self._connection
+            auth = self.auth
+        if known is not None and now - known.checked_at < CONNECTION_TTL:
+            return known
+        if auth is None:
+            found = pages.Connection(False, "the App's key is not set", None, now)
+        else:
+            try:
+                with auth.app_http() as http:
+                    data = http.json("GET", "/app")
+                slug = data.get("slug") if isinstance(data, dict) else None
+                found = pages.Connection(True, "", slug if isinstance(slug, str) else None, now)
+            except PrgateError as exc:
+                found = pages.Connection(False, f"GitHub did not accept it ({exc})", None, now)
+                log.warning("GitHub did not accept the App's credentials: %s", exc)
+            except Exception as exc:  # a key that does not load, for one
+                reason = f"the App's key cannot be used ({type(exc).__name__})"
+                found = pages.Connection(False, reason, None, now)
+                log.warning("%s", reason)
+        with self.lock:
+            self._connection = found
+        return found
 
     def job_context(self) -> JobContext:
         auth = self.auth
@@ -403,6 +459,12 @@ def create_app(
             return _plain(503, "prgate is not configured yet")
         if not signature_ok(body, request.headers.get("x-hub-signature-256"), secret):
             count.labels(event=event or "unknown", outcome="bad_signature").inc()
+            state.refused(
+                event=event,
+                delivery=request.headers.get("x-github-delivery", ""),
+                signed="x-hub-signature-256" in request.headers,
+                client=request.client.host if request.client else "unknown",
+            )
             return _plain(401, "bad signature")
         if state.draining.is_set():
             count.labels(event=event or "unknown", outcome="draining").inc()
@@ -477,7 +539,10 @@ def create_app(
     async def index(request: Request) -> HTMLResponse:
         if not state.settings.configured:
             return setup_response(request, state)
-        return pages.respond(await run_in_threadpool(pages.status_page, state.settings, the_store))
+        connection = await run_in_threadpool(state.connection)
+        return pages.respond(
+            await run_in_threadpool(pages.status_page, state.settings, the_store, connection)
+        )
 
     app.webhook = webhook
     add_setup_routes(app, state)
@@ -507,6 +572,11 @@ class _PrgateApp(FastAPI):
             log.exception("a delivery could not be handled")
             response = _plain(500, "Internal Server Error")
         await response(scope, receive, send)
+
+
+def _printable(text: str, limit: int = 80) -> str:
+    """A header's value for a log line: printable ASCII only, cut short (it comes from anyone)."""
+    return "".join(ch if " " <= ch <= "~" else "?" for ch in text[:limit])
 
 
 def _plain(status: int, text: str, *, retry_after: int | None = None) -> PlainTextResponse:

@@ -108,6 +108,25 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
         key = key or saved.get("pem")
         secret = secret or saved.get("webhook_secret")
         slug = saved.get("slug")
+    if app_id is not None and (key is None or secret is None):
+        missing = [
+            name
+            for name, value in (
+                ("PRGATE_PRIVATE_KEY or PRGATE_PRIVATE_KEY_PATH", key),
+                ("PRGATE_WEBHOOK_SECRET", secret),
+            )
+            if value is None
+        ]
+        raise SettingsError(
+            "PRGATE_APP_ID is set but "
+            + " and ".join(missing)
+            + (" is" if len(missing) == 1 else " are")
+            + " not, so the App could not "
+            + ("verify GitHub's deliveries" if secret is None else "act on GitHub")
+            + ". Set "
+            + ("it" if len(missing) == 1 else "them")
+            + " (from the App's settings on GitHub), or unset PRGATE_APP_ID to use the setup page."
+        )
     workers = env.get("PRGATE_WORKERS", "2")
     try:
         n_workers = max(1, min(16, int(workers)))
