@@ -168,6 +168,19 @@ _LEDGER_INDEXES = (
 )
 
 
+#: The comments whose ``/prgate`` command was handled: a command runs once per comment, also
+#: when a delivery comes again under a new id. Kept for good (a signed delivery can be replayed
+#: at any time), like the ids of what prgate made on GitHub.
+_COMMANDS_TABLE = """CREATE TABLE IF NOT EXISTS handled_comments (
+    comment_id BIGINT PRIMARY KEY,
+    repo TEXT NOT NULL,
+    handled_at {real} NOT NULL)"""
+
+
+def _sqlite_handled_comments(db: sqlite3.Connection) -> None:
+    db.execute(_COMMANDS_TABLE.format(real="REAL"))
+
+
 SQLITE: tuple[SQLiteMigration, ...] = (
     SQLiteMigration(1, "deliveries, installations, jobs, GitHub ids, runs", _sqlite_initial),
     SQLiteMigration(2, "runs keep what the AI reviewer used", _sqlite_runs_llm),
@@ -175,6 +188,7 @@ SQLITE: tuple[SQLiteMigration, ...] = (
     SQLiteMigration(4, "job leases and named locks", _sqlite_leases),
     SQLiteMigration(5, "indexes for pruning old records", _sqlite_prune_indexes),
     SQLiteMigration(6, "the check-run ledger: the run's PR, state and inputs", _sqlite_run_ledger),
+    SQLiteMigration(7, "comments whose command was handled", _sqlite_handled_comments),
 )
 
 POSTGRES: tuple[PostgresMigration, ...] = (
@@ -272,6 +286,11 @@ POSTGRES: tuple[PostgresMigration, ...] = (
             "ALTER TABLE check_runs ADD COLUMN IF NOT EXISTS inputs TEXT NOT NULL DEFAULT ''",
             *_LEDGER_INDEXES,
         ),
+    ),
+    PostgresMigration(
+        4,
+        "comments whose command was handled",
+        (_COMMANDS_TABLE.format(real="DOUBLE PRECISION"),),
     ),
 )
 
