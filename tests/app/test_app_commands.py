@@ -55,6 +55,8 @@ def test_an_outsiders_commands_do_nothing(world: World, running: RunningApp) -> 
     assert len(running.store.runs()) == runs  # not judged again
     assert gh.branch_head(repo, "feature") == head
     assert len(gh.comments(repo, pr.number)) == 1  # the report only: no answer to outsiders
+    metrics = running.get("/metrics").text
+    assert 'prgate_job_results_total{kind="command",result="ignored"} 3.0' in metrics
 
 
 def test_the_author_may_recheck_and_explain_but_not_fix(world: World, running: RunningApp) -> None:

@@ -179,7 +179,8 @@ def asked_in(job: Job) -> list[Asked]:
 
 
 def command_job(ctx: JobContext, job: Job) -> str:
-    """Run each comment's command not handled yet; a short word per comment for the logs.
+    """Run each comment's command not handled yet. The result (a metrics label, so one of a
+    few words): the one command's outcome, ``several`` for more, ``repeat`` for none.
 
     A comment counts as handled once its command ran (or was refused): a job tried again after
     a failure may run a command a second time (each is safe to repeat), a new delivery of the
@@ -190,14 +191,14 @@ def command_job(ctx: JobContext, job: Job) -> str:
         if a.comment_id is None or not ctx.store.command_handled(a.comment_id)
     ]
     if not waiting:
-        return "handled before"
+        return "repeat"
     outcomes: list[str] = []
     with repo_http(ctx, job) as http:
         for asked in waiting:
             outcomes.append(_run(ctx, job, http, asked))
             if asked.comment_id is not None:
                 ctx.store.record_command(job.repo, asked.comment_id)
-    return " ".join(outcomes)
+    return outcomes[0] if len(outcomes) == 1 else "several"
 
 
 def _run(ctx: JobContext, job: Job, http: Http, asked: Asked) -> str:
@@ -207,7 +208,7 @@ def _run(ctx: JobContext, job: Job, http: Http, asked: Asked) -> str:
     if not allowed:
         if asked.by_author:  # the author asked for fixes: one plain answer, in the one reply
             _reply(ctx, job, http, FIX_REFUSED.format(login=_login(asked.by)))
-            return "fix refused"
+            return "refused"
         log.info(
             "ignored /prgate %s on %s#%s: %s may not push to the repository",
             asked.command,
@@ -215,19 +216,19 @@ def _run(ctx: JobContext, job: Job, http: Http, asked: Asked) -> str:
             job.pr,
             _login(asked.by),
         )
-        return f"{asked.command} ignored"
+        return "ignored"
     if asked.command == "recheck":
         ctx.enqueue(
             JobSpec(JobKind.EVALUATE, job.repo, job.installation_id, job.pr, "", {"force": True})
         )
-        return "recheck queued"
+        return "recheck"
     if asked.command == "fix":
         ctx.enqueue(
             JobSpec(
                 JobKind.FIX, job.repo, job.installation_id, job.pr, "", {"requested_by": asked.by}
             )
         )
-        return "fix queued"
+        return "fix"
     return _explain(ctx, job, http, asked)
 
 
@@ -263,7 +264,7 @@ def _explain(ctx: JobContext, job: Job, http: Http, asked: Asked) -> str:
         raise
     except PrgateError as exc:
         _reply(ctx, job, http, _explain_error(str(exc)))
-        return "explain: config error"
+        return "config-error"
     rule = config.rule(wanted) if wanted else None
     _reply(ctx, job, http, explain_text(wanted, rule, config))
     return "explained"
