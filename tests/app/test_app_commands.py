@@ -137,6 +137,21 @@ def test_a_replayed_delivery_under_a_new_id_does_not_run_again(
         assert again.status_code == 202
     running.wait_idle()
     assert len(running.store.runs()) == runs + 1
+    # The comment edited (same comment id): not run again either.
+    edited = gh.webhook(
+        "issue_comment",
+        "created",
+        repo=repo,
+        pr=pr,
+        comment_body="/prgate recheck\n\n(edited)",
+        comment_id=recheck.payload["comment"]["id"],
+        sender="builder",
+        installation=world.inst,
+        payload_overrides={"action": "edited"},
+    )
+    assert running.deliver(edited).status_code == 202
+    running.wait_idle()
+    assert len(running.store.runs()) == runs + 1
     explain = comment_delivery(world, pr, "/prgate explain content/debug", sender="builder")
     running.deliver(explain)
     running.wait_idle()
