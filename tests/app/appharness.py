@@ -45,6 +45,9 @@ def make_world(gh: FakeGitHub, tmp: Path, *, files: dict[str, Any] | None = None
         },
         installation=inst,
     )
+    # The default author of the fake's pull requests pushed their branch to this repository,
+    # so they may push (as on GitHub); the fixes they ask for are pushed.
+    gh.set_permission(repo, "builder", "write")
     settings = Settings(
         app_id=str(app.id),
         private_key=app.private_key_pem,

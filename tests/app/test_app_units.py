@@ -56,22 +56,29 @@ def test_comment_commands_are_parsed() -> None:
         "action": "created",
         "installation": {"id": 1},
         "repository": {"full_name": "o/r"},
-        "issue": {"number": 4, "pull_request": {"url": "x"}},
+        "issue": {"number": 4, "pull_request": {"url": "x"}, "user": {"login": "bo"}},
         "sender": {"login": "ann", "type": "User"},
     }
 
     def jobs(body: str, **over: object) -> list[tuple[JobKind, dict[str, object]]]:
-        payload = dict(base, comment={"body": body}, **over)
+        payload = dict(base, comment={"body": body, "id": 77}, **over)
         return [(j.kind, dict(j.payload)) for j in route("issue_comment", payload, app_id="9").jobs]
 
-    assert jobs("/prgate recheck") == [(JobKind.EVALUATE, {"force": True})]
-    assert jobs("thanks!\n/prgate fix") == [(JobKind.FIX, {"requested_by": "ann"})]
-    assert jobs("/prgate explain paths/forbidden") == [
-        (JobKind.EXPLAIN, {"rule": "paths/forbidden", "requested_by": "ann"})
-    ]
+    def entry(command: str, arg: str = "") -> list[tuple[JobKind, dict[str, object]]]:
+        asked = {"command": command, "arg": arg, "by": "ann", "author": "bo"}
+        return [(JobKind.COMMAND, {"comment:77": asked})]
+
+    assert jobs("/prgate recheck") == entry("recheck")
+    assert jobs("thanks!\n/prgate fix") == entry("fix")
+    assert jobs("/prgate explain paths/forbidden") == entry("explain", "paths/forbidden")
     assert jobs("please run /prgate fix") == []
+    assert jobs("```\n/prgate fix\n```") == []
+    assert jobs("> /prgate fix") == []
     assert jobs("/prgate fix", sender={"login": "bot[bot]", "type": "Bot"}) == []
     assert jobs("/prgate fix", issue={"number": 4}) == []  # an issue, not a PR
+    assert jobs("/prgate fix", action="edited") == []  # an edited comment does not run again
+    payload = dict(base, comment={"body": "/prgate fix"})  # a comment without an id
+    assert route("issue_comment", payload, app_id="9").jobs == ()
 
 
 def test_store_coalesces_and_supersedes(tmp_path: Path) -> None:

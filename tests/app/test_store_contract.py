@@ -444,6 +444,32 @@ def test_github_ids_runs_and_the_ai_cache(store: Store) -> None:
     assert store.check_run("o/r", "zz") is None
 
 
+def test_a_handled_comment_stays_handled_across_reopening_and_pruning(
+    backend: Backend,
+) -> None:
+    now = [T0]
+    store = backend.open(clock=lambda: now[0])
+    assert not store.command_handled(41)
+    store.record_command("o/r", 41)
+    store.record_command("o/r", 41)  # again: no error, still one record
+    assert store.command_handled(41) and not store.command_handled(42)
+    now[0] = T0 + 400 * 86400.0
+    store.prune(before=now[0], runs_before=now[0])
+    store.close()
+    again = backend.open()
+    assert again.command_handled(41)
+
+
+def test_two_comments_commands_queued_together_keep_both_entries(store: Store) -> None:
+    first = {"comment:1": {"command": "fix", "by": "a"}}
+    second = {"comment:2": {"command": "explain", "by": "b"}}
+    one = store.enqueue(JobSpec(JobKind.COMMAND, "o/r", 1, 5, "", first))
+    two = store.enqueue(JobSpec(JobKind.COMMAND, "o/r", 1, 5, "", second))
+    assert one == two
+    job = store.job(one)
+    assert job is not None and dict(job.payload) == {**first, **second}
+
+
 def test_the_run_ledger_keeps_each_runs_pr_state_and_inputs(store: Store) -> None:
     store.save_check_run("o/r", "h1", 0, pr=4, in_progress=True)  # being created
     store.save_check_run("o/r", "h1", 21)  # the create answered: the rest is kept

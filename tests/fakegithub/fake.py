@@ -366,11 +366,19 @@ class FakeGitHub:
         with self.lock.shared():
             return repo.git.commit_info(sha).message
 
-    def set_permission(self, repo: Repo, login: str, permission: str) -> None:
+    def set_permission(
+        self, repo: Repo, login: str, permission: str, *, custom_role: str | None = None
+    ) -> None:
+        """``login``'s role on ``repo``; ``custom_role`` names a custom repository role built
+        on ``permission`` (GitHub then answers that name as ``role_name``)."""
         if permission not in ("admin", "maintain", "write", "triage", "read", "none"):
             raise ValueError(permission)
         with self.lock:
             repo.permissions[login] = permission
+            if custom_role is None:
+                repo.custom_roles.pop(login, None)
+            else:
+                repo.custom_roles[login] = custom_role
 
     # ------------------------------------------------------------------ pull requests
     def open_pull_request(

@@ -389,7 +389,9 @@ def _authenticate(fake: FakeGitHub, ctx: Ctx, spec: RouteSpec) -> None:
     ctx.token = token
     ctx.app = fake.apps.get(inst.app_id)
     if "owner" in ctx.params and "repo" in ctx.params:
-        ctx.repo = _visible_repo(fake, token, ctx.params["owner"], ctx.params["repo"])
+        ctx.repo = _visible_repo(
+            fake, token, ctx.params["owner"], ctx.params["repo"], reading=ctx.method == "GET"
+        )
 
 
 def _verify_jwt(fake: FakeGitHub, credential: str) -> App:
@@ -424,8 +426,14 @@ def _verify_jwt(fake: FakeGitHub, credential: str) -> App:
     return app
 
 
-def _visible_repo(fake: FakeGitHub, token: Token, owner: str, name: str) -> Repo:
+def _visible_repo(
+    fake: FakeGitHub, token: Token, owner: str, name: str, *, reading: bool = False
+) -> Repo:
+    """The repository a token may use; 404 for one it may not (as GitHub answers). As on
+    GitHub, any installation token may *read* a public repository, installed there or not."""
     repo = fake.repos.get(f"{owner}/{name}".lower())
+    if repo is not None and reading and not repo.private:
+        return repo
     inst = fake.installations[token.installation_id]
     if repo is None or repo.id not in inst.repository_ids:
         raise HttpError(404, "Not Found")
@@ -1341,7 +1349,9 @@ def get_permission(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
     repo = ctx.repo
     assert repo is not None
     login = ctx.params["username"]
-    permission = repo.permissions.get(login, "none")
+    # As on GitHub: anyone may read a public repository, so someone with no role on it has
+    # ``read`` there (``none`` on a private one).
+    permission = repo.permissions.get(login, "none" if repo.private else "read")
     if login.lower() == repo.owner.lower() and login not in repo.permissions:
         permission = "admin"
     simple = {"maintain": "write", "triage": "read"}.get(permission, permission)
@@ -1353,8 +1363,10 @@ def get_permission(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
         "triage": simple != "none",
         "pull": simple != "none",
     }
-    user["role_name"] = permission
-    return 200, {"permission": simple, "role_name": permission, "user": user}
+    # A custom repository role: named as the organisation named it, built on a base role.
+    role = repo.custom_roles.get(login, permission)
+    user["role_name"] = role
+    return 200, {"permission": simple, "role_name": role, "user": user}
 
 
 # ---------------------------------------------------------------------------- handlers: checks

@@ -58,6 +58,8 @@ class Repo:
     private: bool = False
     fork_of: Repo | None = None
     permissions: dict[str, str] = field(default_factory=dict)  # login -> admin|write|read|none
+    #: login -> the name of a custom repository role (its base role is in ``permissions``)
+    custom_roles: dict[str, str] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:

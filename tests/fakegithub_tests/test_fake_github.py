@@ -119,7 +119,8 @@ def test_expired_or_too_long_jwt_and_missing_auth_are_refused(world: World) -> N
 
 def test_installation_tokens_expire_and_are_scoped_to_repositories(world: World) -> None:
     w = world
-    w.gh.create_repo("octo-org/other", files={"a": "b"}, installation=w.inst)
+    w.gh.create_repo("octo-org/other", files={"a": "b"}, installation=w.inst, private=True)
+    w.gh.create_repo("octo-org/open", files={"a": "b"}, installation=w.inst)
     jwt_headers = {"Authorization": f"Bearer {app_jwt(w.app.id, w.app.private_key_pem)}"}
     made = httpx.post(
         f"{w.gh.base_url}/app/installations/{w.inst.id}/access_tokens",
@@ -131,6 +132,8 @@ def test_installation_tokens_expire_and_are_scoped_to_repositories(world: World)
     headers = {"Authorization": f"token {made.json()['token']}"}
     assert httpx.get(f"{w.gh.base_url}/repos/octo-org/widgets", headers=headers).status_code == 200
     assert httpx.get(f"{w.gh.base_url}/repos/octo-org/other", headers=headers).status_code == 404
+    # Any installation token reads a public repository (and writes nothing there).
+    assert httpx.get(f"{w.gh.base_url}/repos/octo-org/open", headers=headers).status_code == 200
     w.gh.expire_tokens()
     assert httpx.get(f"{w.gh.base_url}/repos/octo-org/widgets", headers=headers).status_code == 401
     assert (
@@ -143,9 +146,20 @@ def test_installation_tokens_expire_and_are_scoped_to_repositories(world: World)
 
 def test_repositories_outside_the_installation_are_not_found(world: World) -> None:
     w = world
-    w.gh.create_repo("someone/private", files={"a": "b"})
+    w.gh.create_repo("someone/private", files={"a": "b"}, private=True)
     response = httpx.get(f"{w.gh.base_url}/repos/someone/private", headers=token_headers(w))
     assert response.status_code == 404
+    w.gh.create_repo("someone/public", files={"a": "b"})
+    headers = token_headers(w)
+    assert httpx.get(f"{w.gh.base_url}/repos/someone/public", headers=headers).status_code == 200
+    assert (
+        httpx.post(
+            f"{w.gh.base_url}/repos/someone/public/check-runs",
+            headers=headers,
+            json={"name": "x", "head_sha": "0" * 40},
+        ).status_code
+        == 404
+    )
 
 
 def test_api_versions(world: World) -> None:
@@ -453,6 +467,18 @@ def test_collaborator_permission(world: World) -> None:
     assert (
         gh.rest.repos.get_collaborator_permission_level(
             "octo-org", "widgets", "stranger"
+        ).parsed_data.permission
+        == "read"  # anyone may read a public repository
+    )
+    w.gh.set_permission(w.repo, "deployer", "write", custom_role="deployer")
+    answer = gh.rest.repos.get_collaborator_permission_level(
+        "octo-org", "widgets", "deployer"
+    ).parsed_data
+    assert (answer.permission, answer.role_name) == ("write", "deployer")
+    w.gh.create_repo("octo-org/secret", files={"a": "b"}, installation=w.inst, private=True)
+    assert (
+        gh.rest.repos.get_collaborator_permission_level(
+            "octo-org", "secret", "stranger"
         ).parsed_data.permission
         == "none"
     )

@@ -16,13 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from prgate.github.http import Http
-from prgate.github.pulls import PullRequest, permission
+from prgate.github.pulls import PullRequest, can_write
 from prgate.llm.session import Hold, ReviewSession
 
 #: The job payload's key naming who asked for the AI review with ``/prgate review``.
 REQUEST_KEY = "ai_review_by"
-#: Roles whose pull requests are sent, and whose ``/prgate review`` lifts the hold.
-WRITERS = frozenset({"admin", "maintain", "write"})
 #: What a person can do about a hold.
 HOW = (
     "Someone with write access to this repository can comment `/prgate review` to have the AI "
@@ -47,7 +45,7 @@ def ai_access(
         why = (
             "it comes from a fork, and prgate sends changes from forks only when a maintainer asks"
         )
-    elif pull.author is None or permission(http, repo, pull.author) not in WRITERS:
+    elif pull.author is None or not can_write(http, repo, pull.author):
         why = (
             "its author does not have write access to this repository, and prgate sends such "
             "changes only when a maintainer asks"
@@ -56,7 +54,7 @@ def ai_access(
         return AiAccess()
     asked = payload.get(REQUEST_KEY) if pull.number == job_pr else None
     if isinstance(asked, str) and asked:
-        if permission(http, repo, asked) in WRITERS:
+        if can_write(http, repo, asked):
             return AiAccess()
         return AiAccess(Hold(why=why, how=HOW), refused=True)
     return AiAccess(Hold(why=why, how=HOW))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from prgate.app.aitrust import REQUEST_KEY
+from prgate.app.commandtext import find_command
 from prgate.app.store import JobKind, JobSpec
 
 CHECK_NAME = "prgate"
@@ -16,7 +15,9 @@ FIX_ACTION = "apply-fixes"
 _PR_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review", "closed"})
 #: A review given, edited or dismissed may change what approvals cover (``paths/protected``).
 _REVIEW_ACTIONS = frozenset({"submitted", "edited", "dismissed"})
-_COMMAND = re.compile(r"^\s*/prgate\s+(recheck|fix|explain|review)\b[ \t]*([^\s]*)", re.MULTILINE)
+#: A command comment's entry in a ``command`` job's payload: one top-level key per comment, so
+#: that the stores' merge of a queued job's payload (shallow) keeps every comment.
+COMMENT_KEY = "comment:"
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,9 @@ def _check_run(
 
 
 def _issue_comment(payload: Mapping[str, Any], action: str, repo: str, inst: int) -> Routed:
+    """A ``/prgate`` command becomes a ``command`` job, which decides who may ask for what
+    (that takes asking GitHub) and runs each comment's command once. Only a new comment
+    counts: an edited one is not asked again."""
     if action != "created":
         return _ignore(f"issue_comment.{action} is not used")
     issue = _obj(payload.get("issue"))
@@ -184,31 +188,28 @@ def _issue_comment(payload: Mapping[str, Any], action: str, repo: str, inst: int
     sender = _obj(payload.get("sender"))
     if sender.get("type") == "Bot":
         return _ignore("comment by a bot")
-    body = str(_obj(payload.get("comment")).get("body") or "")
-    m = _COMMAND.search(body)
-    if not m:
+    comment = _obj(payload.get("comment"))
+    found = find_command(str(comment.get("body") or ""))
+    if found is None:
         return _ignore("comment without a prgate command")
     number = _number(issue.get("number"))
     if number is None:
         return _ignore("comment on a pull request without a valid number")
-    login = str(sender.get("login") or "")
-    command, arg = m.group(1), m.group(2)
-    if command == "recheck":
-        return Routed(jobs=(JobSpec(JobKind.EVALUATE, repo, inst, number, "", {"force": True}),))
-    if command == "review":
-        # Judge again, sending the change to the AI service if ``login`` may lift a hold
-        # (``aitrust`` checks their permission when the job runs).
-        payload = {"force": True, REQUEST_KEY: login}
-        return Routed(jobs=(JobSpec(JobKind.EVALUATE, repo, inst, number, "", payload),))
-    if command == "fix":
-        return Routed(jobs=(JobSpec(JobKind.FIX, repo, inst, number, "", {"requested_by": login}),))
-    return Routed(
-        jobs=(
-            JobSpec(
-                JobKind.EXPLAIN, repo, inst, number, "", {"rule": arg[:200], "requested_by": login}
-            ),
-        )
-    )
+    comment_id = comment.get("id")
+    if not isinstance(comment_id, int) or isinstance(comment_id, bool) or comment_id <= 0:
+        return _ignore("comment without a valid id")
+    login = sender.get("login")
+    if not isinstance(login, str) or not login:
+        return _ignore("comment without a sender")
+    author = _obj(issue.get("user")).get("login")
+    entry = {
+        "command": found.name,
+        "arg": found.arg,
+        "by": login[:100],
+        "author": author[:100] if isinstance(author, str) else "",
+    }
+    spec = JobSpec(JobKind.COMMAND, repo, inst, number, "", {f"{COMMENT_KEY}{comment_id}": entry})
+    return Routed(jobs=(spec,))
 
 
 def _numbers(obj: Mapping[str, Any]) -> list[int]:

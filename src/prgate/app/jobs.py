@@ -1,5 +1,5 @@
-"""What a job does: judge a head and publish the verdict (here), push fixes or explain a rule
-(``commands``).
+"""What a job does: judge a head and publish the verdict (here), push fixes or run the
+``/prgate`` commands of comments (``commands``).
 
 An evaluation re-reads the PR from GitHub (events may be stale) and judges its current head for
 every open pull request whose head it is, each by its own base's rules (``judging``), with the
@@ -14,7 +14,7 @@ import logging
 import time
 
 from prgate.app import heads
-from prgate.app.commands import explain_job, fix_job
+from prgate.app.commands import command_job, fix_job
 from prgate.app.jobrun import ApiCounter, JobContext, JobRun, fence
 from prgate.app.judging import (
     Verdict,
@@ -49,8 +49,8 @@ def handle(ctx: JobContext, job: Job) -> str:
         return evaluate_job(ctx, job)
     if job.kind is JobKind.FIX:
         return fix_job(ctx, job)
-    if job.kind is JobKind.EXPLAIN:
-        return explain_job(ctx, job)
+    if job.kind in (JobKind.COMMAND, JobKind.EXPLAIN):  # EXPLAIN: queued by an older prgate
+        return command_job(ctx, job)
     return "unknown"
 
 

@@ -203,6 +203,19 @@ def _sqlite_llm_spend(db: sqlite3.Connection) -> None:
         db.execute(sql)
 
 
+#: The comments whose ``/prgate`` command was handled: a command runs once per comment, also
+#: when a delivery comes again under a new id. Kept for good (a signed delivery can be replayed
+#: at any time), like the ids of what prgate made on GitHub.
+_COMMANDS_TABLE = """CREATE TABLE IF NOT EXISTS handled_comments (
+    comment_id BIGINT PRIMARY KEY,
+    repo TEXT NOT NULL,
+    handled_at {real} NOT NULL)"""
+
+
+def _sqlite_handled_comments(db: sqlite3.Connection) -> None:
+    db.execute(_COMMANDS_TABLE.format(real="REAL"))
+
+
 SQLITE: tuple[SQLiteMigration, ...] = (
     SQLiteMigration(1, "deliveries, installations, jobs, GitHub ids, runs", _sqlite_initial),
     SQLiteMigration(2, "runs keep what the AI reviewer used", _sqlite_runs_llm),
@@ -213,6 +226,7 @@ SQLITE: tuple[SQLiteMigration, ...] = (
     SQLiteMigration(
         7, "the AI reviewer's spending per PR and per installation day", _sqlite_llm_spend
     ),
+    SQLiteMigration(8, "comments whose command was handled", _sqlite_handled_comments),
 )
 
 POSTGRES: tuple[PostgresMigration, ...] = (
@@ -315,6 +329,11 @@ POSTGRES: tuple[PostgresMigration, ...] = (
         4,
         "the AI reviewer's spending per PR and per installation day",
         _spend_tables(big="BIGINT", real="DOUBLE PRECISION"),
+    ),
+    PostgresMigration(
+        5,
+        "comments whose command was handled",
+        (_COMMANDS_TABLE.format(real="DOUBLE PRECISION"),),
     ),
 )
 

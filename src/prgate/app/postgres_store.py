@@ -643,6 +643,18 @@ class PostgresStore:
     def is_fix_commit(self, repo: str, sha: str) -> bool:
         return bool(self._read("SELECT 1 FROM fix_commits WHERE repo=%s AND sha=%s", (repo, sha)))
 
+    # comment commands
+
+    def command_handled(self, comment_id: int) -> bool:
+        return bool(self._read("SELECT 1 FROM handled_comments WHERE comment_id=%s", (comment_id,)))
+
+    def record_command(self, repo: str, comment_id: int) -> None:
+        self._write(
+            "INSERT INTO handled_comments (comment_id, repo, handled_at) VALUES (%s, %s, %s) "
+            "ON CONFLICT (comment_id) DO NOTHING",
+            (comment_id, repo, self._clock()),
+        )
+
     # runs
 
     def record_run(self, run: RunRecord) -> None:

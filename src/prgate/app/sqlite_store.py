@@ -496,6 +496,19 @@ class SQLiteStore:
     def is_fix_commit(self, repo: str, sha: str) -> bool:
         return bool(self._read("SELECT 1 FROM fix_commits WHERE repo=? AND sha=?", (repo, sha)))
 
+    # comment commands
+
+    def command_handled(self, comment_id: int) -> bool:
+        return bool(self._read("SELECT 1 FROM handled_comments WHERE comment_id=?", (comment_id,)))
+
+    def record_command(self, repo: str, comment_id: int) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO handled_comments (comment_id, repo, handled_at) "
+                "VALUES (?, ?, ?)",
+                (comment_id, repo, self._clock()),
+            )
+
     # runs
 
     def record_run(self, run: RunRecord) -> None:

@@ -28,6 +28,8 @@ class JobKind(StrEnum):
     EVALUATE = "evaluate"
     FIX = "fix"
     EXPLAIN = "explain"
+    #: The ``/prgate`` commands of a PR's comments, one entry per comment (see ``commands``).
+    COMMAND = "command"
 
 
 class JobState(StrEnum):
@@ -246,6 +248,13 @@ class Store(Protocol):
     def save_fix_commit(self, repo: str, pr: int, *, commit: str, parent: str) -> None: ...
 
     def is_fix_commit(self, repo: str, sha: str) -> bool: ...
+
+    def command_handled(self, comment_id: int) -> bool:
+        """Whether the command of the comment ``comment_id`` was handled already."""
+
+    def record_command(self, repo: str, comment_id: int) -> None:
+        """Remember that the command of the comment ``comment_id`` (on ``repo``) was handled,
+        so that it never runs again. Kept for good."""
 
     def record_run(self, run: RunRecord) -> None: ...
 

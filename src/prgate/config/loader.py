@@ -237,10 +237,16 @@ def _org_layer(fetcher: ConfigFetcher, org: str) -> _Layer | None:
     except HiddenRepository:
         raise
     except SourceError as exc:
+        # Not the default packs instead: the organisation's rules may be stricter.
         raise ConfigError(
-            f"This repository has no {CONFIG_PATH}, so prgate looked for the organisation's "
-            f"one in {repo} and could not read it: {exc}.",
-            hint=f"Add a {CONFIG_PATH} to this repository, or give prgate access to {repo}.",
+            f"This repository has no {CONFIG_PATH}, so the organisation's rules in {repo} "
+            f"apply, and prgate could not read them: {exc}. prgate does not judge by its "
+            "default rules instead, since the organisation's may be stricter.",
+            hint=(
+                f"Install the prgate App on the organisation's {repo} repository, or give it "
+                "access to all repositories (the organisation's settings: GitHub Apps, prgate, "
+                f"Repository access). Or add a {CONFIG_PATH} to this repository."
+            ),
         ) from None
     if data is None:
         return None

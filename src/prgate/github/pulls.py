@@ -312,17 +312,32 @@ def read_content(http: Http, repo: str, path: str, *, ref: str | None = None) ->
     raise GitHubError(f"GitHub did not return the contents of {path}")
 
 
-def permission(http: Http, repo: str, user: str) -> str:
-    """``admin``, ``maintain``, ``write``, ``triage``, ``read`` or ``none``."""
+#: Repository roles that may push: GitHub's ``role_name`` of the permission answer.
+WRITE_ROLES = frozenset({"admin", "maintain", "write"})
+
+
+def can_write(http: Http, repo: str, user: str) -> bool:
+    """Whether ``user`` may push to ``repo`` (role admin, maintain or write, or a custom role
+    built on write), from ``GET /repos/{o}/{r}/collaborators/{user}/permission``.
+
+    The answer's ``permission`` is GitHub's plain level (``admin``, ``write``, ``read``,
+    ``none``; maintain counts as write, a custom role as the role it is built on);
+    ``role_name`` and ``user.permissions.push`` say the same in other words. Someone GitHub
+    does not know (404) may not.
+    """
     try:
         data = http.json(
             "GET", f"{repo_path(repo)}/collaborators/{quote(user, safe='')}/permission"
         )
     except NotFound:
-        return "none"
-    role = data.get("role_name") if isinstance(data, dict) else None
-    perm = data.get("permission") if isinstance(data, dict) else None
-    return str(role or perm or "none")
+        return False
+    if not isinstance(data, dict):
+        return False
+    if data.get("permission") in ("admin", "write") or data.get("role_name") in WRITE_ROLES:
+        return True
+    person = data.get("user")
+    rights = person.get("permissions") if isinstance(person, dict) else None
+    return isinstance(rights, dict) and rights.get("push") is True
 
 
 def open_pulls_at(http: Http, repo: str, sha: str) -> list[int]:

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field, replace
 from prgate.checks import DEFAULT_MAX_FILE_BYTES, Reads, read_settings
 from prgate.checks.flags import DEFAULT_REGISTRY
 from prgate.errors import SourceError
-from prgate.github.errors import NotFound
 from prgate.github.http import Http
 from prgate.github.pulls import (
     SUBMODULE_MODE,
@@ -41,7 +40,6 @@ from prgate.github.pulls import (
     fetch_blobs,
     fetch_objects,
     list_files,
-    read_content,
     repo_path,
 )
 from prgate.model import (
@@ -56,6 +54,7 @@ from prgate.model import (
 )
 from prgate.sources.fetchplan import DEFAULT_MAX_FETCH_BYTES, Contents, fetch_within
 from prgate.sources.memory import added_ranges, constant, constant_tree
+from prgate.sources.otherrepos import OtherRepo, read_other
 
 #: Files of the base branch read with the first query, so that config loading needs no call.
 CONFIG_FILES = (
@@ -70,9 +69,6 @@ LIKELY_HEAD_READS = (DEFAULT_REGISTRY,)
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _SUBMODULE = re.compile(r"^[-+]Subproject commit [0-9a-f]{40}", re.MULTILINE)
-
-#: Opens a client for another repository of the same installation (for ``extends``).
-OtherRepo = Callable[[str], Http]
 
 
 @dataclass
@@ -97,12 +93,7 @@ class GitHubConfigFetcher:
         else:
             if self.other_repo is None:
                 raise SourceError(f"prgate cannot read {key[0]} from here")
-            try:
-                with self.other_repo(key[0]) as other:
-                    data = read_content(other, key[0], path)
-            except NotFound:
-                # Not installed there or no such repository: GitHub does not tell which.
-                data = None
+            data = read_other(self.http, self.other_repo, key[0], path)
         self.calls += 1
         self.cache[key] = data
         return data
