@@ -16,6 +16,7 @@ from prgate.github.errors import GitHubError
 from prgate.github.http import Http
 from prgate.github.pulls import get_pull, permission
 from prgate.render import markdown
+from prgate.render.redact import redact
 
 #: Roles allowed to ask for ``/prgate fix`` besides the PR's author.
 WRITERS = frozenset({"admin", "maintain", "write"})
@@ -135,7 +136,9 @@ def explain_job(ctx: JobContext, job: Job) -> str:
 
 
 def explain_text(wanted: str, rule: Any, config: Config) -> str:
-    esc = markdown.md_escape
+    def esc(text: str | None, limit: int = markdown.FIELD_LIMIT) -> str:
+        return markdown.md_escape(redact(text or ""), limit)
+
     if rule is None:
         known = ", ".join(f"`{r.id}`" for r in config.rules if r.enabled)
         return (
@@ -152,5 +155,5 @@ def explain_text(wanted: str, rule: Any, config: Config) -> str:
 def _explain_error(reason: str) -> str:
     return (
         "prgate cannot explain rules here because this repository's config cannot be loaded: "
-        + markdown.md_escape(reason, 2000)
+        + markdown.md_escape(redact(reason), 2000)
     )

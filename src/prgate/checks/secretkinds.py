@@ -55,6 +55,9 @@ class Detector:
     #: A cheaper RE2 pattern that matches every line ``regex`` matches, for the one pass over
     #: each line (``None``: ``regex`` itself). Long counted repeats cost the combined set dearly.
     hint: str | None = None
+    #: The value is a header (a private key's ``-----BEGIN ... PRIVATE KEY-----``): the secret
+    #: itself is what follows it, up to its ``-----END`` line.
+    header: bool = False
 
     @property
     def prefilter(self) -> str:
@@ -248,6 +251,7 @@ DETECTORS: tuple[Detector, ...] = (
         r"(?P<v>-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----)",
         min_entropy=0.0,
         context=_pem_body_follows,
+        header=True,
     ),
     _token("an age secret key", r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}"),
     _token(
