@@ -63,7 +63,8 @@ def redact(text: str, *, path: str | None = None) -> str:
                 out.append(_hidden(_KEY_KIND))
                 continue
             in_key = False
-            line = _hidden(_KEY_KIND) + line[end:]
+            if line[:end].strip():
+                line = _hidden(_KEY_KIND) + line[end:]
         following = lines[number + 1] if number + 1 < len(lines) else None
         line, in_key = _line(line, following, path or "")
         out.append(line)
@@ -75,28 +76,26 @@ def _line(line: str, following: str | None, path: str) -> tuple[str, bool]:
     found = values(line, following=following, path=path)
     if not found:
         return line, False
-    spans = _merged(found)
     pieces: list[str] = []
     at = 0
-    in_key = False
-    for value in spans:
+    for value in _merged(found):
         if value.start < at:
             continue
         pieces.append(line[at : value.start])
-        if value.header:
-            # The header says what it is; the key is the rest, up to its end marker.
-            pieces.append(line[value.start : value.end])
-            end = line.find(_KEY_END, value.end)
-            if end < 0:
-                pieces.append(_hidden(_KEY_KIND) if line[value.end :].strip() else "")
-                return "".join(pieces), True
-            pieces.append(_hidden(_KEY_KIND))
-            at = end
+        if not value.header:
+            pieces.append(_masked(line[value.start : value.end], value))
+            at = value.end
             continue
-        pieces.append(_masked(line[value.start : value.end], value))
-        at = value.end
+        # The header says what it is; the key is the rest, up to its end marker.
+        pieces.append(line[value.start : value.end])
+        end = line.find(_KEY_END, value.end)
+        if end < 0:
+            pieces.append(_hidden(_KEY_KIND) if line[value.end :].strip() else "")
+            return "".join(pieces), True
+        pieces.append(_hidden(_KEY_KIND))
+        at = end
     pieces.append(line[at:])
-    return "".join(pieces), in_key
+    return "".join(pieces), False
 
 
 def _merged(found: list[Value]) -> list[Value]:
