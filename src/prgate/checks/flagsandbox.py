@@ -135,7 +135,6 @@ def _run_workers(
     limits: Limits,
 ) -> None:
     context = _context()
-    _start_helpers(context)
     deadline = time.monotonic() + limits.budget
     size = max(1, min(limits.workers, len(pending)))
     idle: list[_Worker] = []
@@ -227,6 +226,9 @@ class _Worker:
             name="prgate-flag-parser",
         )
         if context.get_start_method() == "forkserver":
+            # Checked before each start, so that a fork server that died is started again
+            # with the child environment, not by ``start`` with this process's.
+            _start_helpers(context)
             process.start()  # forked by the fork server, which holds no secrets
         else:
             with scrubbed_environ():  # a new interpreter, with this process's environment
