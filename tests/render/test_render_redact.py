@@ -34,7 +34,17 @@ def test_a_key_keeps_a_recognisable_prefix_and_says_what_it_was() -> None:
         "token ghp_…[hidden: a GitHub token] and AKIA…[hidden: an AWS access key ID]."
     )
     masked = redact(SLACK)
-    assert SLACK[5:] not in masked and masked.startswith("xoxb…[hidden: a Slack token")
+    assert SLACK[5:] not in masked and masked.startswith("xox…[hidden: a Slack token")
+
+
+def test_a_format_that_starts_with_secret_characters_shows_none_of_them() -> None:
+    aws_secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq8Wm3Rt6Y"
+    assert redact(f"aws_secret_access_key = {aws_secret}") == (
+        "aws_secret_access_key = …[hidden: an AWS secret access key]"
+    )
+    assert redact("mc = 0f3a9c1e5b7d2468ace13579bdf02468-us12") == (
+        "mc = …[hidden: a Mailchimp API key]"
+    )
 
 
 def test_a_value_known_only_by_its_name_shows_no_prefix() -> None:

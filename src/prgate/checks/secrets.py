@@ -25,6 +25,7 @@ no diff, so all of its lines are scanned. A text file too large to read is a fin
 from __future__ import annotations
 
 import functools
+import re
 import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -100,6 +101,7 @@ class _Compiled:
     regex: Any
     only_in: Matcher | None
     groups: dict[str, int]
+    marker: re.Pattern[str] | None
 
 
 @functools.cache
@@ -111,7 +113,8 @@ def _compiled() -> tuple[Any, tuple[_Compiled, ...]]:
         assert added == index
         only_in = compile_globs(detector.only_in) if detector.only_in is not None else None
         regex = re2.compile(detector.regex, RE2_OPTIONS)
-        items.append(_Compiled(detector, regex, only_in, dict(regex.groupindex)))
+        marker = re.compile(detector.marker) if detector.marker is not None else None
+        items.append(_Compiled(detector, regex, only_in, dict(regex.groupindex), marker))
     combined.Compile()
     return combined, tuple(items)
 
@@ -198,8 +201,9 @@ class Value:
     start: int
     end: int
     kind: str
-    #: Found by its format (a vendor's prefix and shape), not only by the name it is given.
-    specific: bool
+    #: How many of its first characters are the format's fixed start (``AKIA``, ``ghp_``),
+    #: which says what the value is and nothing of the secret.
+    marker: int
     #: A private key's header: the key itself follows it, up to its ``-----END`` line.
     header: bool
 
@@ -218,8 +222,9 @@ def values(line: str, *, following: str | None = None, path: str = "") -> list[V
         if item.only_in is not None and not item.only_in.matches(path):
             continue
         for start, end in _real_values(item, line, following):
-            detector = item.detector
-            out.append(Value(start, end, detector.name, not detector.generic, detector.header))
+            fixed = item.marker.match(line, start, end) if item.marker is not None else None
+            marker = fixed.end() - start if fixed is not None else 0
+            out.append(Value(start, end, item.detector.name, marker, item.detector.header))
     return out
 
 

@@ -7,9 +7,10 @@ from there into the comment, the annotations, the agent block, JSON and SARIF. S
 renderer takes the report through :func:`redacted_report` first, and the few other texts made
 from a change (command replies, the command line's messages) go through :func:`redact`.
 
-A prefix is shown only for formats known by their shape (a vendor's prefix such as ``AKIA`` or
-``ghp_``), and at most a quarter of the value; a password found by the name it is given shows
-none. A private key's header stays, and everything after it up to its ``-----END`` goes.
+Only a format's fixed start is shown (``AKIA``, ``ghp_``, ``sk-ant-``: what the detectors call
+its marker), never a character of the secret part: a token that starts with random characters,
+or a password found by the name it is given, shows none. A private key's header stays, and
+everything after it up to its ``-----END`` goes.
 
 Paths are left as they are: they place a finding (annotations, SARIF locations), and a file's
 name is in the pull request's list of files already.
@@ -24,8 +25,8 @@ from prgate.model import Finding, Fix, Report, Skipped
 
 #: What stands for the hidden part of a value.
 ELLIPSIS = "…"
-#: Most characters of a value shown before it is cut.
-PREFIX_LIMIT = 4
+#: Most characters of a format's fixed start shown (never more than a third of the value).
+PREFIX_LIMIT = 8
 _KEY_END = "-----END"
 _KEY_KIND = "a private key"
 
@@ -101,7 +102,7 @@ def _line(line: str, following: str | None, path: str) -> tuple[str, bool]:
 def _merged(found: list[Value]) -> list[Value]:
     """Values in order, overlapping ones joined (the first one's kind is kept)."""
     out: list[Value] = []
-    for value in sorted(found, key=lambda v: (v.start, -v.end, not v.specific)):
+    for value in sorted(found, key=lambda v: (v.start, -v.end, -v.marker)):
         if out and value.start < out[-1].end and not out[-1].header and not value.header:
             last = out[-1]
             out[-1] = replace(last, end=max(last.end, value.end))
@@ -111,7 +112,7 @@ def _merged(found: list[Value]) -> list[Value]:
 
 
 def _masked(value: str, found: Value) -> str:
-    shown = min(PREFIX_LIMIT, len(value) // 4) if found.specific else 0
+    shown = min(found.marker, PREFIX_LIMIT, len(value) // 3)
     return value[:shown] + _hidden(found.kind)
 
 
