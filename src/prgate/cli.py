@@ -225,7 +225,14 @@ def _mcp() -> int:
 
 
 def _error(message: str) -> None:
-    print(f"prgate: {message}", file=sys.stderr)
+    print(f"prgate: {_redact(message)}", file=sys.stderr)
+
+
+def _redact(message: str) -> str:
+    """A message with any credential it quotes hidden (an error may quote a change or a config)."""
+    from prgate.render.redact import redact
+
+    return redact(message)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -385,7 +392,7 @@ def _fix(args: argparse.Namespace) -> int:
         print("prgate: nothing to fix automatically.")
         return EXIT_OK
     for line in changed:
-        print(f"fixed {line}")
+        print(f"fixed {_redact(line)}")
     print(f"prgate: fixed {len(changed)} file(s). Run `prgate check` to see what is left.")
     return EXIT_OK
 
@@ -419,9 +426,9 @@ def _config_validate(path: Path) -> int:
             _error(err.describe())
         return EXIT_CANNOT_JUDGE
     for warning in deprecations(path, repository_root(path)):
-        print(f"prgate: warning: {warning.describe()}", file=sys.stderr)
+        _error(f"warning: {warning.describe()}")
     for notice in inactive_flag_notices(path):
-        print(f"prgate: notice: {notice}", file=sys.stderr)
+        _error(f"notice: {notice}")
     print(f"{path}: valid.")
     return EXIT_OK
 

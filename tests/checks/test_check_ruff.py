@@ -18,6 +18,7 @@ from prgate.checks.ruff import (
     run_batch,
     run_process,
 )
+from prgate.childenv import allowed
 from prgate.config import Config
 from prgate.engine import evaluate
 from prgate.errors import CheckError
@@ -148,14 +149,19 @@ def test_no_python_files_means_no_ruff_process() -> None:
     assert output.violations == ()
 
 
-def test_ruff_runs_with_a_bare_environment_and_without_cache() -> None:
+def test_ruff_runs_with_a_bare_environment_and_without_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_" + "T" * 36)
+    monkeypatch.setenv("RUFF_SELECT", "ALL")  # the user's own ruff settings count for nothing
     runner = RecordingRunner()
     changeset = changeset_from_files({"a.py": FileSides(None, "x = 1\n")})
     run_batch(
         CheckContext(changeset=changeset), codes=["F"], rules=[lint_rule(), FORMAT], runner=runner
     )
     for args, env, cwd in zip(runner.calls, runner.envs, runner.cwds, strict=True):
-        assert set(env) == {"PATH", "HOME", "XDG_CONFIG_HOME"}
+        assert {"PATH", "HOME", "XDG_CONFIG_HOME"} <= set(env)
+        assert all(allowed(k) for k in set(env) - {"XDG_CONFIG_HOME"}), env
         assert Path(env["HOME"]).parent == cwd.parent
         assert "--no-cache" in args and "--force-exclude" in args
         assert "--config" not in args  # ruff discovers the base's files written in the tree

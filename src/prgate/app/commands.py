@@ -37,6 +37,7 @@ from prgate.github.errors import GitHubError
 from prgate.github.http import Http
 from prgate.github.pulls import can_write, get_pull
 from prgate.render import markdown
+from prgate.render.redact import redact
 
 log = logging.getLogger("prgate.app")
 
@@ -280,7 +281,9 @@ def _explain(ctx: JobContext, job: Job, http: Http, asked: Asked) -> str:
 
 
 def explain_text(wanted: str, rule: Any, config: Config) -> str:
-    esc = markdown.md_escape
+    def esc(text: str | None, limit: int = markdown.FIELD_LIMIT) -> str:
+        return markdown.md_escape(redact(text or ""), limit)
+
     if rule is None:
         known = ", ".join(f"`{r.id}`" for r in config.rules if r.enabled)
         return (
@@ -297,5 +300,5 @@ def explain_text(wanted: str, rule: Any, config: Config) -> str:
 def _explain_error(reason: str) -> str:
     return (
         "prgate cannot explain rules here because this repository's config cannot be loaded: "
-        + markdown.md_escape(reason, 2000)
+        + markdown.md_escape(redact(reason), 2000)
     )

@@ -18,6 +18,8 @@ DEFAULT_DATABASE_URL = "sqlite:///prgate.db"
 CREDENTIALS_FILE = "prgate-app.json"
 #: The most US dollars (estimated) the AI reviewer spends for one installation in a UTC day.
 DEFAULT_LLM_MAX_USD_PER_DAY = 20.0
+#: The App's secrets: taken out of the process environment once read (see ``from_env``).
+SECRET_VARIABLES = ("PRGATE_PRIVATE_KEY", "PRGATE_WEBHOOK_SECRET")
 
 
 class SettingsError(PrgateError):
@@ -84,7 +86,9 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
     """Settings from ``env`` (default: the process environment).
 
     Without ``PRGATE_APP_ID``, credentials saved by the setup page (a file in the working
-    directory, readable only by its owner) are used when present.
+    directory, readable only by its owner) are used when present. Read from the process
+    environment, the private key and the webhook secret are taken out of it: nothing started
+    later (a child process, a library that dumps the environment) finds them there.
     """
     env = os.environ if env is None else env
     base = cwd or Path.cwd()
@@ -93,6 +97,9 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
     key = env.get("PRGATE_PRIVATE_KEY") or None
     key_path = env.get("PRGATE_PRIVATE_KEY_PATH") or None
     secret = env.get("PRGATE_WEBHOOK_SECRET") or None
+    if env is os.environ:
+        for name in SECRET_VARIABLES:
+            os.environ.pop(name, None)
     slug: str | None = None
     if key is None and key_path:
         try:

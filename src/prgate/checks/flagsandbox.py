@@ -5,7 +5,8 @@ A native parser can crash or hang on pathological input, so ``scan_isolated`` ru
 wall-clock timeout per file and a budget for the whole run. A child that dies or overruns costs
 only its file, which comes back as a ``ScanFailure``; a new child takes the next file. Children
 read untrusted text and answer in JSON (``flagwire``, never pickle), so a child that went wrong
-cannot make the parent run anything.
+cannot make the parent run anything. Children start from a fork server that was started with the
+child environment (:mod:`prgate.childenv`), so they hold none of the parent's secrets.
 
 Before a file reaches a parser, ``nesting_problem`` refuses nesting deeper than CPython itself
 accepts (200 levels of brackets, 100 of indentation), which is where native parsers fall over.
@@ -20,7 +21,6 @@ import multiprocessing
 import os
 import re
 import signal
-import threading
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -31,6 +31,7 @@ from multiprocessing.process import BaseProcess
 
 from prgate.checks.flagscan import ScanFailure, ScanJob, ScanOutcome
 from prgate.checks.flagwire import MAX_REPLY_BYTES, answer, decode_reply, encode_request
+from prgate.childenv import scrubbed_environ
 
 #: CPython refuses more nested brackets than this ("too many nested parentheses").
 MAX_BRACKET_DEPTH = 200
@@ -184,14 +185,15 @@ def _run_workers(
 
 
 def _context() -> BaseContext:
-    """A start method that is safe for the parent.
+    """How parser processes start: from a fork server, else spawned (where there is none).
 
-    A single-threaded parent (the command line) forks: the child starts at once with libcst
-    already imported. A threaded parent (the App's workers) must not fork, because a lock held by
-    another thread would stay locked in the child: it uses a fork server, else spawn.
+    Never forked from this process: a forked child holds a copy of everything this process does
+    (the App's private key, an AI service's key, the caller's environment), which a parser fed a
+    hostile file must not. The fork server is a fresh interpreter started with the child
+    environment (:func:`_start_helpers`); each parser process is a fork of it, with libcst already
+    imported, and knows nothing of this one. A fork server is also safe for a threaded parent
+    (the App's workers), whose locks a plain fork would copy while held.
     """
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork")
     try:
         context = multiprocessing.get_context("forkserver")
     except ValueError:
@@ -200,6 +202,16 @@ def _context() -> BaseContext:
     # already imported. It only takes effect if the server has not started yet.
     context.set_forkserver_preload([__name__])
     return context
+
+
+def _start_helpers(context: BaseContext) -> None:
+    """Start the fork server and multiprocessing's resource tracker, if they are not running,
+    with the child environment: they take this process's environment, and pass it on."""
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        with scrubbed_environ():
+            forkserver.ensure_running()
 
 
 class _Worker:
@@ -213,7 +225,14 @@ class _Worker:
             daemon=True,
             name="prgate-flag-parser",
         )
-        process.start()
+        if context.get_start_method() == "forkserver":
+            # Checked before each start, so that a fork server that died is started again
+            # with the child environment, not by ``start`` with this process's.
+            _start_helpers(context)
+            process.start()  # forked by the fork server, which holds no secrets
+        else:
+            with scrubbed_environ():  # a new interpreter, with this process's environment
+                process.start()
         child.close()
         self.process = process
         self.conn = parent

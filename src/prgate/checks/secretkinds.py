@@ -15,6 +15,7 @@ value to look random.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -55,6 +56,13 @@ class Detector:
     #: A cheaper RE2 pattern that matches every line ``regex`` matches, for the one pass over
     #: each line (``None``: ``regex`` itself). Long counted repeats cost the combined set dearly.
     hint: str | None = None
+    #: The value is a header (a private key's ``-----BEGIN ... PRIVATE KEY-----``): the secret
+    #: itself is what follows it, up to its ``-----END`` line.
+    header: bool = False
+    #: A pattern for the format's fixed start (``ghp_``, ``AKIA``, ``sk-ant-``): text that says
+    #: what the value is and nothing of the secret, so it may be shown. ``None``: the value
+    #: starts with secret characters.
+    marker: str | None = None
 
     @property
     def prefilter(self) -> str:
@@ -63,7 +71,43 @@ class Detector:
 
 def _token(name: str, body: str, *, end: str = _E, start: str = _B, **kw: object) -> Detector:
     """A detector for a token with a fixed shape, standing on its own."""
-    return Detector(name, start + "(?P<v>" + body + ")" + end, **kw)  # type: ignore[arg-type]
+    regex = start + "(?P<v>" + body + ")" + end
+    return Detector(name, regex, marker=_marker(body), **kw)  # type: ignore[arg-type]
+
+
+# A format's fixed start: literal words to choose from (``(?:ghp|gho)``), then literal text.
+_FIXED_START = re.compile(r"(\(\?:\w+(?:\|\w+)*\))?((?:[A-Za-z0-9_~-]|\\[.-])*)")
+
+
+def _marker(body: str) -> str | None:
+    """The pattern of the literal text ``body`` starts with, if any (and the same in every
+    alternative: ``sk-...|sk-...``)."""
+    alternatives = _top_level_alternatives(body)
+    found = {_FIXED_START.match(a).group(0) for a in alternatives}  # type: ignore[union-attr]
+    if len(found) != 1:
+        return None
+    (fixed,) = found
+    if not fixed or fixed.endswith("\\"):
+        return None
+    return fixed
+
+
+def _top_level_alternatives(body: str) -> list[str]:
+    parts, depth, start, escaped = [], 0, 0, False
+    for at, ch in enumerate(body):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(body[start:at])
+            start = at + 1
+    parts.append(body[start:])
+    return parts
 
 
 def _after(name: str, before: str, value: str, **kw: object) -> Detector:
@@ -248,6 +292,7 @@ DETECTORS: tuple[Detector, ...] = (
         r"(?P<v>-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----)",
         min_entropy=0.0,
         context=_pem_body_follows,
+        header=True,
     ),
     _token("an age secret key", r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}"),
     _token(

@@ -25,8 +25,9 @@ no diff, so all of its lines are scanned. A text file too large to read is a fin
 from __future__ import annotations
 
 import functools
+import re
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,17 @@ from prgate.checks.secretvalues import entropy, is_placeholder, names_no_value
 from prgate.checks.text import head_text, judged_lines, looks_like_text
 from prgate.model import FileChange, Finding, Level
 
-__all__ = ["DETECTORS", "KIND", "Detector", "Hit", "SecretsParams", "entropy", "scan"]
+__all__ = [
+    "DETECTORS",
+    "KIND",
+    "Detector",
+    "Hit",
+    "SecretsParams",
+    "Value",
+    "entropy",
+    "scan",
+    "values",
+]
 
 #: Where test data lives, by default: credentials there are most often made up for the tests.
 DEFAULT_TEST_PATHS: tuple[str, ...] = (
@@ -90,6 +101,7 @@ class _Compiled:
     regex: Any
     only_in: Matcher | None
     groups: dict[str, int]
+    marker: re.Pattern[str] | None
 
 
 @functools.cache
@@ -101,7 +113,8 @@ def _compiled() -> tuple[Any, tuple[_Compiled, ...]]:
         assert added == index
         only_in = compile_globs(detector.only_in) if detector.only_in is not None else None
         regex = re2.compile(detector.regex, RE2_OPTIONS)
-        items.append(_Compiled(detector, regex, only_in, dict(regex.groupindex)))
+        marker = re.compile(detector.marker) if detector.marker is not None else None
+        items.append(_Compiled(detector, regex, only_in, dict(regex.groupindex), marker))
     combined.Compile()
     return combined, tuple(items)
 
@@ -154,9 +167,16 @@ def _judge(
 
 def _first_real(item: _Compiled, line: str, following: str | None) -> int | None:
     """Where the first match that is not a placeholder starts (0-based), if any."""
+    for start, _end in _real_values(item, line, following):
+        return start
+    return None
+
+
+def _real_values(item: _Compiled, line: str, following: str | None) -> Iterator[tuple[int, int]]:
+    """Where each matched value that is not a placeholder starts and ends (0-based)."""
     detector = item.detector
     if detector.context is not None and not detector.context(line, following):
-        return None
+        return
     groups = item.groups
     for match in item.regex.finditer(line):
         at = groups.get("v", 0)
@@ -171,8 +191,41 @@ def _first_real(item: _Compiled, line: str, following: str | None) -> int | None
             value = urllib.parse.unquote(value)
         if is_placeholder(value, detector, assigned="k" in groups):
             continue
-        return int(match.start(at))
-    return None
+        yield int(match.start(at)), int(match.end(at))
+
+
+@dataclass(frozen=True)
+class Value:
+    """Where a credential's value is in a line of text, and what kind it is."""
+
+    start: int
+    end: int
+    kind: str
+    #: How many of its first characters are the format's fixed start (``AKIA``, ``ghp_``),
+    #: which says what the value is and nothing of the secret.
+    marker: int
+    #: A private key's header: the key itself follows it, up to its ``-----END`` line.
+    header: bool
+
+
+def values(line: str, *, following: str | None = None, path: str = "") -> list[Value]:
+    """Every credential value in ``line`` (any line of text, not only a change's), found as
+    :func:`scan` finds them, placeholders left out; for hiding them in what prgate writes.
+    ``path`` is the file the text is about, for the formats that only count in some files."""
+    combined, detectors = _compiled()
+    found = combined.Match(line)
+    if not found:
+        return []
+    out: list[Value] = []
+    for index in sorted(found):
+        item = detectors[index]
+        if item.only_in is not None and not item.only_in.matches(path):
+            continue
+        for start, end in _real_values(item, line, following):
+            fixed = item.marker.match(line, start, end) if item.marker is not None else None
+            marker = fixed.end() - start if fixed is not None else 0
+            out.append(Value(start, end, item.detector.name, marker, item.detector.header))
+    return out
 
 
 def _url_may_hold(match: Any, groups: dict[str, int], value: str) -> bool:

@@ -7,10 +7,12 @@ from typing import Any
 from prgate.model import Report
 from prgate.render.common import json_text
 from prgate.render.prompt import agent_prompt
+from prgate.render.redact import redacted_report
 
 
 def to_json_object(report: Report) -> dict[str, Any]:
     """The report as the contract's JSON object (keys in the contract's order)."""
+    report = redacted_report(report)
     return {
         "conclusion": report.conclusion.value,
         "findings": [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, assert_never
 
 import jinja2
@@ -33,6 +33,7 @@ from prgate.render.common import (
     visible,
 )
 from prgate.render.prompt import agent_prompt
+from prgate.render.redact import redact, redacted_report
 
 MARKER = "<!-- prgate:report -->"
 #: A comment must be shorter than this (GitHub's limit is 65,536 characters).
@@ -136,6 +137,7 @@ def comment(
     why the AI reviewer did not read the change or stopped.
     """
     url = _safe_url(check_run_url)
+    report = redacted_report(report)
     ordered = by_priority(report.findings)
 
     def render(n: int) -> str:
@@ -176,6 +178,7 @@ def check_summary(
     """The check run's ``(title, summary)``, each within GitHub's limits."""
     title = verdict(report).removeprefix("prgate: ")
     title = title[:1].upper() + title[1:]
+    report = redacted_report(report)
     ordered = by_priority(report.findings)
 
     def render(n: int) -> str:
@@ -210,7 +213,8 @@ def head_summary(verdicts: Sequence[BaseVerdict], *, sha: str | None = None) -> 
     if len(verdicts) == 1:
         only = verdicts[0]
         return check_summary(only.report, fixes_pushable=only.fixes_pushable, sha=sha)
-    ordered = sorted(verdicts, key=_strictness)
+    # Branch names come from the pull requests: they may hold anything.
+    ordered = [replace(v, base=redact(v.base)) for v in sorted(verdicts, key=_strictness)]
     failing = [v for v in ordered if v.report.conclusion is Conclusion.FAILURE]
     if failing:
         names = ", ".join(f"{one_line(v.base)[:60]} (#{v.pr})" for v in failing)
@@ -261,7 +265,7 @@ def check_annotations(report: Report) -> list[dict[str, Any]]:
     no file to sit on: they are in the summary, not here.
     """
     out: list[dict[str, Any]] = []
-    for f in report.findings:
+    for f in redacted_report(report).findings:
         if f.path is None:
             continue
         start = f.line if f.line is not None else 1

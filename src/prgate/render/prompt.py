@@ -26,6 +26,7 @@ from prgate.render.common import (
     quote_code,
     visible,
 )
+from prgate.render.redact import redacted_report
 
 PREFACE = (
     "prgate, the team's pull-request gate, found these problems in this change. Fix each one, "
@@ -67,6 +68,7 @@ def agent_prompt(
     """
     if not report.findings:
         return ""
+    report = redacted_report(report)
     ordered = by_priority(report.findings)
     shown = ordered if max_findings is None else ordered[: max(0, max_findings)]
     left_out = len(ordered) - len(shown)

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from prgate import __version__
 from prgate.model import Finding, Level, Report
 from prgate.render.common import json_text, one_line, visible
+from prgate.render.redact import redacted_report
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/os/schemas/sarif-schema-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -37,6 +38,7 @@ def sarif_level(level: Level) -> str:
 
 def to_sarif(report: Report) -> dict[str, Any]:
     """The SARIF log object for ``report``."""
+    report = redacted_report(report)
     rules: dict[str, int] = {}
     descriptors: list[dict[str, Any]] = []
     for f in sorted(report.findings, key=lambda f: f.rule):

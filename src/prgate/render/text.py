@@ -22,6 +22,7 @@ from prgate.render.common import (
     visible,
 )
 from prgate.render.prompt import agent_prompt
+from prgate.render.redact import redacted_report
 
 _RESET = "\x1b[0m"
 _BOLD = "\x1b[1m"
@@ -34,6 +35,7 @@ _GREEN = "\x1b[32m"
 
 def render_text(report: Report, *, color: bool = False) -> str:
     """The whole report as terminal text, ending with a newline."""
+    report = redacted_report(report)
     paint = _Painter(color)
     out: list[str] = []
     for group in group_by_file(report.findings):

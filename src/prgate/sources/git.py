@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from prgate.childenv import child_env
 from prgate.errors import SourceError
 from prgate.model import (
     ChangeSet,
@@ -40,18 +41,20 @@ _SNIFF_MAX_BYTES = 8 * 1024 * 1024
 
 
 def git_env() -> dict[str, str]:
-    """The environment git runs in: enough to work, and none of the caller's secrets."""
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
-    env = {k: os.environ[k] for k in keep if k in os.environ}
-    env.update(
+    """The environment git runs in: the child environment (:mod:`prgate.childenv`), where the
+    user's global git settings are found, output in a stable form, never a prompt."""
+    return child_env(
         {
             "GIT_TERMINAL_PROMPT": "0",
             "GIT_CONFIG_NOSYSTEM": "1",
             "GIT_OPTIONAL_LOCKS": "0",
             "LC_ALL": "C",
-        }
+        },
+        # Where the global settings (``safe.directory`` among them) are, besides ``~/.gitconfig``.
+        # Not ``GIT_CONFIG_COUNT``/``_KEY_n``/``_VALUE_n``: those can carry an access token
+        # (``http.extraHeader``), and prgate's git calls never reach a remote.
+        keep=("GIT_CONFIG_GLOBAL", "XDG_CONFIG_HOME"),
     )
-    return env
 
 
 def run_git(root: Path, args: Sequence[str], *, check: bool = True) -> bytes:

@@ -3,8 +3,8 @@
 The folder (:class:`Workspace`) holds the project as ruff should see it: the base branch's ruff
 settings files at their paths, the changed Python files as they are at head, and an empty
 stand-in for every other Python file of the head tree, so that ruff tells the project's own
-modules from others' as it does in the team's checkout. Ruff runs there with no cache and an
-environment of ``PATH`` and a throwaway ``HOME`` only.
+modules from others' as it does in the team's checkout. Ruff runs there with no cache, in the
+child environment of :mod:`prgate.childenv` with a throwaway ``HOME``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Protocol
 
 from prgate.checks.ruff.settings import PYTHON_SUFFIXES, SETTINGS_NAMES
+from prgate.childenv import child_env
 from prgate.errors import CheckError
 
 #: Seconds one ruff process may take before the check gives up (and fails closed).
@@ -171,13 +172,9 @@ class Workspace:
         return dict(sorted(self._paths.items(), key=lambda kv: -len(kv[0])))
 
     def env(self) -> dict[str, str]:
-        env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": str(self.home)}
-        env["XDG_CONFIG_HOME"] = str(self.home / ".config")
-        if os.name == "nt":  # Windows processes need these to start at all
-            for key in ("SYSTEMROOT", "SYSTEMDRIVE", "TEMP", "TMP"):
-                if key in os.environ:
-                    env[key] = os.environ[key]
-        return env
+        """The child environment (:mod:`prgate.childenv`) with this workspace's throwaway home,
+        so that no user or machine ruff settings change the verdict."""
+        return child_env({"HOME": str(self.home), "XDG_CONFIG_HOME": str(self.home / ".config")})
 
     def args(
         self,
