@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from prgate.checks import CheckKind, registry
+from prgate.checks import CheckKind, FetchBase, read_settings, registry
 from prgate.checks.tools import FixRequest, Runner, safe_relpath, tools_in_use
 from prgate.config import Config
 from prgate.errors import PrgateError
@@ -78,7 +78,12 @@ def compute_fixes(
         if not heads:
             continue
         request = FixRequest(
-            changeset=changeset, rules=tuple(rules), findings=found, heads=heads, runner=runner
+            changeset=changeset,
+            rules=tuple(rules),
+            findings=found,
+            heads=heads,
+            settings=read_settings(tool.reads, changeset, _read_base(changeset)),
+            runner=runner,
         )
         for path, fixed in sorted(tool.fix(request).items()):
             if path not in heads or fixed.content == heads[path]:
@@ -91,6 +96,10 @@ def compute_fixes(
                 original=heads[path],
             )
     return tuple(fixes[p] for p in sorted(fixes))
+
+
+def _read_base(changeset: ChangeSet) -> FetchBase:
+    return lambda paths: {p: changeset.read_base(p) for p in paths}
 
 
 def _head_text_bytes(changeset: ChangeSet, path: str) -> bytes | None:

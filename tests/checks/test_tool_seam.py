@@ -109,8 +109,7 @@ class FakeLint(Tool[tuple[Hit, ...]]):
         return tuple(Hit(h["file"], h["line"], h["code"]) for h in hits)
 
     def fix(self, request: FixRequest) -> dict[str, FixedFile]:
-        settings = {SETTINGS: request.changeset.read_base(SETTINGS)}
-        root = self._in_copy(settings, request.heads)
+        root = self._in_copy(request.settings, request.heads)
         lines: dict[str, set[int]] = {}
         rules: dict[str, set[str]] = {}
         for rule, finding in request.findings:

@@ -373,6 +373,15 @@ def test_several_errors_are_reported_together() -> None:
     assert lines[0].startswith(f"{CONFIG}:3:") and lines[1].startswith(f"{CONFIG}:4:")
 
 
+def test_tool_settings_files_are_not_read_by_config_loading() -> None:
+    # A broken ruff.toml is the ruff rules' business (a located config error when they run),
+    # not a reason to refuse prgate's own config.
+    fetcher = FakeFetcher({(None, "ruff.toml"): "line-length = \n"})
+    config = resolve_config(fetcher)  # type: ignore[arg-type]
+    assert ids(config) == pack_ids(*DEFAULT_PACKS)
+    assert {path for _, path in fetcher.reads}.isdisjoint({"ruff.toml", "pyproject.toml"})
+
+
 def test_empty_config_file_means_defaults() -> None:
     assert ids(resolve({(None, CONFIG): "# nothing yet\n"})) == pack_ids(*DEFAULT_PACKS)
 

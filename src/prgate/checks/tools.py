@@ -24,8 +24,10 @@ module. To add a second tool:
    (:func:`run_tools`), memoised in the evaluation's :class:`~prgate.checks.Prepared`.
 
 3. For automatic fixes, implement :meth:`Tool.fix` (new contents for the files with fixable
-   findings, limited to what the change introduced) and :meth:`Tool.fix_summary` (the words of
-   the report's fix line). ``prgate.fixes`` dispatches to them by the findings' kinds.
+   findings, limited to what the change introduced; it gets the findings with their codes, the
+   files at head and the tool's settings files at base in a :class:`FixRequest`) and
+   :meth:`Tool.fix_summary` (the words of the report's fix line). ``prgate.fixes`` dispatches
+   to them by the findings' kinds and never names a tool.
 
 4. Add the kind to :func:`prgate.checks.registry`.
 """
@@ -87,6 +89,8 @@ class FixRequest:
     #: Contents at head of the files those findings name that may be rewritten (regular UTF-8
     #: files with a plain path); no other file may be returned.
     heads: Mapping[str, bytes]
+    #: The settings files the tool's ``reads`` name, read at base (as ``CheckContext.settings``).
+    settings: Mapping[str, bytes | None]
     #: Runs the tool's processes (``None``: the tool's own default).
     runner: Runner | None = None
 

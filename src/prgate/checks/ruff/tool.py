@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 
-from prgate.checks import CheckContext, Reads, Rule, read_settings
+from prgate.checks import CheckContext, Reads, Rule
 from prgate.checks.ruff.fix import FilePlan, ruff_fixed
 from prgate.checks.ruff.output import RuffOutput, run_batch
 from prgate.checks.ruff.settings import SETTINGS_NAMES, extend_targets, is_format_rule
@@ -32,15 +32,11 @@ class RuffTool(Tool[RuffOutput]):
         heads = {p: data for p, data in request.heads.items() if p in plans}
         if not heads:
             return {}
-        changeset = request.changeset
-        settings = read_settings(
-            RUFF_READS, changeset, lambda ps: {p: changeset.read_base(p) for p in ps}
-        )
         results = ruff_fixed(
-            changeset,
+            request.changeset,
             plans,
             heads,
-            settings=settings,
+            settings=request.settings,
             runner=request.runner,
             format_after=any(is_format_rule(r) for r in request.rules),
         )
