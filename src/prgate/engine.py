@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -183,15 +183,25 @@ def _rules_in_scope(
     scoped = []
     for rule in rules:
         kind = kinds.get(rule.check)
-        if kind is None or kind.in_scope is None:
+        if kind is None:
+            continue
+        if kind.in_scope is not None:
+            in_scope = kind.in_scope
+        elif kind.tool is not None:  # a tool kind judges the files its tool takes
+            in_scope = _tool_scope(kind.tool)
+        else:
             continue
         try:
-            wanted = kind.in_scope(rule, f)
+            wanted = in_scope(rule, f)
         except Exception:  # a scope that cannot be decided holds the file: fail closed
             wanted = True
         if wanted:
             scoped.append(rule)
     return scoped
+
+
+def _tool_scope(tool: Tool[Any]) -> Callable[[Rule, FileChange], bool]:
+    return lambda rule, f: tool.takes(f.path)
 
 
 @dataclass(frozen=True)

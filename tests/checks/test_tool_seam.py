@@ -84,6 +84,9 @@ class FakeLint(Tool[tuple[Hit, ...]]):
         self.script, self.calls = script, calls
         self.scratch = script.parent
 
+    def takes(self, path: str) -> bool:
+        return path.endswith(".txt")
+
     def _in_copy(
         self, ctx_settings: Mapping[str, bytes | None], files: Mapping[str, bytes]
     ) -> Path:
@@ -99,7 +102,7 @@ class FakeLint(Tool[tuple[Hit, ...]]):
     def run(
         self, ctx: CheckContext, rules: Sequence[Rule], codes: Sequence[str]
     ) -> tuple[Hit, ...]:
-        files = {f.path: f.head_bytes() or b"" for f in ctx.analysable() if f.path.endswith(".txt")}
+        files = {f.path: f.head_bytes() or b"" for f in ctx.analysable() if self.takes(f.path)}
         root = self._in_copy(ctx.settings, files)
         args = [sys.executable, str(self.script), "check", ",".join(codes), *sorted(files)]
         done = self.calls(args, cwd=root, env={})
@@ -228,6 +231,19 @@ def test_a_failing_second_tool_fails_every_rule_that_needed_it(setup: Setup) -> 
     assert sorted(f.rule for f in report.findings) == ["t/banned", "t/trail"]
     assert all("exit status 3" in f.message for f in report.findings)
     assert report.conclusion is Conclusion.FAILURE
+
+
+def test_a_file_the_tool_takes_but_cannot_read_is_a_finding_of_its_rules(setup: Setup) -> None:
+    kinds, calls, config = setup
+    change = changeset_from_files(
+        {"notes/a.bin.txt": FileSides(None, b"\x00\x01" * 10), "logo.png": FileSides(None, b"\x00")}
+    )
+    report = evaluate(change, config, kinds=kinds)
+    assert sorted((f.rule, f.path) for f in report.findings) == [
+        ("t/banned", "notes/a.bin.txt"),
+        ("t/trail", "notes/a.bin.txt"),
+    ]
+    assert calls.runs == [["check", "FK1,FK2"]]  # the tool ran once, with nothing it could read
 
 
 def test_the_tools_code_is_data_that_takes_no_part_in_comparing_findings() -> None:

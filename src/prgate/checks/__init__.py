@@ -253,7 +253,8 @@ class CheckKind:
     reads: Callable[[Rule], Reads] | None = None
     #: Whether a rule of this kind judges a file's contents (its scope). A file in scope that
     #: cannot be read (too large, not text) is then a finding of the rule, not a notice.
-    #: ``None``: the kind judges no file's contents (paths, counts).
+    #: ``None``: the files its ``tool`` takes, or, without a tool, no file's contents (paths,
+    #: counts).
     in_scope: Callable[[Rule, FileChange], bool] | None = None
     #: What the kind looks for, to finish "prgate could not check this file for ...".
     looks_for: str = ""

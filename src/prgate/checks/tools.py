@@ -7,6 +7,8 @@ module. To add a second tool:
 1. Subclass :class:`Tool` once, at module level, with
 
    - ``name``: the tool's name (the key of its shared run, and in "<name>'s results");
+   - :meth:`Tool.takes`: the files it judges (by path); a file it takes that cannot be read
+     (too large, not text) is a finding of its rules, not a notice;
    - ``reads``: what it reads besides the changed files, above all the names of its settings
      files (``Reads(settings=frozenset({"pyproject.toml"}))``, plus ``follow`` for files they
      name and ``tree`` for the head's listing). They are read at BASE, in each changed file's
@@ -111,6 +113,11 @@ class Tool(ABC, Generic[OutT]):
     name: str = ""
     #: What every rule of a kind using the tool reads (settings files at base, mainly).
     reads: Reads = Reads()
+
+    @abstractmethod
+    def takes(self, path: str) -> bool:
+        """Whether the tool judges the file at ``path`` (the scope of a kind that does not say
+        otherwise with its own ``in_scope``)."""
 
     @abstractmethod
     def run(self, ctx: CheckContext, rules: Sequence[Rule], codes: Sequence[str]) -> OutT:

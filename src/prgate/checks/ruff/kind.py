@@ -10,7 +10,6 @@ from prgate.checks.ruff.noqa import Suppression
 from prgate.checks.ruff.output import RuffOutput, SyntaxProblem, Violation, is_import_order
 from prgate.checks.ruff.settings import (
     KIND_NAME,
-    PYTHON_SUFFIXES,
     RuffParams,
     Selection,
     is_format_rule,
@@ -216,7 +215,6 @@ KIND = CheckKind(
     run=_run,
     tool=TOOL,
     tool_codes=_codes,
-    in_scope=lambda rule, change: change.path.endswith(PYTHON_SUFFIXES),
     looks_for="Python mistakes and formatting (ruff)",
     summary=(
         "what the team's own ruff reports on added lines (their settings on the base branch, "

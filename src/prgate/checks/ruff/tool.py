@@ -9,7 +9,12 @@ from collections.abc import Collection, Sequence
 from prgate.checks import CheckContext, Reads, Rule
 from prgate.checks.ruff.fix import FilePlan, ruff_fixed
 from prgate.checks.ruff.output import RuffOutput, run_batch
-from prgate.checks.ruff.settings import SETTINGS_NAMES, extend_targets, is_format_rule
+from prgate.checks.ruff.settings import (
+    PYTHON_SUFFIXES,
+    SETTINGS_NAMES,
+    extend_targets,
+    is_format_rule,
+)
 from prgate.checks.tools import FixedFile, FixRequest, Tool
 
 #: What every rule that reads ruff's results reads: the base's settings files above each
@@ -20,6 +25,9 @@ RUFF_READS = Reads(settings=frozenset(SETTINGS_NAMES), follow=(extend_targets,),
 class RuffTool(Tool[RuffOutput]):
     name = "ruff"
     reads = RUFF_READS
+
+    def takes(self, path: str) -> bool:
+        return path.endswith(PYTHON_SUFFIXES)
 
     def run(self, ctx: CheckContext, rules: Sequence[Rule], codes: Sequence[str]) -> RuffOutput:
         return run_batch(ctx, codes=codes, rules=rules)
