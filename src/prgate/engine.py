@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prgate.checks import (
     DEFAULT_MAX_FILE_BYTES,
@@ -18,11 +18,10 @@ from prgate.checks import (
     read_settings,
     registry,
 )
-from prgate.checks import ruff as ruff_check
 from prgate.checks.links import link_findings
 from prgate.checks.text import file_size, head_text, whole_file_judged
+from prgate.checks.tools import Tool, run_tools
 from prgate.config import Config, is_config_path
-from prgate.errors import ConfigError
 from prgate.model import (
     ChangeSet,
     Conclusion,
@@ -79,29 +78,19 @@ def evaluate(
 
     ctx = CheckContext(
         changeset=changeset,
-        ruff_config=config.ruff,
         reviewer=reviewer,
         max_file_bytes=max_file_bytes,
         scan_limits=scan_limits,
         settings=settings,
         rules=tuple(rules),
     )
-    ruff_rules = [r for r in rules if r.check in kinds and kinds[r.check].ruff_codes is not None]
+    # Each external tool runs once for all the rules that read it; a team's tool settings the
+    # tool refuses raise a ConfigError, as prgate's own would.
     broken: set[str] = set()
-    if ruff_rules:
-        codes = sorted({c for r in ruff_rules for c in _ruff_codes(kinds[r.check], r)})
-        try:
-            output = ruff_check.run_batch(
-                ctx, codes=codes, rules=ruff_rules, max_file_bytes=max_file_bytes
-            )
-        except ConfigError:
-            raise  # the team's tool settings cannot be used: a config error, as for prgate's
-        except Exception as exc:  # fail closed: every rule that needed ruff reports it
-            for rule in ruff_rules:
-                result.findings.append(_cannot_run(rule, _describe(exc)))
-                broken.add(rule.id)
-        else:
-            ctx = replace(ctx, ruff=output)
+    for tool_rules, exc in run_tools(ctx, kinds):
+        for rule in tool_rules:
+            result.findings.append(_cannot_run(rule, _describe(exc)))
+            broken.add(rule.id)
 
     for name in sorted(by_kind):
         group = [r for r in by_kind[name] if r.id not in broken]
@@ -113,7 +102,8 @@ def evaluate(
             result.findings.extend(_cannot_run(rule, _describe(exc)) for rule in group)
 
     findings = _on_changed_lines(changeset, result.findings)
-    report = _report(findings, result.skipped)
+    tools = {r.id: kinds[r.check].tool for r in rules if r.check in kinds}
+    report = _report(findings, result.skipped, tools)
     fired = {f.rule for f in report.findings}
     return replace(
         report,
@@ -125,11 +115,6 @@ def evaluate(
             changeset.files[0].path if changeset.files else None,
         ),
     )
-
-
-def _ruff_codes(kind: CheckKind, rule: Rule) -> Sequence[str]:
-    assert kind.ruff_codes is not None
-    return kind.ruff_codes(rule)
 
 
 def _describe(exc: BaseException) -> str:
@@ -198,15 +183,25 @@ def _rules_in_scope(
     scoped = []
     for rule in rules:
         kind = kinds.get(rule.check)
-        if kind is None or kind.in_scope is None:
+        if kind is None:
+            continue
+        if kind.in_scope is not None:
+            in_scope = kind.in_scope
+        elif kind.tool is not None:  # a tool kind judges the files its tool takes
+            in_scope = _tool_scope(kind.tool)
+        else:
             continue
         try:
-            wanted = kind.in_scope(rule, f)
+            wanted = in_scope(rule, f)
         except Exception:  # a scope that cannot be decided holds the file: fail closed
             wanted = True
         if wanted:
             scoped.append(rule)
     return scoped
+
+
+def _tool_scope(tool: Tool[Any]) -> Callable[[Rule, FileChange], bool]:
+    return lambda rule, f: tool.takes(f.path)
 
 
 @dataclass(frozen=True)
@@ -315,7 +310,11 @@ def _on_changed_lines(changeset: ChangeSet, findings: Sequence[Finding]) -> list
     return kept
 
 
-def _report(findings: Sequence[Finding], skipped: Sequence[Skipped]) -> Report:
+def _report(
+    findings: Sequence[Finding],
+    skipped: Sequence[Skipped],
+    tools: Mapping[str, Tool[Any] | None],
+) -> Report:
     unique = sorted(set(findings), key=Finding.sort_key)
     skipped_unique = sorted(set(skipped), key=lambda s: (s.path or "", s.rule or "", s.reason))
     conclusion = (
@@ -326,7 +325,7 @@ def _report(findings: Sequence[Finding], skipped: Sequence[Skipped]) -> Report:
         if f.fixable and f.path is not None:
             fix_rules[f.path].add(f.rule)
     fixes = tuple(
-        Fix(path=path, rules=tuple(sorted(ids)), description=_fix_description(ids))
+        Fix(path=path, rules=tuple(sorted(ids)), description=_fix_description(ids, tools))
         for path, ids in sorted(fix_rules.items())
     )
     return Report(
@@ -337,10 +336,14 @@ def _report(findings: Sequence[Finding], skipped: Sequence[Skipped]) -> Report:
     )
 
 
-def _fix_description(rule_ids: set[str]) -> str:
-    parts = []
-    if any(r.endswith("ruff-format") for r in rule_ids):
-        parts.append("reformat the file")
-    if any(not r.endswith("ruff-format") for r in rule_ids):
-        parts.append("apply ruff's automatic fixes")
-    return " and ".join(parts)
+def _fix_description(rule_ids: set[str], tools: Mapping[str, Tool[Any] | None]) -> str:
+    """What the fixes of ``rule_ids`` do, in the words of the tools that make them."""
+    by_tool: dict[int, tuple[Tool[Any] | None, set[str]]] = {}
+    for rule_id in sorted(rule_ids):
+        tool = tools.get(rule_id)
+        by_tool.setdefault(id(tool), (tool, set()))[1].add(rule_id)
+    parts = [
+        tool.fix_summary(ids) if tool is not None else "apply automatic fixes"
+        for tool, ids in by_tool.values()
+    ]
+    return " and ".join(p for p in parts if p)

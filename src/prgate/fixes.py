@@ -1,8 +1,9 @@
 """Automatic fixes as new file contents, and writing them to a working tree.
 
-:func:`compute_fixes` turns a report's fixable findings into new contents for each file (ruff's
-safe lint fixes, then ``ruff format``), computed from the files at head with the base branch's
-ruff settings. :func:`apply_fixes` writes them to a working tree (``prgate fix``); the App reads
+:func:`compute_fixes` turns a report's fixable findings into new contents for each file: it
+hands the findings of each external tool's rules to that tool's fix hook (see
+:mod:`prgate.checks.tools`), which computes them from the files at head with the base branch's
+settings. :func:`apply_fixes` writes them to a working tree (``prgate fix``); the App reads
 :func:`fixed_contents` to build its fix commit.
 """
 
@@ -11,16 +12,12 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from prgate.checks import Rule
-from prgate.checks.debug import KIND_NAME as DEBUG_KIND
-from prgate.checks.ruff import KIND_NAME as RUFF_KIND
-from prgate.checks.ruff import Runner, is_format_rule, ruff_code_of, safe_relpath
-from prgate.checks.ruff.fix import FilePlan, ruff_fixed
+from prgate.checks import CheckKind, FetchBase, read_settings, registry
+from prgate.checks.tools import FixRequest, Runner, safe_relpath, tools_in_use
 from prgate.config import Config
 from prgate.errors import PrgateError
 from prgate.model import ChangeSet, Report
@@ -53,61 +50,56 @@ def compute_fixes(
     report: Report,
     *,
     runner: Runner | None = None,
+    kinds: Mapping[str, CheckKind] | None = None,
 ) -> tuple[FileFix, ...]:
     """New contents for every file with a fixable finding in ``report``.
 
-    Ruff's tool kind computes them (see :mod:`prgate.checks.ruff.fix`): the lines a formatting
-    finding names are reformatted (never a whole file), then ruff applies its *safe* fixes for
-    the codes of the fixable lint findings of that file, with the team's settings on the base
-    branch, their excludes and their ``# noqa`` comments. Files without a fixable finding are
-    never touched.
+    Each tool whose rules found something fixable computes the new contents of those files
+    (:meth:`prgate.checks.tools.Tool.fix`), limited to what the change introduced. Files
+    without a fixable finding are never touched; a file two tools would fix gets the first
+    one's fix (the next run of the check finds what is left). ``kinds`` replaces the registry
+    of check kinds, as for :func:`prgate.engine.evaluate`.
     """
-    by_id = {r.id: r for r in config.rules if r.enabled}
-    plans = _plans(report, by_id)
-    heads = {}
-    for path in sorted(plans):
-        data = _head_text_bytes(changeset, path)
-        if data is not None and safe_relpath(path) is not None:
-            heads[path] = data
-    if not heads:
-        return ()
-    format_after = any(is_format_rule(r) for r in by_id.values())
-    results = ruff_fixed(changeset, plans, heads, runner=runner, format_after=format_after)
-    fixes = []
-    for path in sorted(results):
-        content, reformatted = results[path]
-        if content == heads[path]:
+    kinds = kinds if kinds is not None else registry()
+    enabled = [r for r in config.rules if r.enabled]
+    fixes: dict[str, FileFix] = {}
+    for tool, rules in tools_in_use(enabled, kinds):
+        by_id = {r.id: r for r in rules}
+        found = tuple(
+            (by_id[f.rule], f)
+            for f in report.findings
+            if f.fixable and f.path is not None and f.rule in by_id
+        )
+        heads: dict[str, bytes] = {}
+        for path in sorted({f.path for _, f in found if f.path and f.path not in fixes}):
+            data = _head_text_bytes(changeset, path)
+            if data is not None and safe_relpath(path) is not None:
+                heads[path] = data
+        if not heads:
             continue
-        plan = plans[path]
-        fixes.append(
-            FileFix(
+        request = FixRequest(
+            changeset=changeset,
+            rules=tuple(rules),
+            findings=found,
+            heads=heads,
+            settings=read_settings(tool.reads, changeset, _read_base(changeset)),
+            runner=runner,
+        )
+        for path, fixed in sorted(tool.fix(request).items()):
+            if path not in heads or fixed.content == heads[path]:
+                continue  # a tool may only rewrite the files it was given
+            fixes[path] = FileFix(
                 path=path,
-                content=content,
-                rules=tuple(sorted(plan.rules)),
-                description=_describe(plan, reformatted=reformatted),
+                content=fixed.content,
+                rules=fixed.rules,
+                description=fixed.description,
                 original=heads[path],
             )
-        )
-    return tuple(fixes)
+    return tuple(fixes[p] for p in sorted(fixes))
 
 
-def _plans(report: Report, rules: Mapping[str, Rule]) -> dict[str, FilePlan]:
-    plans: dict[str, FilePlan] = defaultdict(FilePlan)
-    for finding in report.findings:
-        rule = rules.get(finding.rule)
-        if not finding.fixable or finding.path is None or rule is None:
-            continue
-        if is_format_rule(rule):
-            if finding.line is not None:
-                end = finding.end_line if finding.end_line is not None else finding.line
-                plans[finding.path].ranges.append((finding.line, end))
-                plans[finding.path].rules.add(rule.id)
-        elif rule.check in (RUFF_KIND, DEBUG_KIND):
-            code = ruff_code_of(finding)
-            if code is not None:
-                plans[finding.path].codes.add(code)
-                plans[finding.path].rules.add(rule.id)
-    return dict(plans)
+def _read_base(changeset: ChangeSet) -> FetchBase:
+    return lambda paths: {p: changeset.read_base(p) for p in paths}
 
 
 def _head_text_bytes(changeset: ChangeSet, path: str) -> bytes | None:
@@ -115,15 +107,6 @@ def _head_text_bytes(changeset: ChangeSet, path: str) -> bytes | None:
     if change is None or not change.is_regular or not change.is_utf8():
         return None
     return change.head_bytes()
-
-
-def _describe(plan: FilePlan, *, reformatted: bool) -> str:
-    parts = []
-    if plan.codes:
-        parts.append("applied ruff's safe fixes for " + ", ".join(sorted(plan.codes)))
-    if reformatted:
-        parts.append("reformatted the lines the change added")
-    return " and ".join(parts) or "applied ruff's fixes"
 
 
 # --- writing to a working tree --------------------------------------------------------------

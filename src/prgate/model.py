@@ -227,6 +227,9 @@ class Finding:
     #: change can steer. Renderers show them to people as quoted advisory notes and never pass
     #: them to an agent as instructions.
     from_ai: bool = False
+    #: The external tool's own code for the problem (ruff's ``F401``), as data for fixes; it
+    #: takes no part in comparing findings (their words already name it).
+    code: str | None = field(default=None, compare=False)
 
     def sort_key(self) -> tuple[str, int, str, str]:
         return (self.path or "", self.line or 0, self.rule, self.message)

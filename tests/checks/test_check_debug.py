@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from prgate.checks import CheckContext, Rule
 from prgate.checks import debug as debug_check
 from prgate.checks.debug import DEBUG_CODES, DebugParams
-from prgate.checks.ruff import ProcessResult, run_batch, run_process
+from prgate.checks.ruff import TOOL, ProcessResult, run_batch, run_process
+from prgate.checks.tools import provide
 from prgate.config import Config
 from prgate.engine import evaluate
 from prgate.model import Report
@@ -145,7 +146,7 @@ class CountingRunner:
 
 def test_debug_alone_needs_one_lint_run_and_no_format_run() -> None:
     rule = debug_rule()
-    assert tuple(debug_check.KIND.ruff_codes(rule)) == DEBUG_CODES  # type: ignore[misc]
+    assert tuple(debug_check.KIND.tool_codes(rule)) == DEBUG_CODES  # type: ignore[misc]
     changeset = changeset_from_files(
         {f"app/m{i}.py": FileSides(None, "print(1)\n") for i in range(4)}
     )
@@ -154,7 +155,7 @@ def test_debug_alone_needs_one_lint_run_and_no_format_run() -> None:
         CheckContext(changeset=changeset), codes=DEBUG_CODES, rules=[rule], runner=runner
     )
     assert runner.commands == ["check"]
-    ctx = CheckContext(changeset=changeset, ruff=output)
+    ctx = provide(CheckContext(changeset=changeset), TOOL, output)
     result = debug_check.run(ctx, [rule])
     assert sorted(f.path or "" for f in result.findings) == [f"app/m{i}.py" for i in range(4)]
 

@@ -21,7 +21,7 @@ from prgate.checks.ruff import (
 from prgate.childenv import allowed
 from prgate.config import Config
 from prgate.engine import evaluate
-from prgate.errors import CheckError
+from prgate.errors import CheckError, ConfigError
 from prgate.model import Conclusion, Finding, Level, Report
 from prgate.sources.memory import FileSides, changeset_from_files
 
@@ -418,6 +418,15 @@ def test_a_failing_ruff_raises_a_plain_check_error(result: ProcessResult, words:
             rules=[lint_rule()],
             runner=FixedRunner(result),
         )
+
+
+def test_a_base_ruff_toml_that_is_not_toml_is_a_located_config_error() -> None:
+    changeset = changeset_from_files(
+        {"a.py": FileSides(None, "import os\n")}, base_files={"ruff.toml": "line-length = \n"}
+    )
+    with pytest.raises(ConfigError) as info:
+        evaluate(changeset, Config(rules=(lint_rule(),)))
+    assert (info.value.file, info.value.line) == ("ruff.toml", 1)
 
 
 def test_the_engine_turns_a_ruff_failure_into_an_error_finding() -> None:

@@ -46,7 +46,6 @@ def test_reads_files_at_the_ref_not_the_working_tree(repo: Path) -> None:
     assert fetcher.read(None, ".github") is None
     config = resolve_config(fetcher)
     assert config.source == ".github/prgate.yml"
-    assert config.ruff is None
     assert {r.id for r in config.rules} >= {"content/secrets", "size/limit"}
     assert config.rule("paths/forbidden") is None
 

@@ -3,7 +3,7 @@
 A *check* is code (one module in this package per kind). A *rule* is data (YAML in a pack) that
 names a check kind, a level, parameters and three texts for people. The engine groups the enabled
 rules by kind and calls each kind once with all its rules, so that kinds which run an external tool
-(ruff) run it once per evaluation.
+(ruff) run it once per evaluation: see :mod:`prgate.checks.tools`, the seam for such tools.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -19,7 +19,7 @@ from prgate.model import ChangeSet, FileChange, Finding, Level, Skipped
 
 if TYPE_CHECKING:
     from prgate.checks.flagsandbox import Limits
-    from prgate.checks.ruff import RuffBaseConfig, RuffOutput
+    from prgate.checks.tools import Tool
 
 RuleLevel = Literal["error", "warning", "notice", "off"]
 _T = TypeVar("_T")
@@ -67,6 +67,7 @@ class Rule:
         fixable: bool = False,
         fix: str | None = None,
         level: Level | None = None,
+        code: str | None = None,
     ) -> Finding:
         """A finding of this rule, carrying its title, level and fix text."""
         if level is None:
@@ -84,6 +85,7 @@ class Rule:
             fix=fix if fix is not None else self.fix,
             fixable=fixable,
             column=column,
+            code=code,
         )
 
     def skipped(self, reason: str, *, path: str | None = None) -> Skipped:
@@ -189,11 +191,10 @@ class CheckContext:
     """Everything a check may read. Built by the engine; checks never do I/O of their own."""
 
     changeset: ChangeSet
-    ruff_config: RuffBaseConfig | None = None
-    ruff: RuffOutput | None = None
     reviewer: Reviewer | None = None
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
-    #: Shared work of this evaluation (kept across ``dataclasses.replace``).
+    #: Shared work of this evaluation (kept across ``dataclasses.replace``), such as each
+    #: external tool's one run (see :mod:`prgate.checks.tools`).
     prepared: Prepared = field(default_factory=Prepared, compare=False, repr=False)
     #: Limits of the isolated Python parser the feature-flag kinds use (``None``: defaults).
     scan_limits: Limits | None = None
@@ -239,8 +240,11 @@ class CheckKind:
     name: str
     params: type[Params]
     run: RunCheck
-    #: For kinds that read ruff's results: the ruff rule codes a rule needs selected.
-    ruff_codes: Callable[[Rule], Sequence[str]] | None = None
+    #: The external tool whose one run per evaluation this kind reads (see
+    #: :mod:`prgate.checks.tools`); its ``reads`` are added to every rule's.
+    tool: Tool[Any] | None = None
+    #: The tool's own rule codes a rule asks for by name (``None``: none).
+    tool_codes: Callable[[Rule], Sequence[str]] | None = None
     #: One sentence for the rule reference.
     summary: str = ""
     #: The level a rule of this kind gets when it does not say (``None``: it must say).
@@ -249,7 +253,8 @@ class CheckKind:
     reads: Callable[[Rule], Reads] | None = None
     #: Whether a rule of this kind judges a file's contents (its scope). A file in scope that
     #: cannot be read (too large, not text) is then a finding of the rule, not a notice.
-    #: ``None``: the kind judges no file's contents (paths, counts).
+    #: ``None``: the files its ``tool`` takes, or, without a tool, no file's contents (paths,
+    #: counts).
     in_scope: Callable[[Rule, FileChange], bool] | None = None
     #: What the kind looks for, to finish "prgate could not check this file for ...".
     looks_for: str = ""
@@ -261,8 +266,12 @@ def declared_reads(rules: Iterable[Rule], kinds: Mapping[str, CheckKind] | None 
     out = Reads()
     for rule in rules:
         kind = kinds.get(rule.check)
-        if rule.enabled and kind is not None and kind.reads is not None:
+        if not rule.enabled or kind is None:
+            continue
+        if kind.reads is not None:
             out = out | kind.reads(rule)
+        if kind.tool is not None:
+            out = out | kind.tool.reads
     return out
 
 

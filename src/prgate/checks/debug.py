@@ -24,7 +24,7 @@ from pydantic import field_validator
 from prgate.checks import CheckContext, CheckKind, CheckResult, Params, Rule
 from prgate.checks.ruff import (
     PYTHON_SUFFIXES,
-    RUFF_READS,
+    TOOL,
     Selection,
     SyntaxProblem,
     required_output,
@@ -132,8 +132,8 @@ KIND = CheckKind(
     name=KIND_NAME,
     params=DebugParams,
     run=run,
-    ruff_codes=_codes,
-    reads=lambda rule: RUFF_READS,
+    tool=TOOL,
+    tool_codes=_codes,
     in_scope=in_scope,
     looks_for=LOOKS_FOR,
     summary="print(), pprint(), breakpoint() and pdb left in code outside tests (ruff T100, "

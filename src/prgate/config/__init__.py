@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from prgate.checks import Rule
-from prgate.checks.ruff import RuffBaseConfig
 from prgate.llm.settings import LlmSettings
 
 #: Where a repository keeps its config and its own packs.
@@ -20,8 +19,6 @@ REPO_PACKS_DIR = ".github/prgate"
 @dataclass(frozen=True)
 class Config:
     rules: tuple[Rule, ...]
-    #: The base branch's ruff configuration, when it has one.
-    ruff: RuffBaseConfig | None = None
     autofix: bool = True
     llm: bool = False
     #: The AI reviewer's model and budget (``llm:`` in the config; ``llm`` above is its switch).

@@ -24,7 +24,6 @@ from prgate.config.fetchers import (
 )
 from prgate.config.messages import all_errors, from_validation, raise_all, suggest
 from prgate.config.packfile import Pack, parse_pack
-from prgate.config.ruffconfig import read_ruff_config
 from prgate.config.rules import RuleSpec, apply_override, check_rule_id, parse_definition
 from prgate.config.schema import ConfigFile
 from prgate.config.yamlsafe import YamlDoc, load_yaml
@@ -106,12 +105,10 @@ def resolve_config(
                 )
             if first is not None:
                 notices.append(f"This repository has no {CONFIG_PATH}; using {first.label}.")
-    ruff = read_ruff_config(fetcher)
     if first is None:
         rules = _pack_rules([("defaults", load_builtin(p)) for p in DEFAULT_PACKS])
         return Config(
             rules=tuple(s.rule for s in rules.values()),
-            ruff=ruff,
             source="defaults (packs " + " and ".join(DEFAULT_PACKS) + ")",
             notices=(
                 *notices,
@@ -147,7 +144,6 @@ def resolve_config(
     llm = llm_settings.enabled
     return Config(
         rules=tuple(s.rule for s in specs.values()),
-        ruff=ruff,
         autofix=autofix,
         llm=llm,
         llm_settings=llm_settings,
@@ -157,7 +153,7 @@ def resolve_config(
 
 
 def load_config_file(path: Path) -> Config:
-    """The config in ``path``, with packs and ruff settings read from the folder it belongs to."""
+    """The config in ``path``, with packs read from the folder it belongs to."""
     try:
         data = path.read_bytes()
     except OSError as exc:

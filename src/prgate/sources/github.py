@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 
 from prgate.checks import DEFAULT_MAX_FILE_BYTES, Reads, read_settings
 from prgate.checks.flags import DEFAULT_REGISTRY
+from prgate.checks.tools import settings_names
 from prgate.errors import SourceError
 from prgate.github.http import Http
 from prgate.github.pulls import (
@@ -57,13 +58,15 @@ from prgate.sources.memory import added_ranges, constant, constant_tree
 from prgate.sources.otherrepos import OtherRepo, read_other
 
 #: Files of the base branch read with the first query, so that config loading needs no call.
-CONFIG_FILES = (
-    ".github/prgate.yml",
-    ".github/prgate.yaml",
-    "ruff.toml",
-    ".ruff.toml",
-    "pyproject.toml",
-)
+CONFIG_FILES = (".github/prgate.yml", ".github/prgate.yaml")
+
+
+def _first_base_reads() -> tuple[str, ...]:
+    """prgate's config, and the root settings files of every external tool a rule may run
+    (declared by the tools, see :mod:`prgate.checks.tools`)."""
+    return CONFIG_FILES + tuple(n for n in settings_names() if n not in CONFIG_FILES)
+
+
 #: Paths at head read with the first query because a common rule reads them there.
 LIKELY_HEAD_READS = (DEFAULT_REGISTRY,)
 
@@ -193,7 +196,8 @@ def load_pull(
     files = list_files(http, repo, pull.number, expected=pull.changed_files)
     head, base = pull.head_sha, pull.base_sha
     present = [f for f in files if f.status != "removed"]
-    blobs_wanted: list[tuple[str, str]] = [(base, p) for p in CONFIG_FILES]
+    first_base = _first_base_reads()
+    blobs_wanted: list[tuple[str, str]] = [(base, p) for p in first_base]
     blobs_wanted += [(head, f.path) for f in present]
     # Without a diff, the base side cannot be rebuilt: read it with the rest.
     blobs_wanted += [(base, _old(f)) for f in files if f.patch is None and f.status != "added"]
@@ -210,7 +214,7 @@ def load_pull(
 
     contents = Contents(http, repo, limit=max_file_bytes)
     fetcher = GitHubConfigFetcher(http=http, repo=repo, base_sha=base, other_repo=other_repo)
-    for path in CONFIG_FILES:
+    for path in first_base:
         fetcher.cache[(None, path)] = contents.whole(blobs[(base, path)], path)
 
     head_known: dict[str, bytes | None] = {
@@ -222,7 +226,7 @@ def load_pull(
         changes.append(change)
         if not (change.is_deleted or change.is_submodule or change.path in contents.too_large):
             head_known[change.path] = change.head_bytes() if not change.is_symlink else None
-    base_known = {p: fetcher.cache[(None, p)] for p in CONFIG_FILES}
+    base_known = {p: fetcher.cache[(None, p)] for p in first_base}
 
     changeset = ChangeSet(
         files=tuple(sorted(changes, key=lambda c: c.path)),

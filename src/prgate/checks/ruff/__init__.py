@@ -1,15 +1,14 @@
 """The ruff tool kind, as one package: ``settings`` (the team's settings on the base branch,
 selection), ``process`` (running ruff in a private copy of the project), ``output`` (one
 batched run per evaluation), ``formatdiff`` (what formatting would change), ``noqa``
-(suppression comments), ``kind`` (findings) and ``fix`` (automatic fixes)."""
+(suppression comments), ``kind`` (findings), ``fix`` (automatic fixes) and ``tool`` (ruff on
+the tool seam, :mod:`prgate.checks.tools`: settings files, the shared run, fixes)."""
 
 from __future__ import annotations
 
 from prgate.checks.ruff.kind import (
     KIND,
-    RUFF_READS,
     required_output,
-    ruff_code_of,
     violation_finding,
 )
 from prgate.checks.ruff.noqa import Suppression
@@ -22,24 +21,22 @@ from prgate.checks.ruff.output import (
     run_batch,
 )
 from prgate.checks.ruff.process import (
-    ProcessResult,
-    Runner,
     Workspace,
     escape_glob,
     ruff_binary,
     run_process,
-    safe_relpath,
 )
 from prgate.checks.ruff.settings import (
     DEFAULT_SELECT,
     KIND_NAME,
     PYTHON_SUFFIXES,
     SETTINGS_NAMES,
-    RuffBaseConfig,
     RuffParams,
     Selection,
     is_format_rule,
 )
+from prgate.checks.ruff.tool import RUFF_READS, TOOL
+from prgate.checks.tools import ProcessResult, Runner, safe_relpath
 
 __all__ = [
     "DEFAULT_SELECT",
@@ -48,9 +45,9 @@ __all__ = [
     "PYTHON_SUFFIXES",
     "RUFF_READS",
     "SETTINGS_NAMES",
+    "TOOL",
     "ProcessResult",
     "PythonSource",
-    "RuffBaseConfig",
     "RuffOutput",
     "RuffParams",
     "Runner",
@@ -64,7 +61,6 @@ __all__ = [
     "python_sources",
     "required_output",
     "ruff_binary",
-    "ruff_code_of",
     "run_batch",
     "run_process",
     "safe_relpath",

@@ -14,11 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prgate.checks import read_settings
-from prgate.checks.ruff.kind import RUFF_READS
 from prgate.checks.ruff.output import prepare
-from prgate.checks.ruff.process import ProcessResult, Runner, Workspace, run_process
+from prgate.checks.ruff.process import Workspace, run_process
 from prgate.checks.ruff.settings import black_overrides, codes_of
+from prgate.checks.tools import ProcessResult, Runner
 from prgate.errors import CheckError
 from prgate.model import ChangeSet
 
@@ -32,23 +31,19 @@ class FilePlan:
     rules: set[str] = field(default_factory=set)
 
 
-def base_settings_of(changeset: ChangeSet) -> dict[str, bytes | None]:
-    return read_settings(RUFF_READS, changeset, lambda ps: {p: changeset.read_base(p) for p in ps})
-
-
 def ruff_fixed(
     changeset: ChangeSet,
     plans: Mapping[str, FilePlan],
     heads: Mapping[str, bytes],
     *,
+    settings: Mapping[str, bytes | None],
     runner: Runner | None = None,
     format_after: bool = False,
 ) -> dict[str, tuple[bytes, bool]]:
     """``path -> (new contents, reformatted)`` for the files of ``plans`` (``heads``: their
-    contents at head). With ``format_after`` (a formatting rule is on), the lines a lint fix
+    contents at head; ``settings``: the base's settings files). With ``format_after`` (a formatting rule is on), the lines a lint fix
     changed are laid out too, so that a fix never leaves a formatting finding behind."""
     run = runner or run_process
-    settings = base_settings_of(changeset)
     out: dict[str, tuple[bytes, bool]] = {}
     with Workspace() as ws:
         prepare(ws, changeset, settings)
@@ -113,4 +108,4 @@ def _expect_ok(result: ProcessResult, what: str) -> None:
         raise CheckError(f"ruff could not {what} (exit status {result.returncode})")
 
 
-__all__: Sequence[str] = ("FilePlan", "base_settings_of", "ruff_fixed")
+__all__: Sequence[str] = ("FilePlan", "ruff_fixed")

@@ -3,31 +3,21 @@ introduced."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from prgate.checks import CheckContext, CheckKind, CheckResult, Reads, Rule
+from prgate.checks import CheckContext, CheckKind, CheckResult, Rule
 from prgate.checks.ruff.noqa import Suppression
 from prgate.checks.ruff.output import RuffOutput, SyntaxProblem, Violation, is_import_order
 from prgate.checks.ruff.settings import (
     KIND_NAME,
-    PYTHON_SUFFIXES,
-    SETTINGS_NAMES,
     RuffParams,
     Selection,
-    extend_targets,
     is_format_rule,
     params_of,
 )
-from prgate.errors import CheckError
+from prgate.checks.ruff.tool import TOOL
+from prgate.checks.tools import tool_output
 from prgate.model import Finding, Level
-
-_MESSAGE_CODE = re.compile(r"\(ruff ([A-Z]{1,6}[0-9]{1,4})\)")
-
-#: What every rule that reads ruff's results reads: the base's settings files above each
-#: changed file (and what their ``extend`` names), and the head tree's listing.
-RUFF_READS = Reads(settings=frozenset(SETTINGS_NAMES), follow=(extend_targets,), tree=True)
-
 
 OUTDATED_NOTE = (
     " A `# noqa` or `# ruff: noqa` comment that was already in the file covers this line, but "
@@ -38,7 +28,8 @@ OUTDATED_NOTE = (
 
 
 def violation_finding(rule: Rule, v: Violation, *, describe: str | None = None) -> Finding:
-    """A finding of ``rule`` for one ruff violation (shared with the ``debug`` kind).
+    """A finding of ``rule`` for one ruff violation (shared with the ``debug`` kind), carrying
+    ruff's code as data.
 
     ``describe`` replaces ruff's own wording of the problem.
     """
@@ -60,6 +51,7 @@ def violation_finding(rule: Rule, v: Violation, *, describe: str | None = None) 
                 "otherwise fix the problem and remove the comment."
             ),
             level=level,
+            code=v.code,
         )
     if v.suppression is Suppression.OUTDATED:
         message += "." + OUTDATED_NOTE
@@ -73,6 +65,7 @@ def violation_finding(rule: Rule, v: Violation, *, describe: str | None = None) 
         message=message,
         fix=fix,
         fixable=v.safe_fix and v.suppression is Suppression.NONE,
+        code=v.code,
     )
 
 
@@ -89,16 +82,9 @@ def _noqa_level(rule: Rule) -> Level:
     return Level(chosen) if chosen in ("error", "warning", "notice") else Level.WARNING
 
 
-def ruff_code_of(finding: Finding) -> str | None:
-    """The ruff code a lint finding is about (as written by :func:`violation_finding`)."""
-    m = _MESSAGE_CODE.search(finding.message)
-    return m.group(1) if m else None
-
-
 def required_output(ctx: CheckContext) -> RuffOutput:
-    if ctx.ruff is None:
-        raise CheckError("ruff's results were not available")
-    return ctx.ruff
+    """The evaluation's one ruff run (raises a CheckError when it did not happen)."""
+    return tool_output(ctx, TOOL)
 
 
 def _codes(rule: Rule) -> Sequence[str]:
@@ -144,6 +130,7 @@ def _run(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
                     column=finding.column,
                     message=finding.message + "." + PARTIAL_TREE_NOTE,
                     fix=finding.fix,
+                    code=finding.code,
                 )
             result.findings.append(finding)
     for rule in format_rules:
@@ -226,9 +213,8 @@ KIND = CheckKind(
     name=KIND_NAME,
     params=RuffParams,
     run=_run,
-    ruff_codes=_codes,
-    reads=lambda rule: RUFF_READS,
-    in_scope=lambda rule, change: change.path.endswith(PYTHON_SUFFIXES),
+    tool=TOOL,
+    tool_codes=_codes,
     looks_for="Python mistakes and formatting (ruff)",
     summary=(
         "what the team's own ruff reports on added lines (their settings on the base branch, "

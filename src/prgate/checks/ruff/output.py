@@ -18,7 +18,7 @@ from prgate.checks import CheckContext, Rule
 from prgate.checks.ruff.fmtoff import FormatSuppression, added_suppressions
 from prgate.checks.ruff.formatdiff import FormatHunk, parse_diff
 from prgate.checks.ruff.noqa import Directives, Suppression
-from prgate.checks.ruff.process import ProcessResult, Runner, Workspace, run_process, safe_relpath
+from prgate.checks.ruff.process import Workspace, run_process
 from prgate.checks.ruff.settings import (
     DEFAULT_SELECT,
     KIND_NAME,
@@ -36,6 +36,7 @@ from prgate.checks.ruff.settings import (
     selector_matches,
 )
 from prgate.checks.text import readable_as_utf8_python
+from prgate.checks.tools import ProcessResult, Runner, safe_relpath
 from prgate.errors import CheckError
 from prgate.model import ChangeSet, FileChange, Skipped
 

@@ -15,32 +15,16 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
 
 from prgate.checks.ruff.settings import PYTHON_SUFFIXES, SETTINGS_NAMES
+from prgate.checks.tools import ProcessResult, safe_relpath
 from prgate.childenv import child_env
 from prgate.errors import CheckError
 
 #: Seconds one ruff process may take before the check gives up (and fails closed).
 RUFF_TIMEOUT = 300.0
-
-
-@dataclass(frozen=True)
-class ProcessResult:
-    returncode: int
-    stdout: bytes
-    stderr: bytes
-
-
-class Runner(Protocol):
-    """Runs one process to completion. The seam tests use to count or observe ruff runs."""
-
-    def __call__(
-        self, args: Sequence[str], *, cwd: Path, env: Mapping[str, str]
-    ) -> ProcessResult: ...
 
 
 def run_process(args: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> ProcessResult:
@@ -69,16 +53,6 @@ def ruff_binary() -> str:
         return os.fsdecode(find_ruff_bin())
     except FileNotFoundError:
         raise CheckError("the ruff program that comes with prgate is missing") from None
-
-
-def safe_relpath(path: str) -> tuple[str, ...] | None:
-    """``path``'s parts when it is a plain relative path inside the repository, else ``None``."""
-    if not path or path.startswith("/") or "\0" in path or "\\" in path:
-        return None
-    parts = tuple(path.split("/"))
-    if any(p in ("", ".", "..") or len(os.fsencode(p)) > 255 for p in parts):
-        return None
-    return parts
 
 
 def fast_tmp_dir() -> str | None:

@@ -384,12 +384,3 @@ def black_excludes(settings: Mapping[str, bytes | None]) -> Sequence[re.Pattern[
 
 def codes_of(selectors: Iterable[str]) -> str:
     return ",".join(sorted(set(selectors)))
-
-
-@dataclass(frozen=True)
-class RuffBaseConfig:
-    """The root ruff settings file config loading found at base (kept for callers that show
-    it; the ruff kind reads every settings file through :attr:`Reads.settings`)."""
-
-    filename: str
-    text: str

@@ -1,0 +1,199 @@
+"""One seam for external tools: how a check kind that runs a formatter or linter plugs in.
+
+A tool kind is one package under ``prgate/checks/`` (``checks/ruff/`` is the first). Nothing
+outside it names the tool: the engine, ``prgate.fixes`` and the sources only go through this
+module. To add a second tool:
+
+1. Subclass :class:`Tool` once, at module level, with
+
+   - ``name``: the tool's name (the key of its shared run, and in "<name>'s results");
+   - :meth:`Tool.takes`: the files it judges (by path); a file it takes that cannot be read
+     (too large, not text) is a finding of its rules, not a notice;
+   - ``reads``: what it reads besides the changed files, above all the names of its settings
+     files (``Reads(settings=frozenset({"pyproject.toml"}))``, plus ``follow`` for files they
+     name and ``tree`` for the head's listing). They are read at BASE, in each changed file's
+     folder and every folder above it, by both sources in their one batch before judging;
+     the head's copies are never read, so a change cannot loosen the rules it is judged by;
+   - :meth:`Tool.run`: ONE batched run over the changed files for every rule of the evaluation
+     that uses the tool, its output parsed into a value the kinds read (findings carry the
+     tool's rule code in :attr:`~prgate.model.Finding.code`, never only in their words). Raise
+     :class:`~prgate.errors.ConfigError` when the team's settings cannot be used, any other
+     error when the tool failed: each rule that needed it then says it could not run.
+
+2. Give every :class:`~prgate.checks.CheckKind` that reads the run ``tool=`` (and
+   ``tool_codes=`` when a rule asks the tool for rule codes by name); its ``run`` reads the
+   shared result with :func:`tool_output`. The engine runs each tool once per evaluation
+   (:func:`run_tools`), memoised in the evaluation's :class:`~prgate.checks.Prepared`.
+
+3. For automatic fixes, implement :meth:`Tool.fix` (new contents for the files with fixable
+   findings, limited to what the change introduced; it gets the findings with their codes, the
+   files at head and the tool's settings files at base in a :class:`FixRequest`) and
+   :meth:`Tool.fix_summary` (the words of the report's fix line). ``prgate.fixes`` dispatches
+   to them by the findings' kinds and never names a tool.
+
+4. Add the kind to :func:`prgate.checks.registry`.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from prgate.checks import CheckContext, Reads, Rule, registry
+from prgate.errors import CheckError, ConfigError
+from prgate.model import ChangeSet, Finding
+
+if TYPE_CHECKING:
+    from prgate.checks import CheckKind
+
+OutT = TypeVar("OutT")
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+class Runner(Protocol):
+    """Runs one process to completion. The seam tests use to count or observe a tool's runs."""
+
+    def __call__(
+        self, args: Sequence[str], *, cwd: Path, env: Mapping[str, str]
+    ) -> ProcessResult: ...
+
+
+def safe_relpath(path: str) -> tuple[str, ...] | None:
+    """``path``'s parts when it is a plain relative path inside the repository, else ``None``."""
+    if not path or path.startswith("/") or "\0" in path or "\\" in path:
+        return None
+    parts = tuple(path.split("/"))
+    if any(p in ("", ".", "..") or len(os.fsencode(p)) > 255 for p in parts):
+        return None
+    return parts
+
+
+@dataclass(frozen=True)
+class FixRequest:
+    """What a tool's :meth:`Tool.fix` receives."""
+
+    changeset: ChangeSet
+    #: Every enabled rule that uses the tool, whether it found anything or not.
+    rules: tuple[Rule, ...]
+    #: The fixable findings of those rules that name a file, each with its rule.
+    findings: tuple[tuple[Rule, Finding], ...]
+    #: Contents at head of the files those findings name that may be rewritten (regular UTF-8
+    #: files with a plain path); no other file may be returned.
+    heads: Mapping[str, bytes]
+    #: The settings files the tool's ``reads`` name, read at base (as ``CheckContext.settings``).
+    settings: Mapping[str, bytes | None]
+    #: Runs the tool's processes (``None``: the tool's own default).
+    runner: Runner | None = None
+
+
+@dataclass(frozen=True)
+class FixedFile:
+    """New contents for one file, the rules whose findings they resolve, and what was done."""
+
+    content: bytes
+    rules: tuple[str, ...]
+    description: str
+
+
+class Tool(ABC, Generic[OutT]):
+    """An external tool: its settings files, its one batched run, its fixes."""
+
+    #: The tool's name, for messages and as the key of its run in an evaluation.
+    name: str = ""
+    #: What every rule of a kind using the tool reads (settings files at base, mainly).
+    reads: Reads = Reads()
+
+    @abstractmethod
+    def takes(self, path: str) -> bool:
+        """Whether the tool judges the file at ``path`` (the scope of a kind that does not say
+        otherwise with its own ``in_scope``)."""
+
+    @abstractmethod
+    def run(self, ctx: CheckContext, rules: Sequence[Rule], codes: Sequence[str]) -> OutT:
+        """One batched run for ``rules`` (every enabled rule using the tool); ``codes``: the
+        tool's rule codes those rules ask for by name. ``ctx.settings`` holds the settings
+        files read at base."""
+
+    def fix(self, request: FixRequest) -> dict[str, FixedFile]:
+        """``path -> new contents`` for files of ``request.heads`` (default: no fixes)."""
+        return {}
+
+    def fix_summary(self, rule_ids: Collection[str]) -> str:
+        """What applying the fixes of ``rule_ids`` does to a file, for the report."""
+        return "apply automatic fixes"
+
+
+def tools_in_use(
+    rules: Iterable[Rule], kinds: Mapping[str, CheckKind] | None = None
+) -> list[tuple[Tool[Any], list[Rule]]]:
+    """Each tool the enabled ``rules`` use, with those rules, in the order first used."""
+    kinds = kinds if kinds is not None else registry()
+    found: dict[int, tuple[Tool[Any], list[Rule]]] = {}
+    for rule in rules:
+        kind = kinds.get(rule.check)
+        if not rule.enabled or kind is None or kind.tool is None:
+            continue
+        found.setdefault(id(kind.tool), (kind.tool, []))[1].append(rule)
+    return list(found.values())
+
+
+def run_tools(
+    ctx: CheckContext, kinds: Mapping[str, CheckKind]
+) -> list[tuple[list[Rule], Exception]]:
+    """Run every tool ``ctx.rules`` use, once each; return the rules of each tool that failed,
+    with its error. A :class:`ConfigError` (the team's tool settings cannot be used) is raised,
+    as for prgate's own config."""
+    failed: list[tuple[list[Rule], Exception]] = []
+    for tool, rules in tools_in_use(ctx.rules, kinds):
+        codes = sorted({c for r in rules for c in _codes(kinds[r.check], r)})
+        try:
+            ctx.prepared.get(_key(tool), partial(tool.run, ctx, rules, codes))
+        except ConfigError:
+            raise
+        except Exception as exc:  # fail closed: each rule that needed the tool reports it
+            failed.append((rules, exc))
+    return failed
+
+
+def tool_output(ctx: CheckContext, tool: Tool[OutT]) -> OutT:
+    """The result of ``tool``'s run in this evaluation (see :func:`run_tools`)."""
+
+    def missing() -> OutT:
+        raise CheckError(f"{tool.name}'s results were not available")
+
+    return ctx.prepared.get(_key(tool), missing)
+
+
+def provide(ctx: CheckContext, tool: Tool[OutT], output: OutT) -> CheckContext:
+    """``ctx`` with ``output`` as ``tool``'s run (for running a kind on its own, in tests)."""
+    ctx.prepared.get(_key(tool), lambda: output)
+    return ctx
+
+
+def settings_names(kinds: Mapping[str, CheckKind] | None = None) -> tuple[str, ...]:
+    """The settings file names every tool of ``kinds`` reads, for a source's first batch."""
+    kinds = kinds if kinds is not None else registry()
+    names: set[str] = set()
+    for kind in kinds.values():
+        if kind.tool is not None:
+            names |= kind.tool.reads.settings
+    return tuple(sorted(names))
+
+
+def _codes(kind: CheckKind, rule: Rule) -> Sequence[str]:
+    return kind.tool_codes(rule) if kind.tool_codes is not None else ()
+
+
+def _key(tool: Tool[Any]) -> str:
+    return f"tool:{tool.name}:{id(tool)}"
