@@ -36,9 +36,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "app"))
 
 from _serve import start_serve
 from fakegithub.fake import FakeGitHub
+from serving import serve_env
 
 LINE = "a line of plain text in a very large pull request, 0123456789\n"
 
@@ -83,17 +85,13 @@ def main() -> None:
         sha = gh.head_sha(pr)
         built = time.monotonic() - started
 
-        key = tmp / "key.pem"
-        key.write_text(app.private_key_pem)
-        env = {
-            "PRGATE_APP_ID": str(app.id),
-            "PRGATE_PRIVATE_KEY_PATH": str(key),
-            "PRGATE_WEBHOOK_SECRET": app.webhook_secret,
-            "PRGATE_GITHUB_API_URL": gh.base_url,
-            "PRGATE_DATABASE_URL": f"sqlite:///{tmp / 'prgate.db'}",
-            "PRGATE_WORKERS": "1",
-            "PRGATE_RECONCILE_INTERVAL": "0",
-        }
+        env = serve_env(
+            app,
+            f"sqlite:///{tmp / 'prgate.db'}",
+            api_url=gh.base_url,
+            tmp=tmp,
+            PRGATE_WORKERS="1",
+        )
         if args.max_fetch is not None:
             env["PRGATE_MAX_FETCH_BYTES"] = str(args.max_fetch)
         if args.pythonpath:
