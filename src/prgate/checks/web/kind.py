@@ -1,0 +1,134 @@
+"""The ``web`` check kind: oxlint's findings on added lines of JavaScript and TypeScript, and
+(``format: true``) the layout oxfmt would change in lines the change added."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from prgate.checks import CheckContext, CheckKind, CheckResult, Reads, Rule
+from prgate.checks.web.hunks import introduced
+from prgate.checks.web.output import LintProblem
+from prgate.checks.web.settings import (
+    KIND_NAME,
+    SETTINGS_NAMES,
+    WebParams,
+    in_scope,
+    is_format_rule,
+)
+from prgate.checks.web.tools import WebOutput, run_tools
+from prgate.model import FileChange, Finding
+
+#: Whether ``prgate fix`` applies this kind's fixes (:func:`prgate.checks.web.fix.fixed_contents`
+#: exists; it becomes true once ``prgate.fixes`` dispatches to it, so no finding promises a
+#: fix that ``prgate fix`` would not make).
+FIXES_WIRED = False
+
+#: What every web rule reads: the base's settings files above each changed file.
+WEB_READS = Reads(settings=frozenset(SETTINGS_NAMES))
+
+
+def changed_texts(
+    ctx: CheckContext, rules: Sequence[Rule]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Head texts of the changed files each kind of rule judges: (lint files, format files)."""
+    lint: dict[str, str] = {}
+    fmt: dict[str, str] = {}
+    lint_rules = [r for r in rules if not is_format_rule(r)]
+    format_rules = [r for r in rules if is_format_rule(r)]
+    for f in ctx.analysable():
+        if not f.added:
+            continue
+        text = f.head_text()
+        if text is None:
+            continue
+        if any(in_scope(r, f.path) for r in lint_rules):
+            lint[f.path] = text
+        if any(in_scope(r, f.path) for r in format_rules):
+            fmt[f.path] = text
+    return lint, fmt
+
+
+def _lint_finding(rule: Rule, p: LintProblem) -> Finding:
+    if p.code is None:
+        return rule.finding(
+            path=p.path,
+            line=p.line,
+            column=p.column,
+            message=(
+                f"This file could not be read as JavaScript or TypeScript (line {p.line}: "
+                f"{p.message}), so it could not be checked."
+            ),
+            fix=(
+                "Fix the syntax error at the line shown (a missing bracket, quote or comma is "
+                "the usual cause), then run the check again."
+            ),
+        )
+    fix = f"{rule.fix} oxlint suggests: {p.help}" if p.help else rule.fix
+    return rule.finding(
+        path=p.path,
+        line=p.line,
+        column=p.column,
+        message=f"{p.message} (oxlint {p.code})",
+        fix=fix,
+    )
+
+
+def _format_findings(rule: Rule, out: WebOutput, changes: dict[str, FileChange]) -> list[Finding]:
+    found: list[Finding] = []
+    for path in sorted(out.unformattable):
+        found.append(
+            rule.cannot_check(
+                path=path,
+                looks_for="layout (oxfmt)",
+                message="The formatter could not read this file (it may have a syntax error).",
+                fix="Fix the file so that it reads correctly, then run the check again.",
+            )
+        )
+    for path in sorted(out.formatted):
+        change = changes[path]
+        head = change.head_text() or ""
+        for h in introduced(head, out.formatted[path], change.touches):
+            found.append(
+                rule.finding(
+                    path=path,
+                    line=h.start,
+                    end_line=h.end,
+                    message=(
+                        "The team's formatter (oxfmt) would lay out these lines differently "
+                        "(spacing, line breaks, quotes, commas)."
+                    ),
+                    fixable=FIXES_WIRED,
+                )
+            )
+    return found
+
+
+def _run(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
+    lint, fmt = changed_texts(ctx, rules)
+    result = CheckResult()
+    if not lint and not fmt:
+        return result
+    out = run_tools(ctx.settings, lint=lint, fmt=fmt)
+    changes = {f.path: f for f in ctx.changeset.files}
+    for rule in sorted(rules, key=lambda r: r.id):
+        if is_format_rule(rule):
+            result.findings.extend(_format_findings(rule, out, changes))
+        else:
+            result.findings.extend(_lint_finding(rule, p) for p in out.problems)
+    return result
+
+
+KIND = CheckKind(
+    name=KIND_NAME,
+    params=WebParams,
+    run=_run,
+    reads=lambda rule: WEB_READS,
+    in_scope=lambda rule, change: in_scope(rule, change.path),
+    looks_for="JavaScript, TypeScript and web-file mistakes and layout (oxlint, oxfmt)",
+    summary=(
+        "what oxlint reports on added lines of JavaScript and TypeScript (the team's "
+        ".oxlintrc.json on the base branch), or with format: true, added lines of web files "
+        "that oxfmt would lay out differently (the team's .oxfmtrc.json, .prettierrc or "
+        ".editorconfig on the base branch)"
+    ),
+)
