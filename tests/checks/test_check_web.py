@@ -9,6 +9,9 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import pytest
+
+import prgate as prgate_package
 from prgate.checks.web.hunks import apply, introduced
 from tests.prgaterun import child_env, prgate
 
@@ -98,10 +101,17 @@ def test_settings_are_read_on_the_base_branch_not_the_head(tmp_path: Path) -> No
     assert [f["path"] for f in findings if f["rule"] == "style/web-format"] == [".oxlintrc.json"]
 
 
-def test_prettier_settings_on_the_base_are_honoured(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (".prettierrc", "semi: false\nsingleQuote: true\n"),
+        ("package.json", '{"name": "a", "prettier": {"semi": false, "singleQuote": true}}\n'),
+    ],
+)
+def test_prettier_settings_on_the_base_are_honoured(tmp_path: Path, name: str, text: str) -> None:
     repo = make_repo(
         tmp_path,
-        {".prettierrc": "semi: false\nsingleQuote: true\n"},
+        {name: text},
         {"web/a.ts": "export const a = 'x'\n", "web/b.ts": 'export const b = "y";\n'},
     )
     _, findings = check(repo)
@@ -114,7 +124,7 @@ def test_a_missing_tool_is_a_could_not_judge_error(tmp_path: Path) -> None:
     bare = tmp_path / "bare"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
     site = sysconfig.get_path("purelib")
-    src = str(Path(__file__).resolve().parents[2] / "src")
+    src = str(Path(prgate_package.__file__).resolve().parents[1])
     env = {
         "PATH": "/usr/bin:/bin",
         "PYTHONPATH": os.pathsep.join([src, site]),

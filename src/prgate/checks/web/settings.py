@@ -23,7 +23,9 @@ KIND_NAME = "web"
 LINT_SETTINGS = (".oxlintrc.json",)
 FORMAT_SETTINGS = (".oxfmtrc.json", ".oxfmtrc.jsonc", ".editorconfig")
 PRETTIER_SETTINGS = (".prettierrc", ".prettierrc.json", ".prettierrc.yaml", ".prettierrc.yml")
-SETTINGS_NAMES = LINT_SETTINGS + FORMAT_SETTINGS + PRETTIER_SETTINGS
+#: Its ``prettier`` key, when there is no ``.prettierrc`` in the same folder.
+PACKAGE_JSON = "package.json"
+SETTINGS_NAMES = (*LINT_SETTINGS, *FORMAT_SETTINGS, *PRETTIER_SETTINGS, PACKAGE_JSON)
 
 #: Files oxlint lints.
 LINT_SUFFIXES = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
@@ -92,25 +94,33 @@ def is_settings_file(path: str) -> bool:
     return posixpath.basename(path) in SETTINGS_NAMES
 
 
+def _prettier_options(name: str, data: bytes) -> dict[str, object] | None:
+    try:
+        loaded = yaml.safe_load(data.decode("utf-8"))  # JSON is YAML too
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return None
+    if name == PACKAGE_JSON:
+        loaded = loaded.get("prettier") if isinstance(loaded, dict) else None
+    if not isinstance(loaded, dict):
+        return None
+    return {str(k): v for k, v in loaded.items() if k in PRETTIER_OPTIONS}
+
+
 def prettier_as_oxfmt(settings: Mapping[str, bytes | None]) -> dict[str, bytes]:
-    """For each folder with a ``.prettierrc`` (JSON or YAML) and no oxfmt settings, an
-    ``.oxfmtrc.json`` with its options that oxfmt reads under the same names."""
+    """For each folder with Prettier settings (a JSON or YAML ``.prettierrc``, else the
+    ``prettier`` key of ``package.json``) and no oxfmt settings, an ``.oxfmtrc.json`` with the
+    options oxfmt reads under the same names."""
     out: dict[str, bytes] = {}
-    for path in sorted(settings):
+    order = {n: i for i, n in enumerate((*PRETTIER_SETTINGS, PACKAGE_JSON))}
+    candidates = [p for p in settings if posixpath.basename(p) in order]
+    for path in sorted(candidates, key=lambda p: (posixpath.dirname(p), order[posixpath.basename(p)])):
         data = settings[path]
         folder, name = posixpath.split(path)
-        if data is None or name not in PRETTIER_SETTINGS:
-            continue
         target = posixpath.join(folder, ".oxfmtrc.json")
-        if settings.get(target) is not None or settings.get(target + "c") is not None:
+        taken = settings.get(target) is not None or settings.get(target + "c") is not None
+        if data is None or taken or target in out:
             continue
-        if target in out:
-            continue
-        try:
-            loaded = yaml.safe_load(data.decode("utf-8"))  # JSON is YAML too
-        except (yaml.YAMLError, UnicodeDecodeError):
-            continue
-        if isinstance(loaded, dict):
-            kept = {k: v for k, v in loaded.items() if k in PRETTIER_OPTIONS}
-            out[target] = json.dumps(kept).encode()
+        options = _prettier_options(name, data)
+        if options is not None:
+            out[target] = json.dumps(options).encode()
     return out
