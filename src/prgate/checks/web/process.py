@@ -2,8 +2,8 @@
 
 The folder (:class:`Workspace`) holds the base branch's settings files at their paths and the
 changed files as they are at head. A head file named like a settings file (a head-branch
-``.oxlintrc.json``) is written under another name, so that nothing on the PR's branch can
-change the settings. The tools run there with no cache and an environment of ``PATH``, a
+``.oxlintrc.json``) is written in a folder of its own, so that nothing on the PR's branch can
+change the settings of other files. The tools run there with no cache and an environment of ``PATH``, a
 throwaway ``HOME`` and the locale only: never a secret.
 """
 
@@ -110,8 +110,10 @@ class Workspace:
                 continue
             name = path
             if is_settings_file(path) or path in settings:
+                # Its own folder keeps its name (oxfmt lays out package.json its own way)
+                # while no tool takes it for the settings of the files beside it.
                 folder, base = posixpath.split(path)
-                name = posixpath.join(folder, f"prgate-head-{i}-{base.lstrip('.')}")
+                name = posixpath.join(folder, f"prgate-head-{i}", base)
             self._write(name, text.encode("utf-8"))
             self.names[path] = name
 

@@ -103,7 +103,8 @@ def _prettier_options(name: str, data: bytes) -> dict[str, object] | None:
         loaded = loaded.get("prettier") if isinstance(loaded, dict) else None
     if not isinstance(loaded, dict):
         return None
-    return {str(k): v for k, v in loaded.items() if k in PRETTIER_OPTIONS}
+    # Prettier's line width where the team's settings do not say (oxfmt's own is 100).
+    return {"printWidth": 80} | {str(k): v for k, v in loaded.items() if k in PRETTIER_OPTIONS}
 
 
 def prettier_as_oxfmt(settings: Mapping[str, bytes | None]) -> dict[str, bytes]:
@@ -113,7 +114,9 @@ def prettier_as_oxfmt(settings: Mapping[str, bytes | None]) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     order = {n: i for i, n in enumerate((*PRETTIER_SETTINGS, PACKAGE_JSON))}
     candidates = [p for p in settings if posixpath.basename(p) in order]
-    for path in sorted(candidates, key=lambda p: (posixpath.dirname(p), order[posixpath.basename(p)])):
+    for path in sorted(
+        candidates, key=lambda p: (posixpath.dirname(p), order[posixpath.basename(p)])
+    ):
         data = settings[path]
         folder, name = posixpath.split(path)
         target = posixpath.join(folder, ".oxfmtrc.json")
