@@ -82,7 +82,7 @@ def resolve_config(
 
     Order: ``override`` if given; else the repository's ``.github/prgate.yml``; else, when
     ``org`` is known, the org's ``.github`` repository's ``.github/prgate.yml``; else the
-    packs python-style and hygiene at their default levels.
+    packs python-style, web-style and hygiene at their default levels.
     """
     from prgate.packs import DEFAULT_PACKS, load_builtin
 
@@ -112,12 +112,10 @@ def resolve_config(
         return Config(
             rules=tuple(s.rule for s in rules.values()),
             ruff=ruff,
-            source="defaults (packs " + " and ".join(DEFAULT_PACKS) + ")",
+            source=f"defaults (packs {_listed(DEFAULT_PACKS)})",
             notices=(
                 *notices,
-                f"No {CONFIG_PATH} was found; the default packs "
-                + " and ".join(DEFAULT_PACKS)
-                + " apply.",
+                f"No {CONFIG_PATH} was found; the default packs {_listed(DEFAULT_PACKS)} apply.",
             ),
         )
     chain = _chain(fetcher, first)
@@ -457,3 +455,8 @@ def _unknown_rule(
             "your own here, give it `check`, `level`, `title`, `why` and `fix`."
         )
     return doc.error(reason, loc, key=True, hint=hint)
+
+
+def _listed(names: Sequence[str]) -> str:
+    """``a, b and c``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
