@@ -163,3 +163,34 @@ def test_hold_the_line_keeps_only_blocks_on_added_lines() -> None:
     new = "a = 1\nb = 2\nc = 3\n"
     chosen = introduced(head, new, lambda start, end: start <= 3 <= end)
     assert apply(head, chosen) == "a  =  1\nb = 2\nc = 3\n"
+
+
+def test_fixed_contents_fix_only_what_the_change_introduced() -> None:
+    """The fix a dispatching `prgate fix` will call: oxlint's safe fixes and oxfmt's layout on
+    added lines only; the old badly laid-out line stays as it was."""
+    from prgate.checks import CheckContext, Rule
+    from prgate.checks.web import WebParams, fixed_contents
+    from prgate.sources.memory import FileSides, changeset_from_files
+
+    base = "export const OLD = {'a':1}\n"
+    head = base + "export const NEW = {'b':2}\nlet x = 1;\nif (x === NaN) x = 2;\nexport { x };\n"
+    changeset = changeset_from_files({"web/a.js": FileSides(base=base, head=head)})
+    rules = [
+        Rule("style/web-lint", "web", "error", "t", "w", "f"),
+        Rule("style/web-format", "web", "warning", "t", "w", "f", params=WebParams(format=True)),
+    ]
+    fixed = fixed_contents(CheckContext(changeset=changeset), rules)
+    assert fixed["web/a.js"].startswith(
+        "export const OLD = {'a':1}\nexport const NEW = { b: 2 };\n"
+    )
+    assert (
+        fixed_contents(
+            CheckContext(
+                changeset=changeset_from_files(
+                    {"web/a.js": FileSides(base, base + "export const Z = 1;\n")}
+                )
+            ),
+            rules,
+        )
+        == {}
+    )

@@ -33,6 +33,11 @@ def hunks(head: str, new: str) -> list[Hunk]:
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            # Line for line: each line its own block, so that an old line beside an added one
+            # is not rewritten with it.
+            out.extend(Hunk(i + 1, i + 1, i, i + 1, (b[j1 + i - i1],)) for i in range(i1, i2))
+            continue
         start = i1 + 1 if i2 > i1 else max(i1, 1)
         end = i2 if i2 > i1 else start
         out.append(Hunk(start, end, i1, i2, tuple(b[j1:j2])))

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 
 from prgate.checks import CheckContext, CheckKind, CheckResult, Reads, Rule
 from prgate.checks.web.hunks import introduced
@@ -16,7 +17,10 @@ from prgate.checks.web.settings import (
     is_format_rule,
 )
 from prgate.checks.web.tools import WebOutput, run_tools
-from prgate.model import FileChange, Finding
+from prgate.model import FileChange, Finding, Level
+
+#: A comment that turns oxlint (or ESLint, whose comments oxlint honours) off.
+_DISABLE = re.compile(r"(?://|/\*)\s*(?P<what>(?:oxlint|eslint)-disable(?:-next-line|-line)?)\b")
 
 #: Whether ``prgate fix`` applies this kind's fixes (:func:`prgate.checks.web.fix.fixed_contents`
 #: exists; it becomes true once ``prgate.fixes`` dispatches to it, so no finding promises a
@@ -73,6 +77,37 @@ def _lint_finding(rule: Rule, p: LintProblem) -> Finding:
     )
 
 
+def _disable_findings(
+    rule: Rule, lint: Mapping[str, str], changes: dict[str, FileChange]
+) -> list[Finding]:
+    """One warning for each comment the change adds that turns oxlint off, so that a reviewer
+    sees it (the tool honours it; prgate does not hide that it did)."""
+    found: list[Finding] = []
+    for path in sorted(lint):
+        lines = lint[path].splitlines()
+        for n in changes[path].added_line_numbers():
+            m = _DISABLE.search(lines[n - 1]) if n <= len(lines) else None
+            if m is None:
+                continue
+            found.append(
+                rule.finding(
+                    path=path,
+                    line=n,
+                    message=(
+                        f"This change adds a comment (`{m.group('what')}`) that turns oxlint's "
+                        "checks off here, so the problems it would report are not shown. It is "
+                        "named so that a reviewer sees it."
+                    ),
+                    fix=(
+                        "Keep the comment if the code is right as it is and say why next to "
+                        "it; otherwise fix the problem and remove the comment."
+                    ),
+                    level=Level.WARNING,
+                )
+            )
+    return found
+
+
 def _format_findings(rule: Rule, out: WebOutput, changes: dict[str, FileChange]) -> list[Finding]:
     found: list[Finding] = []
     for path in sorted(out.unformattable):
@@ -115,6 +150,7 @@ def _run(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
             result.findings.extend(_format_findings(rule, out, changes))
         else:
             result.findings.extend(_lint_finding(rule, p) for p in out.problems)
+            result.findings.extend(_disable_findings(rule, lint, changes))
     return result
 
 
