@@ -6,7 +6,9 @@ The change: 250 TypeScript files from TS_GIT_DIR's HEAD (a fetched repository su
 date-fns) and 250 Python files (this repository's own, copied into several folders), each
 edited on one line (base -> head). Prints the median seconds of three runs of
 `prgate check` (packs python-style and web-style) and of the bare tools on the same files
-(ruff check, ruff format --check, oxlint, oxfmt --check, one after another), and their ratio.
+(ruff check, ruff format --check, oxlint, oxfmt --check, one after another), and their ratio;
+then `prgate check` with no packs (the fixed cost of reading a change from git and starting
+up) and the ratio of what the two packs add on top of it to the bare tools.
 """
 
 from __future__ import annotations
@@ -113,10 +115,17 @@ def main() -> None:
         ]
         t_prgate = median_time(prgate, repo)
         t_bare = median_time(bare, repo)
+        config.write_text("packs: []\n")
+        t_empty = median_time(prgate, repo)
         print(f"{len(ts)} TypeScript + {len(py)} Python files changed")
         print(f"prgate check (python-style, web-style): {t_prgate:.2f}s")
         print(f"bare tools (ruff check, ruff format --check, oxlint, oxfmt --check): {t_bare:.2f}s")
         print(f"ratio: {t_prgate / t_bare:.2f}x")
+        print(f"prgate check with no packs (reading the change, starting up): {t_empty:.2f}s")
+        print(
+            f"ratio of what the style packs add to the bare tools: "
+            f"{(t_prgate - t_empty) / t_bare:.2f}x"
+        )
 
 
 if __name__ == "__main__":

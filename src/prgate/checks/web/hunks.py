@@ -26,6 +26,8 @@ class Hunk:
 
 def hunks(head: str, new: str) -> list[Hunk]:
     """Where ``new`` differs from ``head`` (an insertion counts as a change of the line before)."""
+    if head == new:
+        return []
     a = head.splitlines(keepends=True)
     b = new.splitlines(keepends=True)
     out: list[Hunk] = []
