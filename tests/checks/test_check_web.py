@@ -194,3 +194,16 @@ def test_fixed_contents_fix_only_what_the_change_introduced() -> None:
         )
         == {}
     )
+
+
+def test_the_tools_see_no_secret_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prgate.checks.web.process import scrubbed_env
+
+    monkeypatch.setenv("PRGATE_WEBHOOK_SECRET", "s3cret")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    env = scrubbed_env(tmp_path)
+    assert set(env) <= {"PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ"}
+    assert env["HOME"] == str(tmp_path) and env["LANG"] == "C.UTF-8"
