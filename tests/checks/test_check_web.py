@@ -111,8 +111,13 @@ def test_settings_are_read_on_the_base_branch_not_the_head(tmp_path: Path) -> No
 def test_prettier_settings_on_the_base_are_honoured(tmp_path: Path, name: str, text: str) -> None:
     repo = make_repo(
         tmp_path,
-        {name: text},
-        {"web/a.ts": "export const a = 'x'\n", "web/b.ts": 'export const b = "y";\n'},
+        {name: text, ".prettierignore": "web/generated/\n"},
+        {
+            "web/a.ts": "export const a = 'x'\n",
+            "web/b.ts": 'export const b = "y";\n',
+            "web/generated/c.ts": "export const c   =  1\n",
+            "pnpm-lock.yaml": "lockfileVersion:   '9.0'\n",
+        },
     )
     _, findings = check(repo)
     assert where(findings, "style/web-format") == [("web/b.ts", 1)]

@@ -1,7 +1,8 @@
 """What the web kind judges and which of the team's settings it reads (on the base branch).
 
 oxlint reads ``.oxlintrc.json`` (the closest one above each file, as oxlint's nested configs
-do); oxfmt reads ``.oxfmtrc.json``/``.oxfmtrc.jsonc`` and ``.editorconfig``. A folder with a
+do); oxfmt reads ``.oxfmtrc.json``/``.oxfmtrc.jsonc``, ``.editorconfig`` and the top
+``.prettierignore``. A folder with a
 JSON or YAML ``.prettierrc`` and no oxfmt settings has its Prettier options handed to oxfmt,
 whose options carry Prettier's names. Settings written as code (``.prettierrc.js``,
 ``oxfmt.config.ts``) are never run, so they are not honoured.
@@ -21,7 +22,8 @@ from prgate.checks import Params, Rule
 KIND_NAME = "web"
 
 LINT_SETTINGS = (".oxlintrc.json",)
-FORMAT_SETTINGS = (".oxfmtrc.json", ".oxfmtrc.jsonc", ".editorconfig")
+#: ``.prettierignore`` counts at the repository's top, as oxfmt (like Prettier) reads it there.
+FORMAT_SETTINGS = (".oxfmtrc.json", ".oxfmtrc.jsonc", ".editorconfig", ".prettierignore")
 PRETTIER_SETTINGS = (".prettierrc", ".prettierrc.json", ".prettierrc.yaml", ".prettierrc.yml")
 #: Its ``prettier`` key, when there is no ``.prettierrc`` in the same folder.
 PACKAGE_JSON = "package.json"
@@ -43,6 +45,11 @@ FORMAT_SUFFIXES = (
     ".toml",
     ".md",
     ".graphql",
+)
+
+#: Files written by package managers, which oxfmt (like Prettier) leaves alone.
+LOCKFILES = frozenset(
+    {"package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "bun.lock", "deno.lock"}
 )
 
 #: Prettier options oxfmt reads under the same names (others are left out).
@@ -87,7 +94,7 @@ def is_format_rule(rule: Rule) -> bool:
 def in_scope(rule: Rule, path: str) -> bool:
     """Whether ``rule`` judges the file at ``path`` (by its name's ending)."""
     suffixes = FORMAT_SUFFIXES if is_format_rule(rule) else LINT_SUFFIXES
-    return path.lower().endswith(suffixes)
+    return path.lower().endswith(suffixes) and posixpath.basename(path) not in LOCKFILES
 
 
 def is_settings_file(path: str) -> bool:
