@@ -212,3 +212,14 @@ def test_the_tools_see_no_secret_from_the_environment(
     env = scrubbed_env(tmp_path)
     assert set(env) <= {"PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ"}
     assert env["HOME"] == str(tmp_path) and env["LANG"] == "C.UTF-8"
+
+
+def test_a_syntax_error_on_an_old_line_still_says_the_file_was_not_judged(tmp_path: Path) -> None:
+    broken = "export function f(a {\n  return a;\n}\n"
+    repo = make_repo(tmp_path, {"web/a.js": broken}, {"web/a.js": broken + "debugger;\n"})
+    code, findings = check(repo)
+    assert code == 1
+    lint = [(f["path"], f["line"]) for f in findings if f["rule"] == "style/web-lint"]
+    assert lint == [("web/a.js", None)]
+    layout = [f for f in findings if f["rule"] == "style/web-format"]
+    assert [f["title"] for f in layout] == ["prgate could not check this file for layout (oxfmt)"]

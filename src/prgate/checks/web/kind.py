@@ -52,12 +52,14 @@ def changed_texts(
     return lint, fmt
 
 
-def _lint_finding(rule: Rule, p: LintProblem) -> Finding:
+def _lint_finding(rule: Rule, p: LintProblem, change: FileChange | None) -> Finding:
     if p.code is None:
+        # Reported even when the syntax error is on an old line: the file was not judged.
+        on_change = change is not None and change.touches(p.line)
         return rule.finding(
             path=p.path,
-            line=p.line,
-            column=p.column,
+            line=p.line if on_change else None,
+            column=p.column if on_change else None,
             message=(
                 f"This file could not be read as JavaScript or TypeScript (line {p.line}: "
                 f"{p.message}), so it could not be checked."
@@ -146,10 +148,22 @@ def _run(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
     out = run_tools(ctx.settings, lint=lint, fmt=fmt)
     changes = {f.path: f for f in ctx.changeset.files}
     for rule in sorted(rules, key=lambda r: r.id):
+        for path in sorted(out.unjudged):
+            if in_scope(rule, path):
+                result.findings.append(
+                    rule.cannot_check(
+                        path=path,
+                        looks_for=KIND.looks_for,
+                        message="Its name is too long or unusual to hand to the checking tools.",
+                        fix="Give the file a shorter, plain name, then run the check again.",
+                    )
+                )
         if is_format_rule(rule):
             result.findings.extend(_format_findings(rule, out, changes))
         else:
-            result.findings.extend(_lint_finding(rule, p) for p in out.problems)
+            result.findings.extend(
+                _lint_finding(rule, p, changes.get(p.path)) for p in out.problems
+            )
             result.findings.extend(_disable_findings(rule, lint, changes))
     return result
 

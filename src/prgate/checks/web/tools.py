@@ -25,6 +25,8 @@ class WebOutput:
     formatted: dict[str, str] = field(default_factory=dict)
     #: Files oxfmt could not read (a syntax error, for one).
     unformattable: set[str] = field(default_factory=set)
+    #: Changed files the tools could not be given (a name no folder can hold).
+    unjudged: set[str] = field(default_factory=set)
     #: Path -> the file with oxlint's safe fixes applied (only when asked for).
     lint_fixed: dict[str, str] = field(default_factory=dict)
 
@@ -51,6 +53,7 @@ def run_tools(
     files = {**lint, **fmt}
     with Workspace(base_settings(settings), files) as ws:
         back = {ws.names[p]: p for p in files if p in ws.names}
+        out.unjudged = {p for p in files if p not in ws.names}
         lint_paths = sorted(p for p in lint if p in ws.names)
         fmt_paths = sorted(p for p in fmt if p in ws.names)
         if lint_paths:
