@@ -145,7 +145,7 @@ def test_every_format_says_which_configuration_judged_the_change(tmp_path: Path)
     for fmt in ("text", "json", "markdown", "sarif"):
         done = check(root, "--base", "main", "--head", "feature", "--format", fmt, ci=False)
         shown = done.stdout.replace("\\", "")  # markdown escapes its punctuation
-        assert "defaults (packs python-style and hygiene)" in shown, fmt
+        assert "defaults (packs python-style, web-style and hygiene)" in shown, fmt
     git(root, "checkout", "-q", "main")
     (root / ".github").mkdir()
     (root / ".github" / "prgate.yml").write_text("packs: [hygiene]\n")

@@ -48,9 +48,15 @@ __all__ = [
 ]
 
 #: The contract's built-in packs, in the order the reference lists them.
-BUILTIN_ORDER: tuple[str, ...] = ("python-style", "safe-zones", "feature-flags", "hygiene")
+BUILTIN_ORDER: tuple[str, ...] = (
+    "python-style",
+    "safe-zones",
+    "feature-flags",
+    "hygiene",
+    "web-style",
+)
 #: The packs used when a repository has no config at all.
-DEFAULT_PACKS: tuple[str, ...] = ("python-style", "hygiene")
+DEFAULT_PACKS: tuple[str, ...] = ("python-style", "web-style", "hygiene")
 PACK_SUFFIXES: tuple[str, ...] = (".yml", ".yaml")
 
 REFERENCE_START = "<!-- rules:start -->"

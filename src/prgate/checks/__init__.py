@@ -277,7 +277,7 @@ def declared_reads(rules: Iterable[Rule], kinds: Mapping[str, CheckKind] | None 
 
 def registry() -> Mapping[str, CheckKind]:
     """All check kinds by name. Imported lazily so that each module stays independent."""
-    from prgate.checks import debug, flags, paths, pattern, ruff, secrets, size, tests
+    from prgate.checks import debug, flags, paths, pattern, ruff, secrets, size, tests, web
     from prgate.llm import reviewer
 
     kinds = [
@@ -291,5 +291,6 @@ def registry() -> Mapping[str, CheckKind]:
         size.KIND,
         tests.KIND,
         reviewer.KIND,
+        web.KIND,
     ]
     return {k.name: k for k in kinds}

@@ -81,7 +81,7 @@ def resolve_config(
 
     Order: ``override`` if given; else the repository's ``.github/prgate.yml``; else, when
     ``org`` is known, the org's ``.github`` repository's ``.github/prgate.yml``; else the
-    packs python-style and hygiene at their default levels.
+    packs python-style, web-style and hygiene at their default levels.
     """
     from prgate.packs import DEFAULT_PACKS, load_builtin
 
@@ -109,12 +109,10 @@ def resolve_config(
         rules = _pack_rules([("defaults", load_builtin(p)) for p in DEFAULT_PACKS])
         return Config(
             rules=tuple(s.rule for s in rules.values()),
-            source="defaults (packs " + " and ".join(DEFAULT_PACKS) + ")",
+            source=f"defaults (packs {_listed(DEFAULT_PACKS)})",
             notices=(
                 *notices,
-                f"No {CONFIG_PATH} was found; the default packs "
-                + " and ".join(DEFAULT_PACKS)
-                + " apply.",
+                f"No {CONFIG_PATH} was found; the default packs {_listed(DEFAULT_PACKS)} apply.",
             ),
         )
     chain = _chain(fetcher, first)
@@ -453,3 +451,8 @@ def _unknown_rule(
             "your own here, give it `check`, `level`, `title`, `why` and `fix`."
         )
     return doc.error(reason, loc, key=True, hint=hint)
+
+
+def _listed(names: Sequence[str]) -> str:
+    """``a, b and c``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

@@ -129,9 +129,9 @@ class ConfigFile(_Strict):
     packs: list[PackName] | None = Field(
         default=None,
         description=(
-            "Rule packs to use: built-in ones (python-style, safe-zones, feature-flags, hygiene) "
-            "or this repository's own, kept as .github/prgate/<name>.yml. Default: "
-            "python-style and hygiene."
+            "Rule packs to use: built-in ones (python-style, web-style, safe-zones, "
+            "feature-flags, hygiene) or this repository's own, kept as "
+            ".github/prgate/<name>.yml. Default: python-style, web-style and hygiene."
         ),
     )
     rules: dict[str, dict[str, Any]] = Field(

@@ -1,0 +1,132 @@
+"""`prgate check` with both style packs against the bare tools, on a 500-file mixed change.
+
+    python bench/bench_style_speed.py TS_GIT_DIR [--files 500]
+
+The change: 250 TypeScript files from TS_GIT_DIR's HEAD (a fetched repository such as
+date-fns) and 250 Python files (this repository's own, copied into several folders), each
+edited on one line (base -> head). Prints the median seconds of three runs of
+`prgate check` (packs python-style and web-style) and of the bare tools on the same files
+(ruff check, ruff format --check, oxlint, oxfmt --check, one after another), and their ratio;
+then `prgate check` with no packs (the fixed cost of reading a change from git and starting
+up) and the ratio of what the two packs add on top of it to the bare tools.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {
+    "GIT_AUTHOR_NAME": "b",
+    "GIT_AUTHOR_EMAIL": "b@b",
+    "GIT_COMMITTER_NAME": "b",
+    "GIT_COMMITTER_EMAIL": "b@b",
+    "PATH": f"{BIN}:/usr/bin:/bin",
+    "HOME": "/tmp",
+}
+
+
+def sh(*args: str, cwd: Path) -> None:
+    subprocess.run(args, cwd=cwd, env=ENV, check=True, capture_output=True)
+
+
+def median_time(args: list[list[str]], cwd: Path) -> float:
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        for a in args:
+            subprocess.run(a, cwd=cwd, env=ENV, capture_output=True, check=False)
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+
+def build(ts_source: str, count: int, repo: Path) -> tuple[list[str], list[str]]:
+    repo.mkdir()
+    sh("git", "init", "-q", "-b", "main", cwd=repo)
+    archive = subprocess.run(
+        ["git", f"--git-dir={ts_source}", "archive", "HEAD"], capture_output=True, check=True
+    ).stdout
+    scratch = repo.parent / "ts"
+    scratch.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(scratch)], input=archive, check=True)
+    ts = sorted(p for p in scratch.rglob("*.ts") if "node_modules" not in p.parts)[: count // 2]
+    py = sorted((ROOT / "src").rglob("*.py"))
+    ts_paths, py_paths = [], []
+    for p in ts:
+        rel = f"web/{p.relative_to(scratch)}"
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_bytes(p.read_bytes())
+        ts_paths.append(rel)
+    for i in range(count - len(ts_paths)):
+        src = py[i % len(py)]
+        rel = f"py{i // len(py)}/{src.relative_to(ROOT / 'src')}"
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_bytes(src.read_bytes())
+        py_paths.append(rel)
+    sh("git", "add", "-A", cwd=repo)
+    sh("git", "commit", "-qm", "base", cwd=repo)
+    sh("git", "checkout", "-qb", "head", cwd=repo)
+    for rel in ts_paths:
+        with (repo / rel).open("a") as f:
+            f.write("export const benchMarker = { a: 1 };\n")
+    for rel in py_paths:
+        with (repo / rel).open("a") as f:
+            f.write("BENCH_MARKER = {'a': 1}\n")
+    sh("git", "commit", "-qam", "head", cwd=repo)
+    return ts_paths, py_paths
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("ts_source")
+    parser.add_argument("--files", type=int, default=500)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="stylespeed-") as tmp:
+        repo = Path(tmp) / "repo"
+        ts, py = build(args.ts_source, args.files, repo)
+        config = Path(tmp) / "prgate.yml"
+        config.write_text("packs: [python-style, web-style]\n")
+        prgate = [
+            [
+                str(BIN / "prgate"),
+                "check",
+                "--base",
+                "main",
+                "--head",
+                "head",
+                "--config",
+                str(config),
+                "--format",
+                "json",
+            ]
+        ]
+        bare = [
+            [str(BIN / "ruff"), "check", "--no-cache", "--output-format", "json", *py],
+            [str(BIN / "ruff"), "format", "--check", "--no-cache", *py],
+            [str(BIN / "oxlint"), "--format", "json", *ts],
+            [str(BIN / "oxfmt"), "--check", *ts],
+        ]
+        t_prgate = median_time(prgate, repo)
+        t_bare = median_time(bare, repo)
+        config.write_text("packs: []\n")
+        t_empty = median_time(prgate, repo)
+        print(f"{len(ts)} TypeScript + {len(py)} Python files changed")
+        print(f"prgate check (python-style, web-style): {t_prgate:.2f}s")
+        print(f"bare tools (ruff check, ruff format --check, oxlint, oxfmt --check): {t_bare:.2f}s")
+        print(f"ratio: {t_prgate / t_bare:.2f}x")
+        print(f"prgate check with no packs (reading the change, starting up): {t_empty:.2f}s")
+        print(
+            f"ratio of what the style packs add to the bare tools: "
+            f"{(t_prgate - t_empty) / t_bare:.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
