@@ -170,35 +170,35 @@ def test_hold_the_line_keeps_only_blocks_on_added_lines() -> None:
     assert apply(head, chosen) == "a  =  1\nb = 2\nc = 3\n"
 
 
-def test_fixed_contents_fix_only_what_the_change_introduced() -> None:
-    """The fix a dispatching `prgate fix` will call: oxlint's safe fixes and oxfmt's layout on
-    added lines only; the old badly laid-out line stays as it was."""
-    from prgate.checks import CheckContext, Rule
-    from prgate.checks.web import WebParams, fixed_contents
+def test_fixes_dispatched_through_the_seam_fix_only_what_the_change_introduced() -> None:
+    """`prgate fix` and the App's fix commit (``compute_fixes``): oxlint's safe fixes and oxfmt's
+    layout on added lines only; the old badly laid-out line stays as it was."""
+    from prgate.checks import Rule
+    from prgate.checks.web import WebParams
+    from prgate.config import Config
+    from prgate.engine import evaluate
+    from prgate.fixes import compute_fixes, fixed_contents
     from prgate.sources.memory import FileSides, changeset_from_files
+
+    rules = (
+        Rule("style/web-lint", "web", "error", "t", "w", "f"),
+        Rule("style/web-format", "web", "warning", "t", "w", "f", params=WebParams(format=True)),
+    )
+    config = Config(rules=rules)
+
+    def fixed(base: str, head: str) -> dict[str, bytes]:
+        changeset = changeset_from_files({"web/a.js": FileSides(base=base, head=head)})
+        report = evaluate(changeset, config)
+        return fixed_contents(compute_fixes(changeset, config, report))
 
     base = "export const OLD = {'a':1}\n"
     head = base + "export const NEW = {'b':2}\nlet x = 1;\nif (x === NaN) x = 2;\nexport { x };\n"
-    changeset = changeset_from_files({"web/a.js": FileSides(base=base, head=head)})
-    rules = [
-        Rule("style/web-lint", "web", "error", "t", "w", "f"),
-        Rule("style/web-format", "web", "warning", "t", "w", "f", params=WebParams(format=True)),
-    ]
-    fixed = fixed_contents(CheckContext(changeset=changeset), rules)
-    assert fixed["web/a.js"].startswith(
-        "export const OLD = {'a':1}\nexport const NEW = { b: 2 };\n"
-    )
     assert (
-        fixed_contents(
-            CheckContext(
-                changeset=changeset_from_files(
-                    {"web/a.js": FileSides(base, base + "export const Z = 1;\n")}
-                )
-            ),
-            rules,
-        )
-        == {}
+        fixed(base, head)["web/a.js"]
+        .decode()
+        .startswith("export const OLD = {'a':1}\nexport const NEW = { b: 2 };\n")
     )
+    assert fixed(base, base + "export const Z = 1;\n") == {}
 
 
 def test_the_tools_see_no_secret_from_the_environment(
@@ -223,3 +223,16 @@ def test_a_syntax_error_on_an_old_line_still_says_the_file_was_not_judged(tmp_pa
     assert lint == [("web/a.js", None)]
     layout = [f for f in findings if f["rule"] == "style/web-format"]
     assert [f["title"] for f in layout] == ["prgate could not check this file for layout (oxfmt)"]
+
+
+def test_prgate_fix_lays_out_the_added_web_lines_in_the_working_tree(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {"web/a.js": OLD}, {"README.md": "# Shop\n"})
+    (repo / "web" / "a.js").write_text(OLD + "export const B = {'y':2}\n")
+    (repo / "web" / "site.css").write_text("a{color:red}\n")
+    done = prgate(repo, "fix", "--base", "main")
+    assert done.returncode == 0, done.stderr
+    assert "fixed web/a.js" in done.stdout and "fixed web/site.css" in done.stdout
+    assert (repo / "web" / "a.js").read_text() == OLD + "export const B = { y: 2 };\n"
+    assert (repo / "web" / "site.css").read_text() == "a {\n  color: red;\n}\n"
+    after = prgate(repo, "check", "--base", "main", "--format", "json")
+    assert after.returncode == 0 and json.loads(after.stdout)["findings"] == []

@@ -6,50 +6,22 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from prgate.checks import CheckContext, CheckKind, CheckResult, Reads, Rule
+from prgate.checks import CheckContext, CheckKind, CheckResult, Rule
+from prgate.checks.tools import tool_output
 from prgate.checks.web.hunks import introduced
 from prgate.checks.web.output import LintProblem
 from prgate.checks.web.settings import (
     KIND_NAME,
-    SETTINGS_NAMES,
     WebParams,
     in_scope,
     is_format_rule,
 )
-from prgate.checks.web.tools import WebOutput, run_tools
+from prgate.checks.web.tool import TOOL, changed_heads, texts_for
+from prgate.checks.web.tools import WebOutput
 from prgate.model import FileChange, Finding, Level
 
 #: A comment that turns oxlint (or ESLint, whose comments oxlint honours) off.
 _DISABLE = re.compile(r"(?://|/\*)\s*(?P<what>(?:oxlint|eslint)-disable(?:-next-line|-line)?)\b")
-
-#: Whether ``prgate fix`` applies this kind's fixes (:func:`prgate.checks.web.fix.fixed_contents`
-#: exists; it becomes true once ``prgate.fixes`` dispatches to it, so no finding promises a
-#: fix that ``prgate fix`` would not make).
-FIXES_WIRED = False
-
-#: What every web rule reads: the base's settings files above each changed file.
-WEB_READS = Reads(settings=frozenset(SETTINGS_NAMES))
-
-
-def changed_texts(
-    ctx: CheckContext, rules: Sequence[Rule]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Head texts of the changed files each kind of rule judges: (lint files, format files)."""
-    lint: dict[str, str] = {}
-    fmt: dict[str, str] = {}
-    lint_rules = [r for r in rules if not is_format_rule(r)]
-    format_rules = [r for r in rules if is_format_rule(r)]
-    for f in ctx.analysable():
-        if not f.added:
-            continue
-        text = f.head_text()
-        if text is None:
-            continue
-        if any(in_scope(r, f.path) for r in lint_rules):
-            lint[f.path] = text
-        if any(in_scope(r, f.path) for r in format_rules):
-            fmt[f.path] = text
-    return lint, fmt
 
 
 def _lint_finding(rule: Rule, p: LintProblem, change: FileChange | None) -> Finding:
@@ -76,6 +48,7 @@ def _lint_finding(rule: Rule, p: LintProblem, change: FileChange | None) -> Find
         column=p.column,
         message=f"{p.message} (oxlint {p.code})",
         fix=fix,
+        code=p.code,
     )
 
 
@@ -134,18 +107,18 @@ def _format_findings(rule: Rule, out: WebOutput, changes: dict[str, FileChange])
                         "The team's formatter (oxfmt) would lay out these lines differently "
                         "(spacing, line breaks, quotes, commas)."
                     ),
-                    fixable=FIXES_WIRED,
+                    fixable=True,
                 )
             )
     return found
 
 
 def _run(ctx: CheckContext, rules: Sequence[Rule]) -> CheckResult:
-    lint, fmt = changed_texts(ctx, rules)
+    lint, fmt = texts_for(rules, changed_heads(ctx))
     result = CheckResult()
     if not lint and not fmt:
         return result
-    out = run_tools(ctx.settings, lint=lint, fmt=fmt)
+    out = tool_output(ctx, TOOL)
     changes = {f.path: f for f in ctx.changeset.files}
     for rule in sorted(rules, key=lambda r: r.id):
         for path in sorted(out.unjudged):
@@ -172,7 +145,7 @@ KIND = CheckKind(
     name=KIND_NAME,
     params=WebParams,
     run=_run,
-    reads=lambda rule: WEB_READS,
+    tool=TOOL,
     in_scope=lambda rule, change: in_scope(rule, change.path),
     looks_for="JavaScript, TypeScript and web-file mistakes and layout (oxlint, oxfmt)",
     summary=(
