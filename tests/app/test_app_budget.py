@@ -44,7 +44,7 @@ def test_a_100_file_pr_is_judged_within_12_api_calls(
     # contents), the run created and concluded, the comment found and posted;
     # and two for ruff as the team runs it: one recursive listing of the head tree (the
     # project's own modules) and one query for the ruff settings above the changed files.
-    assert len(calls) <= 12, calls
+    assert len(calls) <= 12, "\n".join(map(str, calls))
     assert (
         calls.count(("GET", f"/repos/{world.repo.full_name}/commits/{gh.head_sha(pr)}/pulls")) == 1
     )

@@ -207,6 +207,10 @@ def test_a_second_tool_runs_once_per_evaluation_with_its_base_settings(setup: Se
         ("notes/b.txt", "replace the banned word"),
     ]
     assert SETTINGS in settings_names(kinds) and "pyproject.toml" in settings_names(kinds)
+    # A source's first batch asks only for the settings of tools that take a changed file.
+    assert SETTINGS not in settings_names(kinds, paths=["app/core.py"])
+    assert "pyproject.toml" in settings_names(kinds, paths=["app/core.py"])
+    assert SETTINGS in settings_names(kinds, paths=["notes/a.txt"])
 
 
 def test_fixes_of_a_second_tool_are_dispatched_by_kind(setup: Setup) -> None:

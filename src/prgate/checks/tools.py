@@ -181,13 +181,19 @@ def provide(ctx: CheckContext, tool: Tool[OutT], output: OutT) -> CheckContext:
     return ctx
 
 
-def settings_names(kinds: Mapping[str, CheckKind] | None = None) -> tuple[str, ...]:
-    """The settings file names every tool of ``kinds`` reads, for a source's first batch."""
+def settings_names(
+    kinds: Mapping[str, CheckKind] | None = None, *, paths: Iterable[str] | None = None
+) -> tuple[str, ...]:
+    """The settings file names every tool of ``kinds`` reads, for a source's first batch;
+    with ``paths``, only of the tools that take one of those files."""
     kinds = kinds if kinds is not None else registry()
+    wanted = None if paths is None else list(paths)
     names: set[str] = set()
     for kind in kinds.values():
-        if kind.tool is not None:
-            names |= kind.tool.reads.settings
+        tool = kind.tool
+        if tool is None or (wanted is not None and not any(tool.takes(p) for p in wanted)):
+            continue
+        names |= tool.reads.settings
     return tuple(sorted(names))
 
 

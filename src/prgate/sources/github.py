@@ -61,10 +61,12 @@ from prgate.sources.otherrepos import OtherRepo, read_other
 CONFIG_FILES = (".github/prgate.yml", ".github/prgate.yaml")
 
 
-def _first_base_reads() -> tuple[str, ...]:
-    """prgate's config, and the root settings files of every external tool a rule may run
-    (declared by the tools, see :mod:`prgate.checks.tools`)."""
-    return CONFIG_FILES + tuple(n for n in settings_names() if n not in CONFIG_FILES)
+def _first_base_reads(paths: Sequence[str]) -> tuple[str, ...]:
+    """prgate's config, and the root settings files of every external tool a rule may run on
+    the changed ``paths`` (declared by the tools, see :mod:`prgate.checks.tools`): a change
+    without web files does not read the web tools' settings."""
+    names = settings_names(paths=paths)
+    return CONFIG_FILES + tuple(n for n in names if n not in CONFIG_FILES)
 
 
 #: Paths at head read with the first query because a common rule reads them there.
@@ -196,7 +198,7 @@ def load_pull(
     files = list_files(http, repo, pull.number, expected=pull.changed_files)
     head, base = pull.head_sha, pull.base_sha
     present = [f for f in files if f.status != "removed"]
-    first_base = _first_base_reads()
+    first_base = _first_base_reads([f.path for f in files])
     blobs_wanted: list[tuple[str, str]] = [(base, p) for p in first_base]
     blobs_wanted += [(head, f.path) for f in present]
     # Without a diff, the base side cannot be rebuilt: read it with the rest.
