@@ -2,13 +2,16 @@
 
 Each change is opened and judged exactly as ``prgate check --base BASE --head HEAD`` would
 (``open_change`` and ``judge`` of the command line), one change at a time, and only its verdict
-is kept: memory stays flat however long the history.
+is kept: memory stays flat however long the history (see :data:`WINDOW`).
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -77,10 +80,15 @@ class BaseConfigs:
 
         self.root = root
         self._token = take_token(os.environ)
+        self._lock = threading.Lock()
         self._seen: list[tuple[tuple[str, ...], tuple[str | None, ...], Config | ConfigError]] = []
 
     def at(self, base: str) -> Config:
         """The config on ``base``; raises the base's :class:`ConfigError` if it is broken."""
+        with self._lock:  # replay's threads share one cache
+            return self._at(base)
+
+    def _at(self, base: str) -> Config:
         for paths, blobs, found in self._seen:
             if _blobs(self.root, base, paths) == blobs:
                 return _unwrap(found)
@@ -128,28 +136,50 @@ def _same_rules(a: Config, b: Config) -> bool:
     return plain(a) == plain(b)
 
 
+#: Changes judged at once: ruff and git are child processes, so two changes keep both of the
+#: machine's cores busy; the window also bounds memory (at most this many changes are open).
+WINDOW = 2
+
+
 def replay(root: Path, changes: Iterable[PastChange], proposed: Config) -> Iterator[Replayed]:
-    """Each change judged by its base's config and by ``proposed``, one at a time."""
+    """Each change judged by its base's config and by ``proposed``, in the order given.
+
+    Up to :data:`WINDOW` changes are judged at a time, each in its own thread with its own
+    change and evaluations; results come out in order, and nothing else is kept.
+    """
+    configs = BaseConfigs(root)
+    pending: deque[Future[Replayed]] = deque()
+    with ThreadPoolExecutor(max_workers=WINDOW, thread_name_prefix="backtest") as pool:
+        try:
+            for change in changes:
+                pending.append(pool.submit(_replay_one, root, change, proposed, configs))
+                if len(pending) >= WINDOW:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _replay_one(root: Path, change: PastChange, proposed: Config, configs: BaseConfigs) -> Replayed:
+    """One change, judged as ``prgate check --base BASE --head HEAD`` would, by both configs."""
     from prgate.cli import judge
     from prgate.sources.git import open_change
 
-    configs = BaseConfigs(root)
-    for change in changes:
-        try:
-            local = open_change(root, base=change.base, head=change.head)
-        except PrgateError as exc:  # as `prgate check` would: it could not judge, so no pass
-            failed = Verdict(Conclusion.FAILURE, (), (), problem=str(exc))
-            yield Replayed(change=change, current=failed, proposed=failed)
-            continue
-        proposed_verdict = verdict_of(judge(local, proposed))
-        try:
-            current_config = configs.at(change.base)
-        except ConfigError as exc:
-            current = Verdict(Conclusion.FAILURE, (), (), problem=exc.describe())
+    try:
+        local = open_change(root, base=change.base, head=change.head)
+    except PrgateError as exc:  # as `prgate check` would: it could not judge, so no pass
+        failed = Verdict(Conclusion.FAILURE, (), (), problem=str(exc))
+        return Replayed(change=change, current=failed, proposed=failed)
+    proposed_verdict = verdict_of(judge(local, proposed))
+    try:
+        current_config = configs.at(change.base)
+    except ConfigError as exc:
+        current = Verdict(Conclusion.FAILURE, (), (), problem=exc.describe())
+    else:
+        if _same_rules(current_config, proposed):
+            current = proposed_verdict
         else:
-            if _same_rules(current_config, proposed):
-                current = proposed_verdict
-            else:
-                current = verdict_of(judge(local, current_config))
-        del local
-        yield Replayed(change=change, current=current, proposed=proposed_verdict)
+            current = verdict_of(judge(local, current_config))
+    return Replayed(change=change, current=current, proposed=proposed_verdict)
