@@ -103,9 +103,9 @@ def build_history(root: Path) -> None:
     write(root, "tests/test_b.py", "def test_b():\n    assert True\n")
     commit(root, "Add b")
     merge_pr(root, "feature-b", 4, NASTY)
-    # 5: a change that edits the config itself (tighter size limit, same rules otherwise)
-    write(root, ".github/prgate.yml", CONFIG + "  size/limit:\n    max_files: 40\n")
-    commit(root, "Tune the size limit (#5)")
+    # 5: a change that edits the config itself: from here on, source without tests blocks
+    write(root, ".github/prgate.yml", CONFIG + "  tests/required:\n    level: error\n")
+    commit(root, "Require tests (#5)")
     # 6: docs only
     write(root, "docs/guide.md", "# Guide\n")
     commit(root, "Write a guide (#6)")
@@ -173,6 +173,9 @@ def test_json_shape_and_the_changes_replayed(history: Path, report: dict[str, ob
     assert rules["content/debug"]["proposed"] == {"blocked": 1, "warned": 0}
     assert rules["style/ruff-lint"]["current"]["blocked"] == 2
     assert rules["style/ruff-lint"]["proposed"] == {"blocked": 0, "warned": 2}
+    # the config edited by change 5 judges the changes after it (7 and 8), not those before
+    assert rules["tests/required"]["current"] == {"blocked": 2, "warned": 0}
+    assert rules["tests/required"]["proposed"] == {"blocked": 0, "warned": 2}
 
 
 def test_each_verdict_is_what_prgate_check_says(history: Path, report: dict[str, object]) -> None:
@@ -195,7 +198,7 @@ def test_text_summary_for_a_lead(history: Path) -> None:
     out = done.stdout
     assert (
         "With the proposed rules, 3 of the last 8 changes would have been blocked "
-        "(as many as today); 2 would newly be blocked and 2 would newly pass." in out
+        "(1 fewer than today); 2 would newly be blocked and 3 would newly pass." in out
     )
     assert "Newly blocked: 2, for example:" in out
     assert "Write a guide (#6)" in out and "paths/forbidden" in out
@@ -247,3 +250,26 @@ def test_could_not(tmp_path: Path, history: Path) -> None:
     missing = prgate(history, "rules", "backtest", "--config", "nope.yml")
     assert missing.returncode == 2 and "nope.yml" in missing.stderr
     assert missing.stdout == ""
+
+
+def test_a_broken_config_on_a_base_fails_closed(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    write(root, ".github/prgate.yml", "packs: [no-such-pack]\n")
+    write(root, "README.md", "hello\n")
+    commit(root, "First commit")
+    write(root, ".github/prgate.yml", CONFIG)
+    commit(root, "Fix the config (#1)")
+    write(root, "README.md", "hello again\n")
+    commit(root, "Say it again (#2)")
+    write(root, "proposal.yml", PROPOSAL)
+    done = prgate(root, "rules", "backtest", "--config", "proposal.yml", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    later, first = json.loads(done.stdout)["changes"]
+    assert later["current"] == "success" and "could_not_judge" not in later
+    assert first["current"] == "failure" and first["proposed"] == "success"
+    assert ".github/prgate.yml:1:" in first["could_not_judge"]["current"]
+    # what `prgate check` does with that change: it cannot judge it either
+    check = prgate(root, "check", "--base", first["base"], "--head", first["head"])
+    assert check.returncode == 2 and ".github/prgate.yml:1:" in check.stderr
