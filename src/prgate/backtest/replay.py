@@ -81,10 +81,11 @@ class BaseConfigs:
         self.root = root
         self._token = take_token(os.environ)
         self._lock = threading.Lock()
-        self._seen: list[tuple[tuple[str, ...], tuple[str | None, ...], Config | ConfigError]] = []
+        self._seen: list[tuple[tuple[str, ...], tuple[str | None, ...], Config | PrgateError]] = []
 
     def at(self, base: str) -> Config:
-        """The config on ``base``; raises the base's :class:`ConfigError` if it is broken."""
+        """The config on ``base``; raises what stopped it being read (a :class:`ConfigError`
+        with file, line and column when it is broken)."""
         with self._lock:  # replay's threads share one cache
             return self._at(base)
 
@@ -95,10 +96,10 @@ class BaseConfigs:
         from prgate.cli import base_config
 
         fetcher = _RecordingFetcher(GitRefFetcher(self.root, base))
-        result: Config | ConfigError
+        result: Config | PrgateError
         try:
             result = base_config(self.root, fetcher, token=self._token)
-        except ConfigError as exc:
+        except PrgateError as exc:  # a broken config, or one git cannot read (a link)
             result = exc
         paths = tuple(fetcher.paths)
         self._seen.append((paths, _blobs(self.root, base, paths), result))
@@ -106,22 +107,26 @@ class BaseConfigs:
         return _unwrap(result)
 
 
-def _unwrap(found: Config | ConfigError) -> Config:
-    if isinstance(found, ConfigError):
+def _unwrap(found: Config | PrgateError) -> Config:
+    if isinstance(found, PrgateError):
         raise found
     return found
 
 
 def _blobs(root: Path, commit: str, paths: tuple[str, ...]) -> tuple[str | None, ...]:
-    """The blob id of each of ``paths`` at ``commit`` (``None`` where there is none)."""
+    """What each of ``paths`` is at ``commit``: its mode, kind and object id (``None`` where
+    there is none)."""
     if not paths:
         return ()
-    out = run_git(root, ["ls-tree", "-z", "--full-tree", commit, "--", *paths])
+    # Literal: a path named in a config ("[x].yml") is a name, never a pattern.
+    out = run_git(
+        root, ["--literal-pathspecs", "ls-tree", "-z", "--full-tree", commit, "--", *paths]
+    )
     ids: dict[str, str] = {}
     for entry in out.split(b"\0"):
         if entry:
             meta, _, name = entry.partition(b"\t")
-            ids[name.decode("utf-8", errors="surrogateescape")] = meta.decode().split(" ")[-1]
+            ids[name.decode("utf-8", errors="surrogateescape")] = meta.decode()  # mode, kind, id
     return tuple(ids.get(p) for p in paths)
 
 
@@ -175,8 +180,9 @@ def _replay_one(root: Path, change: PastChange, proposed: Config, configs: BaseC
     proposed_verdict = verdict_of(judge(local, proposed))
     try:
         current_config = configs.at(change.base)
-    except ConfigError as exc:
-        current = Verdict(Conclusion.FAILURE, (), (), problem=exc.describe())
+    except PrgateError as exc:  # `prgate check` could not judge it: it fails, with the reason
+        reason = exc.describe() if isinstance(exc, ConfigError) else str(exc)
+        current = Verdict(Conclusion.FAILURE, (), (), problem=reason)
     else:
         if _same_rules(current_config, proposed):
             current = proposed_verdict
