@@ -1,4 +1,4 @@
-"""The command line: check, fix, rules test, config validate, serve, init, mcp.
+"""The command line: check, fix, rules test, rules backtest, config validate, serve, init, mcp.
 
 Exit codes (the contract): ``check`` 0 nothing blocks, 1 a finding at level error, 2 could not judge;
 ``config validate`` 0 valid, 2 invalid; ``rules test`` 0 all pass, 1 a case fails; ``init`` 0 set
@@ -86,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     rules_test.add_argument("packs", nargs="*", metavar="PACK_OR_DIR")
+    _add_backtest_parser(rules_sub)
 
     config = sub.add_parser("config", help="work with the config file")
     config_sub = config.add_subparsers(dest="config_command", metavar="SUBCOMMAND")
@@ -149,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args)
         if args.command == "fix":
             return _fix(args)
+        if args.command == "rules" and args.rules_command == "backtest":
+            return _rules_backtest(args)
         if args.command == "rules":
             return _rules_test(args.packs)
         if args.command == "config":
@@ -353,8 +356,15 @@ def load_change(
 
 
 def _base_config(root: Path, local: ConfigFetcher) -> Config:
+    from prgate.sources.remoteconfig import take_token
+
+    return base_config(root, local, token=take_token(os.environ))
+
+
+def base_config(root: Path, local: ConfigFetcher, *, token: str | None) -> Config:
     """BASE's config; other repositories' (``extends``, the organisation's ``.github``) through
-    GitHub's API when the user has a token, as the App reads them."""
+    GitHub's API when the user has a token, as the App reads them. (``rules backtest`` reads
+    many bases, so the token is taken from the environment once, by the caller.)"""
     from dataclasses import replace
 
     from prgate.config.loader import resolve_config
@@ -363,10 +373,8 @@ def _base_config(root: Path, local: ConfigFetcher) -> Config:
         GitHubReposFetcher,
         github_repo_of,
         opener,
-        take_token,
     )
 
-    token = take_token(os.environ)
     repo = github_repo_of(root, os.environ)
     org = repo.split("/", 1)[0] if repo else None
     if token is None:
@@ -413,6 +421,46 @@ def _rules_test(targets: Sequence[str]) -> int:
     results = run_pack_targets(targets)
     sys.stdout.write(format_case_results(results))
     return EXIT_OK if all(r.passed for r in results) else EXIT_BLOCKED
+
+
+def _add_backtest_parser(rules_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    backtest = rules_sub.add_parser(
+        "backtest",
+        help="replay a proposed config over the changes already merged",
+        description="Judge the last merged changes of this branch by a proposed config and by "
+        "the config each was judged by (the one on its base), and say what would change.",
+        epilog="examples:\n  prgate rules backtest                       .github/prgate.yml "
+        "of the working tree, last 30 changes\n  prgate rules backtest --config new.yml "
+        "--since 2024-01-01 --format markdown\n\nexit codes: 0 done, 2 could not (not a git "
+        "repository, a broken config, no merged change)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    backtest.add_argument("path", nargs="?", default=".", metavar="PATH")
+    backtest.add_argument(
+        "--config", metavar="FILE", help="the proposed config (default: .github/prgate.yml)"
+    )
+    window = backtest.add_mutually_exclusive_group()
+    window.add_argument(
+        "--last", type=_positive, metavar="N", help="replay the last N changes (default 30)"
+    )
+    window.add_argument("--since", metavar="DATE", help="replay the changes made since DATE")
+    backtest.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError("N must be a whole number of at least 1")
+    return int(text)
+
+
+def _rules_backtest(args: argparse.Namespace) -> int:
+    from prgate.backtest import run
+
+    out = run(
+        Path(args.path), config_file=args.config, last=args.last, since=args.since, fmt=args.format
+    )
+    sys.stdout.write(out)
+    return EXIT_OK
 
 
 def _config_validate(path: Path) -> int:
