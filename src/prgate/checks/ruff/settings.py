@@ -13,12 +13,13 @@ selection is used as it is (ruff's own default when they select nothing).
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import ValidationInfo, field_validator, model_validator
 
@@ -148,19 +149,29 @@ class Selection:
 # --- the settings files ---------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(data: bytes) -> dict[str, Any] | None:
+    """``data`` read as TOML (``None``: not TOML). Shared: callers only read it. A settings
+    file is asked about many times per evaluation (each changed file's folders), and the same
+    file again for each change a backtest replays."""
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+
+
 def ruff_table(path: str, data: bytes | None) -> dict[str, object] | None:
     """The ruff settings a file holds (``None``: none, or not a settings file ruff reads)."""
     if data is None:
         return None
-    try:
-        parsed = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+    parsed = _parsed(data)
+    if parsed is None:
         return {} if not path.endswith("pyproject.toml") else None
     if posixpath.basename(path) == "pyproject.toml":
         tool = parsed.get("tool")
         ruff = tool.get("ruff") if isinstance(tool, dict) else None
         return dict(ruff) if isinstance(ruff, dict) else None
-    return parsed
+    return dict(parsed)
 
 
 def extend_targets(path: str, data: bytes) -> list[str]:
@@ -338,9 +349,8 @@ def black_overrides(path: str, settings: Mapping[str, bytes | None]) -> list[str
 
 
 def _black_options(data: bytes) -> list[str]:
-    try:
-        parsed = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+    parsed = _parsed(data)
+    if parsed is None:
         return []
     tool = parsed.get("tool")
     black = tool.get("black") if isinstance(tool, dict) else None
@@ -363,9 +373,8 @@ def black_excludes(settings: Mapping[str, bytes | None]) -> Sequence[re.Pattern[
     data = settings.get("pyproject.toml")
     if data is None or ruff_table("pyproject.toml", data) is not None:
         return ()
-    try:
-        parsed = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+    parsed = _parsed(data)
+    if parsed is None:
         return ()
     tool = parsed.get("tool")
     black = tool.get("black") if isinstance(tool, dict) else None
