@@ -37,6 +37,7 @@ module. To add a second tool:
 from __future__ import annotations
 
 import os
+import subprocess
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -69,14 +70,38 @@ class Runner(Protocol):
     ) -> ProcessResult: ...
 
 
-def safe_relpath(path: str) -> tuple[str, ...] | None:
-    """``path``'s parts when it is a plain relative path inside the repository, else ``None``."""
+def safe_relpath(path: str, *, max_part: int = 255) -> tuple[str, ...] | None:
+    """``path``'s parts when it is a plain relative path inside the repository (each part at
+    most ``max_part`` bytes), else ``None``."""
     if not path or path.startswith("/") or "\0" in path or "\\" in path:
         return None
     parts = tuple(path.split("/"))
-    if any(p in ("", ".", "..") or len(os.fsencode(p)) > 255 for p in parts):
+    if any(p in ("", ".", "..") or len(os.fsencode(p)) > max_part for p in parts):
         return None
     return parts
+
+
+def run_process(
+    args: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: float, name: str
+) -> ProcessResult:
+    """Run a tool's process to completion: no input, output captured, at most ``timeout``
+    seconds; a tool that cannot start or takes too long is a :class:`CheckError` naming it."""
+    try:
+        done = subprocess.run(
+            list(args),
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise CheckError(f"{name} took longer than {int(timeout)} seconds") from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise CheckError(f"{name} could not be started ({reason})") from None
+    return ProcessResult(done.returncode, done.stdout, done.stderr)
 
 
 @dataclass(frozen=True)

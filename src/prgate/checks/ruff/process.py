@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import posixpath
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ from types import TracebackType
 
 from prgate.checks.ruff.settings import PYTHON_SUFFIXES, SETTINGS_NAMES
 from prgate.checks.tools import ProcessResult, safe_relpath
+from prgate.checks.tools import run_process as run_tool_process
 from prgate.childenv import child_env
 from prgate.errors import CheckError
 
@@ -28,22 +28,7 @@ RUFF_TIMEOUT = 300.0
 
 
 def run_process(args: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> ProcessResult:
-    try:
-        done = subprocess.run(
-            list(args),
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=RUFF_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise CheckError(f"ruff took longer than {int(RUFF_TIMEOUT)} seconds") from None
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise CheckError(f"ruff could not be started ({reason})") from None
-    return ProcessResult(done.returncode, done.stdout, done.stderr)
+    return run_tool_process(args, cwd=cwd, env=env, timeout=RUFF_TIMEOUT, name="ruff")
 
 
 def ruff_binary() -> str:

@@ -13,14 +13,13 @@ import json
 import os
 import posixpath
 import shutil
-import subprocess
 import sysconfig
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from prgate.checks.tools import ProcessResult, run_process, safe_relpath
 from prgate.checks.web.settings import is_settings_file
 from prgate.errors import CheckError
 
@@ -34,13 +33,6 @@ BATCH = 200
 #: hundreds of small files there is tens of times faster than on a disk.
 MEMORY_DIR = "/dev/shm"
 MEMORY_DIR_ROOM = 256 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class ProcessResult:
-    returncode: int
-    stdout: bytes
-    stderr: bytes
 
 
 class ToolMissing(CheckError):
@@ -78,30 +70,12 @@ def scrubbed_env(home: Path) -> dict[str, str]:
 
 def run_tool(args: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> ProcessResult:
     name = posixpath.basename(args[0])
-    try:
-        done = subprocess.run(
-            list(args),
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=TOOL_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise CheckError(f"{name} took longer than {int(TOOL_TIMEOUT)} seconds") from None
-    except OSError as exc:
-        raise CheckError(f"{name} could not be started ({exc.strerror or 'error'})") from None
-    return ProcessResult(done.returncode, done.stdout, done.stderr)
+    return run_process(args, cwd=cwd, env=env, timeout=TOOL_TIMEOUT, name=name)
 
 
 def _safe_parts(path: str) -> tuple[str, ...] | None:
-    if not path or path.startswith("/") or "\0" in path or "\\" in path:
-        return None
-    parts = tuple(path.split("/"))
-    if any(p in ("", ".", "..") or len(os.fsencode(p)) > 200 for p in parts):
-        return None
-    return parts
+    # Parts shorter than a file system allows: the workspace adds to each name.
+    return safe_relpath(path, max_part=200)
 
 
 class Workspace:
