@@ -362,6 +362,9 @@ def test_prgate_serve_prints_the_setup_code_in_its_log(world: World) -> None:
         wait_until(lambda: _CODE_LINE.search(server.log()) is not None, "the setup code is logged")
         found = _CODE_LINE.search(server.log())
         assert found is not None
+        # The code is logged while the server starts, before it listens: wait until it answers
+        # (``/readyz`` says 503 while the App is not set up).
+        wait_until(lambda: server.readiness() != 0, "the server answers")
         page = httpx.get(f"{server.url}/", timeout=10)
         assert page.status_code == 200 and found.group(1) not in page.text
         jar: SimpleCookie = SimpleCookie(page.headers["set-cookie"])
