@@ -4,7 +4,7 @@
 
 The change: 250 TypeScript files from TS_GIT_DIR's HEAD (a fetched repository such as
 date-fns) and 250 Python files (this repository's own, copied into several folders), each
-edited on one line (base -> head). Prints the median seconds of three runs of
+edited on one line (base -> head). Prints the median seconds (wall clock, and CPU time of the processes) of three runs of
 `prgate check` (packs python-style and web-style) and of the bare tools on the same files
 (ruff check, ruff format --check, oxlint, oxfmt --check, one after another), and their ratio;
 then `prgate check` with no packs (the fixed cost of reading a change from git and starting
@@ -14,6 +14,7 @@ up) and the ratio of what the two packs add on top of it to the bare tools.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -37,14 +38,19 @@ def sh(*args: str, cwd: Path) -> None:
     subprocess.run(args, cwd=cwd, env=ENV, check=True, capture_output=True)
 
 
-def median_time(args: list[list[str]], cwd: Path) -> float:
-    runs = []
+def median_time(args: list[list[str]], cwd: Path) -> tuple[float, float]:
+    """Median wall-clock seconds and median CPU seconds (user + system, of the processes and
+    their children: steadier than wall-clock time on a busy machine) of three runs."""
+    runs, cpu = [], []
     for _ in range(3):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         for a in args:
             subprocess.run(a, cwd=cwd, env=ENV, capture_output=True, check=False)
         runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(runs), statistics.median(cpu)
 
 
 def build(ts_source: str, count: int, repo: Path) -> tuple[list[str], list[str]]:
@@ -113,18 +119,24 @@ def main() -> None:
             [str(BIN / "oxlint"), "--format", "json", *ts],
             [str(BIN / "oxfmt"), "--check", *ts],
         ]
-        t_prgate = median_time(prgate, repo)
-        t_bare = median_time(bare, repo)
+        t_prgate, c_prgate = median_time(prgate, repo)
+        t_bare, c_bare = median_time(bare, repo)
         config.write_text("packs: []\n")
-        t_empty = median_time(prgate, repo)
+        t_empty, c_empty = median_time(prgate, repo)
         print(f"{len(ts)} TypeScript + {len(py)} Python files changed")
-        print(f"prgate check (python-style, web-style): {t_prgate:.2f}s")
-        print(f"bare tools (ruff check, ruff format --check, oxlint, oxfmt --check): {t_bare:.2f}s")
-        print(f"ratio: {t_prgate / t_bare:.2f}x")
-        print(f"prgate check with no packs (reading the change, starting up): {t_empty:.2f}s")
+        print(f"prgate check (python-style, web-style): {t_prgate:.2f}s (cpu {c_prgate:.2f}s)")
         print(
-            f"ratio of what the style packs add to the bare tools: "
-            f"{(t_prgate - t_empty) / t_bare:.2f}x"
+            "bare tools (ruff check, ruff format --check, oxlint, oxfmt --check): "
+            f"{t_bare:.2f}s (cpu {c_bare:.2f}s)"
+        )
+        print(f"ratio: {t_prgate / t_bare:.2f}x (cpu {c_prgate / c_bare:.2f}x)")
+        print(
+            "prgate check with no packs (reading the change, starting up): "
+            f"{t_empty:.2f}s (cpu {c_empty:.2f}s)"
+        )
+        print(
+            "ratio of what the style packs add to the bare tools: "
+            f"{(t_prgate - t_empty) / t_bare:.2f}x (cpu {(c_prgate - c_empty) / c_bare:.2f}x)"
         )
 
 

@@ -172,6 +172,11 @@ class Prepared:
         self._lock = threading.RLock()
         self._values: dict[str, object] = {}
 
+    def holds(self, key: str) -> bool:
+        """Whether the value under ``key`` was built already."""
+        with self._lock:
+            return key in self._values
+
     def get(self, key: str, build: Callable[[], _T]) -> _T:
         """The value kept under ``key``, built by ``build`` the first time it is asked for."""
         with self._lock:

@@ -40,6 +40,7 @@ import os
 import subprocess
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -179,16 +180,29 @@ def run_tools(
     """Run every tool ``ctx.rules`` use, once each; return the rules of each tool that failed,
     with its error. A :class:`ConfigError` (the team's tool settings cannot be used) is raised,
     as for prgate's own config."""
+    plans = [
+        (tool, rules, sorted({c for r in rules for c in _codes(kinds[r.check], r)}))
+        for tool, rules in tools_in_use(ctx.rules, kinds)
+        if not ctx.prepared.holds(_key(tool))
+    ]
+    # The tools run side by side: each mostly waits on its own processes.
+    with ThreadPoolExecutor(max_workers=max(1, len(plans))) as pool:
+        runs = [pool.submit(partial(tool.run, ctx, rules, codes)) for tool, rules, codes in plans]
     failed: list[tuple[list[Rule], Exception]] = []
-    for tool, rules in tools_in_use(ctx.rules, kinds):
-        codes = sorted({c for r in rules for c in _codes(kinds[r.check], r)})
+    for (tool, rules, _codes_asked), run in zip(plans, runs, strict=True):
         try:
-            ctx.prepared.get(_key(tool), partial(tool.run, ctx, rules, codes))
+            output = run.result()
         except ConfigError:
             raise
         except Exception as exc:  # fail closed: each rule that needed the tool reports it
             failed.append((rules, exc))
+            continue
+        ctx.prepared.get(_key(tool), partial(_given, output))
     return failed
+
+
+def _given(value: OutT) -> OutT:
+    return value
 
 
 def tool_output(ctx: CheckContext, tool: Tool[OutT]) -> OutT:

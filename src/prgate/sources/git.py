@@ -33,7 +33,7 @@ from prgate.model import (
 #: git's well-known empty tree: the base of a repository that has no commits.
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 _ZERO = re.compile(r"^0+$")
-_HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _SYMLINK_MODE = "120000"
 _SUBMODULE_MODE = "160000"
 #: Larger files are not read to decide whether they are binary (they are not analysed anyway).
@@ -265,23 +265,6 @@ def _parse_raw(out: bytes) -> Iterator[_RawEntry]:
         yield _RawEntry(old_mode, new_mode, old_sha, new_sha, kind, path, old_path)
 
 
-def _parse_numstat(out: bytes) -> dict[str, int | None]:
-    """Lines removed per head path; ``None`` for files git considers binary."""
-    removed: dict[str, int | None] = {}
-    parts = out.split(b"\0")
-    i = 0
-    while i < len(parts) and parts[i]:
-        added, deleted, rest = parts[i].split(b"\t", 2)
-        if rest == b"":  # a rename: the old and new paths follow
-            path = parts[i + 2]
-            i += 3
-        else:
-            path = rest
-            i += 1
-        removed[_decode_path(path)] = None if added == b"-" else int(deleted)
-    return removed
-
-
 def _unquote(raw: bytes) -> bytes:
     """Undo git's C-style quoting of a path in a patch header."""
     if not raw.startswith(b'"'):
@@ -309,30 +292,35 @@ def _unquote(raw: bytes) -> bytes:
     return bytes(out)
 
 
-def _parse_hunks(out: bytes) -> dict[str, list[LineRange]]:
-    """Added line ranges per head path, from a ``-U0`` patch."""
-    result: dict[str, list[LineRange]] = {}
+def _parse_hunks(out: bytes) -> tuple[dict[str, list[LineRange]], dict[str, int]]:
+    """Added line ranges and the number of lines removed, per head path, from a ``-U0``
+    patch."""
+    added: dict[str, list[LineRange]] = {}
+    removed: dict[str, int] = {}
     current: str | None = None
     in_hunk = False
     for line in out.split(b"\n"):
         if line.startswith(b"diff --git "):
             current, in_hunk = None, False
-        elif not in_hunk and line.startswith(b"+++ "):
-            # git ends the name with a tab when it holds a space; a real tab would be quoted
+        elif not in_hunk and line.startswith((b"--- ", b"+++ ")):
+            # git ends the name with a tab when it holds a space; a real tab would be quoted.
+            # A deleted file's lines count against its old name (its new one is /dev/null).
             target = line[4:].removesuffix(b"\t")
             if target != b"/dev/null":
                 target = _unquote(target)
-                current = _decode_path(target[2:] if target.startswith(b"b/") else target)
-                result.setdefault(current, [])
+                current = _decode_path(target[2:] if target[:2] in (b"a/", b"b/") else target)
+                added.setdefault(current, [])
         elif line.startswith(b"@@ "):
             match = _HUNK.match(line)
             if match and current is not None:
                 in_hunk = True
-                start = int(match.group(1))
-                count = int(match.group(2)) if match.group(2) is not None else 1
+                gone = int(match.group(1)) if match.group(1) is not None else 1
+                removed[current] = removed.get(current, 0) + gone
+                start = int(match.group(2))
+                count = int(match.group(3)) if match.group(3) is not None else 1
                 if count > 0:
-                    result[current].append(LineRange(start, start + count - 1))
-    return result
+                    added[current].append(LineRange(start, start + count - 1))
+    return added, removed
 
 
 def _diff_files(
@@ -346,10 +334,8 @@ def _diff_files(
         return
     # `--text`: whether a file is binary is decided below from its contents, never by git's
     # attributes, which the change itself could set (`*.py binary` must not hide code).
-    counts = ["diff", "--numstat", "-z", "--text", *common, *sides, "--"]
-    removed = _parse_numstat(run_git(root, counts))
     patch = ["diff", "-U0", "--text", "--no-color", "--src-prefix=a/", "--dst-prefix=b/"]
-    hunks = _parse_hunks(run_git(root, [*patch, *common, *sides, "--"]))
+    hunks, removed = _parse_hunks(run_git(root, [*patch, *common, *sides, "--"]))
     if head_commit is not None:
         reader.preload_sizes(e.new_sha for e in entries if not _ZERO.match(e.new_sha))
     for e in entries:
@@ -538,8 +524,18 @@ def _head_reader(root: Path, reader: _BlobReader, head_commit: str | None) -> Pa
 
 
 def _ref_reader(reader: _BlobReader, commit: str | None) -> PathReader:
+    """Reads files of ``commit``. A path the commit does not hold is answered from one listing
+    of its tree, without a round trip to git: the settings files tools read are looked for in
+    every folder above each changed file, and most of them do not exist."""
+    held: list[frozenset[str]] = []
+
     def read(path: str) -> bytes | None:
         if commit is None or "\n" in path:
+            return None
+        if not held:
+            out = run_git(reader.root, ["ls-tree", "-r", "-z", "--name-only", commit], check=False)
+            held.append(frozenset(_decode_path(p) for p in out.split(b"\0") if p))
+        if path not in held[0]:
             return None
         return reader.read(f"{commit}:{path}")
 
@@ -550,7 +546,7 @@ class _BlobReader:
     """One long-lived ``git cat-file --batch`` process: thousands of reads without a fork each."""
 
     def __init__(self, root: Path) -> None:
-        self._root = root
+        self.root = root
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self._sizes: dict[str, int] = {}
@@ -559,7 +555,7 @@ class _BlobReader:
         if self._proc is None:
             self._proc = subprocess.Popen(
                 ["git", "cat-file", "--batch"],
-                cwd=self._root,
+                cwd=self.root,
                 env=git_env(),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -592,7 +588,7 @@ class _BlobReader:
             return
         proc = subprocess.run(
             ["git", "cat-file", "--batch-check"],
-            cwd=self._root,
+            cwd=self.root,
             env=git_env(),
             input="\n".join(wanted).encode() + b"\n",
             capture_output=True,

@@ -35,7 +35,7 @@ from prgate.checks.ruff.settings import (
     params_of,
     selector_matches,
 )
-from prgate.checks.text import readable_as_utf8_python
+from prgate.checks.text import readable_as_utf8_python, whole_file_judged
 from prgate.checks.tools import ProcessResult, Runner, safe_relpath
 from prgate.errors import CheckError
 from prgate.model import ChangeSet, FileChange, Skipped
@@ -279,6 +279,19 @@ def _format_groups(
     return groups
 
 
+def _added_lines_mention_a_directive(src: PythonSource) -> bool:
+    """Whether a line the change added could hold a formatting comment: a suppression counts
+    only on an added line, so a file whose added lines never spell ``fmt`` or ``yapf`` needs
+    no tokenizing (the whole file's, base and head, otherwise)."""
+    lines = src.data.split(b"\n")
+    return any(
+        marker in line
+        for r in src.change.added
+        for line in lines[r.start - 1 : r.end]
+        for marker in (b"fmt", b"yapf")
+    )
+
+
 def _format_suppressions(
     sources: Sequence[PythonSource], directives: dict[str, Directives], *, broken: set[str]
 ) -> dict[str, tuple[FormatSuppression, ...]]:
@@ -286,7 +299,7 @@ def _format_suppressions(
     out: dict[str, tuple[FormatSuppression, ...]] = {}
     for src in sources:
         path = src.change.path
-        if path in broken or not any(marker in src.data for marker in (b"fmt", b"yapf")):
+        if path in broken or not _added_lines_mention_a_directive(src):
             continue
         if path not in directives:
             directives[path] = Directives.scan(src.change, src.data)
@@ -392,10 +405,14 @@ def _violations(
             if known is None or (line, column) < (known.line, known.column):
                 syntax[path] = SyntaxProblem(path, line, column, str(item.get("message", "")))
             continue
+        src = sources[path]
+        end_line = _end_line(item, line)
+        if not (whole_file_judged(src.change) or src.change.touches(line, end_line)):
+            # Not on a line the change added: never reported, so its comments are not read.
+            continue
         if path not in directives:
-            src = sources[path]
             directives[path] = Directives.scan(src.change, src.data)
-        violations.append(_violation(item, path, code, line, column, directives[path]))
+        violations.append(_violation(item, path, code, (line, end_line), column, directives[path]))
     violations.sort(key=lambda v: (v.path, v.line, v.column, v.code))
     return violations
 
@@ -404,13 +421,11 @@ def _violation(
     item: Mapping[str, object],
     path: str,
     code: str,
-    line: int,
+    span: tuple[int, int],
     column: int,
     directives: Directives,
 ) -> Violation:
-    end_line, end_column = _location(item.get("end_location"))
-    if end_line > line and end_column <= 1:
-        end_line -= 1  # a span ending at the start of a line ends on the line before
+    line, end_line = span
     fix = item.get("fix")
     fix_message = None
     safe = False
@@ -424,17 +439,24 @@ def _violation(
         code=code,
         message=str(item.get("message", "")),
         line=line,
-        end_line=max(end_line, line),
+        end_line=end_line,
         column=column,
         fix_message=fix_message,
         safe_fix=safe,
         suppression=directives.covers(
             code,
             line,
-            end_line=max(end_line, line),
+            end_line=end_line,
             noqa_row=noqa_row if isinstance(noqa_row, int) else line,
         ),
     )
+
+
+def _end_line(item: Mapping[str, object], line: int) -> int:
+    end_line, end_column = _location(item.get("end_location"))
+    if end_line > line and end_column <= 1:
+        end_line -= 1  # a span ending at the start of a line ends on the line before
+    return max(end_line, line)
 
 
 def _location(value: object) -> tuple[int, int]:
