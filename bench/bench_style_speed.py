@@ -4,7 +4,9 @@
 
 The change: 250 TypeScript files from TS_GIT_DIR's HEAD (a fetched repository such as
 date-fns) and 250 Python files (this repository's own, copied into several folders), each
-edited on one line (base -> head). Prints the median seconds (wall clock, and CPU time of the processes) of three runs of
+edited on one line (base -> head), with the team's formatter settings at base
+(`.oxfmtrc.json`, Prettier's default width, which both prgate and the bare oxfmt read).
+Prints the median seconds (wall clock, and CPU time of the processes) of three runs of
 `prgate check` (packs python-style and web-style) and of the bare tools on the same files
 (ruff check, ruff format --check, oxlint, oxfmt --check, one after another), and their ratio;
 then `prgate check` with no packs (the fixed cost of reading a change from git and starting
@@ -76,6 +78,9 @@ def build(ts_source: str, count: int, repo: Path) -> tuple[list[str], list[str]]
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         (repo / rel).write_bytes(src.read_bytes())
         py_paths.append(rel)
+    # The team's formatter settings, in oxfmt's own file so that the bare oxfmt reads them too:
+    # Prettier's default width (date-fns's .prettierrc is `{}`), which oxfmt's default differs from.
+    (repo / ".oxfmtrc.json").write_text('{"printWidth": 80}\n')
     sh("git", "add", "-A", cwd=repo)
     sh("git", "commit", "-qm", "base", cwd=repo)
     sh("git", "checkout", "-qb", "head", cwd=repo)

@@ -32,8 +32,7 @@ def hunks(head: str, new: str) -> list[Hunk]:
     a = head.splitlines(keepends=True)
     b = new.splitlines(keepends=True)
     out: list[Hunk] = []
-    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes(a, b):
         if tag == "equal":
             continue
         if tag == "replace" and i2 - i1 == j2 - j1:
@@ -56,6 +55,28 @@ def hunks(head: str, new: str) -> list[Hunk]:
         start = i1 + 1 if i2 > i1 else max(i1, 1)
         end = i2 if i2 > i1 else start
         out.append(Hunk(start, end, i1, i2, tuple(b[j1:j2])))
+    return out
+
+
+def _opcodes(a: Sequence[str], b: Sequence[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes from ``a`` to ``b``, matching the lines both share at the start and at
+    the end first (a formatter usually leaves most of a file alone, and the matcher's cost grows
+    with the lines it is given)."""
+    limit = min(len(a), len(b))
+    start = 0
+    while start < limit and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < limit - start and a[len(a) - 1 - end] == b[len(b) - 1 - end]:
+        end += 1
+    matcher = difflib.SequenceMatcher(
+        a=a[start : len(a) - end], b=b[start : len(b) - end], autojunk=False
+    )
+    out: list[tuple[str, int, int, int, int]] = [
+        (tag, i1 + start, i2 + start, j1 + start, j2 + start)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        if tag != "equal"
+    ]
     return out
 
 
