@@ -65,9 +65,15 @@ class Bar:
     label: str
 
 
+#: The longest rule id drawn whole in the chart's labels (the table and tooltips show all).
+MAX_LABEL = 30
+
+
 @dataclass(frozen=True)
 class RuleRow:
     rule: str
+    #: The rule id as the chart draws it (cut short past ``MAX_LABEL`` characters).
+    label: str
     y: float
     fired: Bar
     blocked: Bar
@@ -95,6 +101,7 @@ def rule_rows(repo: RepoFigures) -> list[RuleRow]:
         rows.append(
             RuleRow(
                 rule=r.rule,
+                label=r.rule if len(r.rule) <= MAX_LABEL else r.rule[: MAX_LABEL - 1] + "…",
                 y=y,
                 fired=Bar(LABEL_WIDTH, y, _scale(r.fired, top, room), BAR_HEIGHT, r.fired, "fired"),
                 blocked=Bar(
