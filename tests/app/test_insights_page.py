@@ -168,3 +168,20 @@ def test_a_short_operator_token_is_refused_at_start() -> None:
     settings = from_env({"PRGATE_OPERATOR_TOKEN": TOKEN})
     assert settings.operator_token == TOKEN and TOKEN not in repr(settings)
     assert replace(settings).operator_token == TOKEN
+
+
+def test_a_sign_in_link_spent_on_one_replica_is_refused_by_another(world: World) -> None:
+    settings = with_operator(world.settings)
+    first_store = SQLiteStore.from_url(settings.database_url)
+    fill(first_store)
+    second_store = SQLiteStore.from_url(settings.database_url)  # one database, two processes
+    with (
+        RunningApp(settings, start_workers=False, store=first_store) as one,
+        RunningApp(settings, start_workers=False, store=second_store) as two,
+    ):
+        path = login_link(TOKEN, one.url).removeprefix(one.url)
+        assert _get(one, path).status_code == 303
+        refused = _get(two, path)
+        assert refused.status_code == 401 and "set-cookie" not in refused.headers
+        fresh = login_link(TOKEN, two.url).removeprefix(two.url)
+        assert _get(two, fresh).status_code == 303

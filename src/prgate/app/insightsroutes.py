@@ -7,6 +7,7 @@ answers 401 with a page that says how to get in, and no figures.
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import TYPE_CHECKING
 
@@ -16,8 +17,9 @@ from starlette.concurrency import run_in_threadpool
 
 from prgate.app import insightspage
 from prgate.app.insights import DEFAULT_DAYS, gather
-from prgate.app.operator import COOKIE, COOKIE_PATH, SESSION_TTL, Operator
+from prgate.app.operator import COOKIE, COOKIE_PATH, LINK_TTL, SESSION_TTL, Operator
 from prgate.app.pages import page
+from prgate.app.store import StoreError
 
 if TYPE_CHECKING:
     from prgate.app.server import AppState
@@ -54,6 +56,20 @@ def add_insights_routes(app: FastAPI, state: AppState) -> None:
         body = page("prgate insights", f"<p>{text}</p>")
         return insightspage.respond(body, status)
 
+    def spent_everywhere(nonce: str) -> bool:
+        """Spend a sign-in link's ``nonce`` in the store, where every replica sees it: a named
+        lock with an owner of its own, held until the link has expired. ``False`` when another
+        replica spent it (or the store cannot say: the link is refused)."""
+        try:
+            return state.store.try_lock(
+                f"insights-link:{nonce}",
+                owner=secrets.token_hex(16),
+                ttl=LINK_TTL + 120,
+                now=time.time(),
+            )
+        except StoreError:
+            return False
+
     @app.get("/insights", response_class=HTMLResponse)
     async def insights(request: Request) -> Response:
         if not operator.enabled:
@@ -71,7 +87,8 @@ def add_insights_routes(app: FastAPI, state: AppState) -> None:
     async def login(request: Request) -> Response:
         if not operator.enabled:
             return refused(403, _OFF)
-        if not operator.spend_ticket(request.query_params.get("ticket", "")):
+        nonce = operator.spend_ticket(request.query_params.get("ticket", ""))
+        if nonce is None or not await run_in_threadpool(spent_everywhere, nonce):
             return refused(401, _BAD_LINK)
         answer = insightspage.respond("", 303, headers={"Location": "/insights"})
         answer.set_cookie(

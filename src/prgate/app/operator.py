@@ -5,8 +5,8 @@ token ends every session):
 
 - ``Authorization: Bearer <token>`` on a request, for scripts.
 - A sign-in link, ``/insights/login?ticket=...``, made by ``prgate insights --link`` where the
-  token is set: valid ``LINK_TTL`` seconds and once per process (a process remembers the
-  links spent until they expire). Opening it sets the session cookie and sends the browser on
+  token is set: valid ``LINK_TTL`` seconds and once (a process remembers the links spent until
+  they expire, and spends each in the store too, so that another replica refuses it as well). Opening it sets the session cookie and sends the browser on
   to the page, so that the ticket does not stay in the address bar.
 - The session cookie ``prgate_operator``: an expiry time and its HMAC, valid ``SESSION_TTL``
   seconds; HttpOnly, ``SameSite=Strict``, limited to ``/insights``, and ``Secure`` unless plain
@@ -85,27 +85,29 @@ class Operator:
             hashlib.sha256(given.encode()).digest(), hashlib.sha256(self._token.encode()).digest()
         )
 
-    def spend_ticket(self, ticket: str) -> bool:
-        """Whether ``ticket`` is a valid sign-in ticket not used before; it never works again."""
+    def spend_ticket(self, ticket: str) -> str | None:
+        """The nonce of ``ticket`` when it is a valid sign-in ticket not used before in this
+        process (it never works here again); ``None`` otherwise. Replicas sharing a store also
+        spend the nonce there (see :mod:`prgate.app.insightsroutes`)."""
         token = self._token
         found = _TICKET.fullmatch(ticket or "")
         if not token or found is None:
-            return False
+            return None
         expires, nonce, mac = found.groups()
         now = self.clock()
         if not hmac.compare_digest(mac, _mac(token, "link", expires, nonce)):
-            return False
+            return None
         if int(expires) <= now or int(expires) > now + LINK_TTL + 60:
-            return False
+            return None
         with self._lock:
             for old in [n for n, until in self._spent.items() if until <= now]:
                 del self._spent[old]
             if nonce in self._spent:
-                return False
+                return None
             while len(self._spent) >= MAX_SPENT:
                 del self._spent[next(iter(self._spent))]
             self._spent[nonce] = float(expires)
-        return True
+        return nonce
 
     def new_session(self) -> str:
         """A session cookie's value, valid ``SESSION_TTL`` seconds."""
