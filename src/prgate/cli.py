@@ -1,4 +1,4 @@
-"""The command line: check, fix, rules test, rules backtest, config validate, serve, init, mcp.
+"""The command line: check, fix, rules test|backtest, config validate, serve, init, mcp, insights.
 
 Exit codes (the contract): ``check`` 0 nothing blocks, 1 a finding at level error, 2 could not judge;
 ``config validate`` 0 valid, 2 invalid; ``rules test`` 0 all pass, 1 a case fails; ``init`` 0 set
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from prgate import __version__
+from prgate.app import insightscli
 from prgate.errors import ConfigError, PrgateError
 
 if TYPE_CHECKING:
@@ -112,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="replace files that already exist")
 
     sub.add_parser("mcp", help="serve prgate's tools to AI agents (Model Context Protocol, stdio)")
+    insightscli.add_parser(sub)
     return parser
 
 
@@ -164,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_init(Path(args.path), agents=args.agents, force=args.force)
         if args.command == "mcp":
             return _mcp()
+        if args.command == "insights":
+            return insightscli.main(args)
     except PrgateError as exc:
         _error(str(exc))
         return EXIT_CANNOT_JUDGE

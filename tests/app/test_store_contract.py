@@ -15,6 +15,7 @@ from pgdb import fresh_database
 from prgate.app.store import (
     CheckRunEntry,
     Delivery,
+    FixCommit,
     JobKind,
     JobSpec,
     JobState,
@@ -521,6 +522,38 @@ def test_the_run_ledger_keeps_each_runs_pr_state_and_inputs(store: Store) -> Non
     store.llm_cache_put("k", '{"findings": []}')
     store.llm_cache_put("k", '{"findings": [1]}')
     assert store.llm_cache_get("k") == '{"findings": [1]}'
+
+
+def test_runs_keep_what_insights_read_and_come_back_by_window_oldest_first(
+    backend: Backend,
+) -> None:
+    now = [T0]
+    store = backend.open(clock=lambda: now[0])
+
+    def run(repo: str, pr: int, sha: str, at: float, **kw: Any) -> RunRecord:
+        return RunRecord(repo, pr, sha, "c", "failure", {"a/b": 2}, T0 + at - 1, T0 + at, **kw)
+
+    kept = run("o/r", 1, "h1", 10, blocking={"a/b": 2}, awaiting_approval={"paths/protected": 1})
+    store.record_run(run("o/r", 1, "h0", 0))  # before the window
+    store.record_run(kept)
+    store.record_run(run("x/y", 2, "h2", 20))
+    store.record_run(run("o/r", 1, "h3", 30))
+    assert store.last_run("x/y", 2) == run("x/y", 2, "h2", 20)  # nothing blocking: empty maps
+    assert store.runs_since(T0 + 10) == [kept, run("x/y", 2, "h2", 20), run("o/r", 1, "h3", 30)]
+    assert [r.sha for r in store.runs_since(T0 + 10, repo="o/r")] == ["h1", "h3"]
+    # At most the newest ``limit`` of the window, still oldest first.
+    assert [r.sha for r in store.runs_since(T0, limit=2)] == ["h2", "h3"]
+    assert store.runs_since(T0 + 31) == []
+
+    assert store.fix_commits() == []
+    store.save_fix_commit("x/y", 2, commit="f2", parent="h2")
+    now[0] = T0 + 5
+    store.save_fix_commit("o/r", 1, commit="f1", parent="h1")
+    assert store.fix_commits() == [
+        FixCommit("x/y", 2, "f2", "h2", T0),
+        FixCommit("o/r", 1, "f1", "h1", T0 + 5),
+    ]
+    assert store.fix_commits(repo="o/r") == [FixCommit("o/r", 1, "f1", "h1", T0 + 5)]
 
 
 def test_the_prs_seen_with_a_head_come_from_requests_and_runs(store: Store) -> None:

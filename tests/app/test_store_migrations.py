@@ -91,6 +91,7 @@ def test_an_older_sqlite_database_is_upgraded_without_losing_rows(
         assert store.check_run_id("acme/a", "aaa") == 77
         (run,) = store.runs()
         assert run.conclusion == "success" and dict(run.counts) == {"x": 1} and run.llm == {}
+        assert run.blocking == {} and run.awaiting_approval == {}  # not known before
         assert store.llm_cache_get("k") == ('{"answer": 1}' if with_llm else None)
         store.llm_cache_put("k2", "{}")
         assert store.llm_cache_get("k2") == "{}"

@@ -15,6 +15,7 @@ import time
 
 from prgate.app import heads
 from prgate.app.commands import command_job, fix_job
+from prgate.app.insights import awaiting_approval, blocking_by_rule
 from prgate.app.jobrun import ApiCounter, JobContext, JobRun, fence
 from prgate.app.judging import (
     Verdict,
@@ -117,6 +118,8 @@ def evaluate_job(ctx: JobContext, job: Job) -> str:
                 api_calls=ctx.counter.value if i == 0 else 0,
                 reason=verdict.reason,
                 llm=verdict.llm,
+                blocking=blocking_by_rule(verdict.report),
+                awaiting_approval=awaiting_approval(verdict.report, verdict.config),
             )
         )
     conclusion = heads.worst(v.report.conclusion for _p, v in verdicts)

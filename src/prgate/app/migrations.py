@@ -216,6 +216,11 @@ def _sqlite_handled_comments(db: sqlite3.Connection) -> None:
     db.execute(_COMMANDS_TABLE.format(real="REAL"))
 
 
+def _sqlite_run_insights(db: sqlite3.Connection) -> None:
+    _add_column(db, "runs", "blocking", "TEXT NOT NULL DEFAULT '{}'")
+    _add_column(db, "runs", "awaiting_approval", "TEXT NOT NULL DEFAULT '{}'")
+
+
 SQLITE: tuple[SQLiteMigration, ...] = (
     SQLiteMigration(1, "deliveries, installations, jobs, GitHub ids, runs", _sqlite_initial),
     SQLiteMigration(2, "runs keep what the AI reviewer used", _sqlite_runs_llm),
@@ -227,6 +232,9 @@ SQLITE: tuple[SQLiteMigration, ...] = (
         7, "the AI reviewer's spending per PR and per installation day", _sqlite_llm_spend
     ),
     SQLiteMigration(8, "comments whose command was handled", _sqlite_handled_comments),
+    SQLiteMigration(
+        9, "runs keep blocking findings and those awaiting an approval", _sqlite_run_insights
+    ),
 )
 
 POSTGRES: tuple[PostgresMigration, ...] = (
@@ -334,6 +342,15 @@ POSTGRES: tuple[PostgresMigration, ...] = (
         5,
         "comments whose command was handled",
         (_COMMANDS_TABLE.format(real="DOUBLE PRECISION"),),
+    ),
+    PostgresMigration(
+        6,
+        "runs keep blocking findings and those awaiting an approval",
+        (
+            "ALTER TABLE runs ADD COLUMN IF NOT EXISTS blocking JSONB NOT NULL DEFAULT '{}'::jsonb",
+            "ALTER TABLE runs ADD COLUMN IF NOT EXISTS awaiting_approval JSONB NOT NULL "
+            "DEFAULT '{}'::jsonb",
+        ),
     ),
 )
 

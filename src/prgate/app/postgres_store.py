@@ -37,6 +37,7 @@ from prgate.app.store import (
     RUN_COLUMNS,
     CheckRunEntry,
     Delivery,
+    FixCommit,
     Job,
     JobKind,
     JobSpec,
@@ -45,11 +46,14 @@ from prgate.app.store import (
     StoreError,
     StoreUnavailable,
     check_run_from_row,
+    fix_commit_from_row,
+    fix_commits_statement,
     job_from_row,
     prs_seen_statement,
     prune_statements,
     redact_url,
     run_from_row,
+    runs_since_statement,
 )
 from prgate.llm.budget import Spend, SpendLimits, SpendTotals
 
@@ -660,7 +664,7 @@ class PostgresStore:
     def record_run(self, run: RunRecord) -> None:
         self._write(
             f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-            "%s, %s)",
+            "%s, %s, %s, %s)",
             (
                 run.repo,
                 run.pr,
@@ -674,6 +678,8 @@ class PostgresStore:
                 run.api_calls,
                 run.reason,
                 Jsonb(dict(run.llm)),
+                Jsonb(dict(run.blocking)),
+                Jsonb(dict(run.awaiting_approval)),
             ),
         )
 
@@ -693,6 +699,18 @@ class PostgresStore:
             (repo, pr),
         )
         return run_from_row(rows[0]) if rows else None
+
+    def runs_since(
+        self, since: float, *, repo: str | None = None, limit: int = 100_000
+    ) -> list[RunRecord]:
+        args = (since, repo, limit) if repo is not None else (since, limit)
+        sql = runs_since_statement("%s", by_repo=repo is not None)
+        return [run_from_row(r) for r in self._read(sql, args)]
+
+    def fix_commits(self, *, repo: str | None = None) -> list[FixCommit]:
+        sql = fix_commits_statement("%s", by_repo=repo is not None)
+        rows = self._read(sql, (repo,) if repo is not None else ())
+        return [fix_commit_from_row(r) for r in rows]
 
     # the AI reviewer's answers
 

@@ -33,6 +33,7 @@ from starlette.types import Receive, Scope, Send
 
 from prgate.app import pages
 from prgate.app.events import installation_id, route
+from prgate.app.insightsroutes import add_insights_routes
 from prgate.app.intake import Intake
 from prgate.app.jobs import ApiCounter, JobContext, give_up, handle
 from prgate.app.metrics import Metrics
@@ -546,6 +547,7 @@ def create_app(
 
     app.webhook = webhook
     add_setup_routes(app, state)
+    add_insights_routes(app, state)
     return app
 
 

@@ -19,7 +19,9 @@ CREDENTIALS_FILE = "prgate-app.json"
 #: The most US dollars (estimated) the AI reviewer spends for one installation in a UTC day.
 DEFAULT_LLM_MAX_USD_PER_DAY = 20.0
 #: The App's secrets: taken out of the process environment once read (see ``from_env``).
-SECRET_VARIABLES = ("PRGATE_PRIVATE_KEY", "PRGATE_WEBHOOK_SECRET")
+SECRET_VARIABLES = ("PRGATE_PRIVATE_KEY", "PRGATE_WEBHOOK_SECRET", "PRGATE_OPERATOR_TOKEN")
+#: The shortest operator token accepted (``PRGATE_OPERATOR_TOKEN``), in characters.
+MIN_OPERATOR_TOKEN = 32
 
 
 class SettingsError(PrgateError):
@@ -66,6 +68,9 @@ class Settings:
     #: The most US dollars (estimated) the AI reviewer spends for one installation in a UTC
     #: day, all its repositories and pull requests together (``PRGATE_LLM_MAX_USD_PER_DAY``).
     llm_max_usd_per_day: float = DEFAULT_LLM_MAX_USD_PER_DAY
+    #: The operator's secret (``PRGATE_OPERATOR_TOKEN``): it opens the insights page and signs
+    #: its sign-in links. ``None``: the insights page is off.
+    operator_token: str | None = field(default=None, repr=False)
 
     @property
     def configured(self) -> bool:
@@ -97,6 +102,7 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
     key = env.get("PRGATE_PRIVATE_KEY") or None
     key_path = env.get("PRGATE_PRIVATE_KEY_PATH") or None
     secret = env.get("PRGATE_WEBHOOK_SECRET") or None
+    operator = (env.get("PRGATE_OPERATOR_TOKEN") or "").strip() or None
     if env is os.environ:
         for name in SECRET_VARIABLES:
             os.environ.pop(name, None)
@@ -157,6 +163,12 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
         except ValueError as exc:
             raise SettingsError(f"PRGATE_PUBLIC_URL: {exc}") from None
     llm_day = _dollars(env, "PRGATE_LLM_MAX_USD_PER_DAY", DEFAULT_LLM_MAX_USD_PER_DAY)
+    if operator is not None and len(operator) < MIN_OPERATOR_TOKEN:
+        raise SettingsError(
+            f"PRGATE_OPERATOR_TOKEN is shorter than {MIN_OPERATOR_TOKEN} characters, too easy "
+            "to guess: make a new one with `python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'`"
+        )
     return Settings(
         app_id=app_id,
         private_key=key,
@@ -174,6 +186,7 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
         public_url=public_url,
         allow_http=allow_http,
         llm_max_usd_per_day=llm_day,
+        operator_token=operator,
     )
 
 

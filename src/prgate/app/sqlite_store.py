@@ -25,8 +25,10 @@ from prgate.app.store import (
     CHECK_RUN_COLUMNS,
     JOB_COLUMNS,
     PRUNE_BATCH,
+    RUN_COLUMNS,
     CheckRunEntry,
     Delivery,
+    FixCommit,
     Job,
     JobKind,
     JobSpec,
@@ -35,10 +37,13 @@ from prgate.app.store import (
     StoreError,
     StoreUnavailable,
     check_run_from_row,
+    fix_commit_from_row,
+    fix_commits_statement,
     job_from_row,
     prs_seen_statement,
     prune_statements,
     run_from_row,
+    runs_since_statement,
 )
 from prgate.llm.budget import Spend, SpendLimits, SpendTotals
 
@@ -514,9 +519,7 @@ class SQLiteStore:
     def record_run(self, run: RunRecord) -> None:
         with self._tx() as db:
             db.execute(
-                "INSERT INTO runs (repo, pr, sha, config_sha, conclusion, counts, started_at, "
-                "finished_at, timings, api_calls, reason, llm) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.repo,
                     run.pr,
@@ -530,14 +533,13 @@ class SQLiteStore:
                     run.api_calls,
                     run.reason,
                     json.dumps(dict(run.llm), sort_keys=True),
+                    json.dumps(dict(run.blocking), sort_keys=True),
+                    json.dumps(dict(run.awaiting_approval), sort_keys=True),
                 ),
             )
 
     def runs(self, *, repo: str | None = None, limit: int = 100) -> list[RunRecord]:
-        sql = (
-            "SELECT repo, pr, sha, config_sha, conclusion, counts, started_at, finished_at, "
-            "timings, api_calls, reason, llm FROM runs"
-        )
+        sql = f"SELECT {RUN_COLUMNS} FROM runs"
         args: list[Any] = []
         if repo is not None:
             sql += " WHERE repo=?"
@@ -548,11 +550,22 @@ class SQLiteStore:
 
     def last_run(self, repo: str, pr: int) -> RunRecord | None:
         rows = self._read(
-            "SELECT repo, pr, sha, config_sha, conclusion, counts, started_at, finished_at, "
-            "timings, api_calls, reason, llm FROM runs WHERE repo=? AND pr=? ORDER BY id DESC LIMIT 1",
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE repo=? AND pr=? ORDER BY id DESC LIMIT 1",
             (repo, pr),
         )
         return run_from_row(rows[0]) if rows else None
+
+    def runs_since(
+        self, since: float, *, repo: str | None = None, limit: int = 100_000
+    ) -> list[RunRecord]:
+        args = (since, repo, limit) if repo is not None else (since, limit)
+        sql = runs_since_statement("?", by_repo=repo is not None)
+        return [run_from_row(r) for r in self._read(sql, args)]
+
+    def fix_commits(self, *, repo: str | None = None) -> list[FixCommit]:
+        sql = fix_commits_statement("?", by_repo=repo is not None)
+        rows = self._read(sql, (repo,) if repo is not None else ())
+        return [fix_commit_from_row(r) for r in rows]
 
     # the AI reviewer's answers
 

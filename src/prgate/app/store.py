@@ -101,6 +101,21 @@ class RunRecord:
     #: What the AI reviewer used: ``requests``, ``cached``, ``input_tokens``, ``output_tokens``,
     #: ``usd`` (estimated cost). Empty when no ``llm`` rule ran.
     llm: Mapping[str, float] = field(default_factory=dict)
+    #: Findings at level ``error`` (the ones that block), by rule; ``counts`` has them all.
+    blocking: Mapping[str, int] = field(default_factory=dict)
+    #: Findings an approving review would lift (``paths`` rules with ``approvers``), by rule.
+    awaiting_approval: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FixCommit:
+    """A commit prgate pushed with fixes (``Apply fixes``, ``/prgate fix``) onto ``parent``."""
+
+    repo: str
+    pr: int
+    sha: str
+    parent: str
+    created_at: float
 
 
 @dataclass(frozen=True)
@@ -262,6 +277,15 @@ class Store(Protocol):
 
     def last_run(self, repo: str, pr: int) -> RunRecord | None: ...
 
+    def runs_since(
+        self, since: float, *, repo: str | None = None, limit: int = 100_000
+    ) -> list[RunRecord]:
+        """The run records finished at ``since`` or later (of ``repo`` when given), oldest
+        first; at most the ``limit`` newest of them."""
+
+    def fix_commits(self, *, repo: str | None = None) -> list[FixCommit]:
+        """The fix commits prgate pushed (on ``repo`` when given), oldest first."""
+
     def llm_cache_get(self, key: str) -> str | None:
         """The AI reviewer's cached answer under ``key`` (a hash), if any."""
 
@@ -345,6 +369,23 @@ def prs_seen_statement(mark: str) -> str:
     )
 
 
+def runs_since_statement(mark: str, *, by_repo: bool) -> str:
+    """The query of :meth:`Store.runs_since`, with ``mark`` as the placeholder; it takes
+    (since, repo when ``by_repo``, limit)."""
+    where = f"finished_at >= {mark}" + (f" AND repo = {mark}" if by_repo else "")
+    return (
+        f"SELECT {RUN_COLUMNS} FROM (SELECT id, {RUN_COLUMNS} FROM runs WHERE {where} "
+        f"ORDER BY id DESC LIMIT {mark}) AS recent ORDER BY id"
+    )
+
+
+def fix_commits_statement(mark: str, *, by_repo: bool) -> str:
+    """The query of :meth:`Store.fix_commits`, with ``mark`` as the placeholder; it takes
+    (repo) when ``by_repo``."""
+    where = f" WHERE repo = {mark}" if by_repo else ""
+    return f"SELECT {FIX_COMMIT_COLUMNS} FROM fix_commits{where} ORDER BY created_at, repo, sha"
+
+
 def open_store(url: str, **kw: Any) -> Store:
     """The store ``url`` names: ``sqlite:///path`` or ``postgresql://...`` (``postgres://``).
 
@@ -400,8 +441,9 @@ JOB_COLUMNS = (
 CHECK_RUN_COLUMNS = "sha, run_id, pr, in_progress, inputs"
 RUN_COLUMNS = (
     "repo, pr, sha, config_sha, conclusion, counts, started_at, finished_at, timings, "
-    "api_calls, reason, llm"
+    "api_calls, reason, llm, blocking, awaiting_approval"
 )
+FIX_COMMIT_COLUMNS = "repo, pr, sha, parent, created_at"
 
 
 def _json(value: Any) -> Any:
@@ -454,4 +496,17 @@ def run_from_row(row: Sequence[Any]) -> RunRecord:
         api_calls=int(row[9]),
         reason=row[10],
         llm=dict(_json(row[11])),
+        blocking=dict(_json(row[12])),
+        awaiting_approval=dict(_json(row[13])),
+    )
+
+
+def fix_commit_from_row(row: Sequence[Any]) -> FixCommit:
+    """The :class:`FixCommit` in a row of :data:`FIX_COMMIT_COLUMNS`."""
+    return FixCommit(
+        repo=str(row[0]),
+        pr=int(row[1]),
+        sha=str(row[2]),
+        parent=str(row[3]),
+        created_at=float(row[4]),
     )
