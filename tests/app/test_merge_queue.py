@@ -18,6 +18,7 @@ from prgate.app.events import queue_pr, route
 from prgate.app.mergegroup import DROPPED_TITLE
 from prgate.app.sqlite_store import SQLiteStore
 from prgate.app.store import JobKind, JobState
+from prgate.app.worker import MAX_ATTEMPTS
 from prgate.github.compare import pull_numbers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -282,3 +283,35 @@ def test_a_group_dropped_while_its_run_is_in_progress_gets_it_concluded_cancelle
     assert "removed this group" in (done.summary or "")
     assert gh.count("GET", r"/compare/") == 1  # the fault only: never judged after
     assert gh.schema_errors == []
+
+
+def test_github_failing_on_every_try_fails_the_group_with_the_reason(
+    qworld: World, qrunning: RunningApp
+) -> None:
+    gh = qworld.gh
+    pr = gh.open_pull_request(qworld.repo, files=CLEAN)
+    group = gh.queue_merge_group([pr])
+    gh.fail_next("GET", r"/compare/", status=502, times=100)
+    _deliver(qworld, qrunning, group, "checks_requested")
+    qrunning.wait_idle()
+    (job,) = qrunning.store.jobs()
+    assert job.state is JobState.FAILED and job.attempts == MAX_ATTEMPTS
+    (run,) = _runs(qworld, group.head_sha)
+    assert run.status == "completed" and run.conclusion == "failure"
+    summary = run.summary or ""
+    assert "merge queue group for `main`" in summary and "could not judge" in summary
+    assert gh.comments(qworld.repo, pr.number) == []
+
+
+def test_a_group_of_more_files_than_github_lists_is_not_judged(
+    qworld: World, qrunning: RunningApp
+) -> None:
+    gh = qworld.gh
+    many = {f"data/f{i}.txt": f"{i}\n" for i in range(300)}
+    pr = gh.open_pull_request(qworld.repo, files=many)
+    group = gh.queue_merge_group([pr])
+    _deliver(qworld, qrunning, group, "checks_requested")
+    qrunning.wait_idle()
+    (run,) = _runs(qworld, group.head_sha)
+    assert run.conclusion == "failure"
+    assert "at most 300 files of a group" in (run.summary or "")
