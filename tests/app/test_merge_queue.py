@@ -31,6 +31,10 @@ rules:
   paths/forbidden:
     level: error
     paths: ["infra/**"]
+  paths/protected:
+    paths: ["db/**"]
+    approvers:
+      users: [lead]
 """
 #: What a pull request could bring to loosen the rules: never read for its own judging.
 LOOSE = "packs: [python-style]\nrules:\n  paths/forbidden:\n    level: off\n"
@@ -315,3 +319,26 @@ def test_a_group_of_more_files_than_github_lists_is_not_judged(
     (run,) = _runs(qworld, group.head_sha)
     assert run.conclusion == "failure"
     assert "at most 300 files of a group" in (run.summary or "")
+
+
+def test_the_approvals_of_the_pull_request_a_group_was_made_for_count(
+    qworld: World, qrunning: RunningApp
+) -> None:
+    gh = qworld.gh
+    pr = gh.open_pull_request(
+        qworld.repo, files={"db/schema.sql": "CREATE TABLE a (id int);\n"}, title="Schema"
+    )
+    unapproved = gh.queue_merge_group([pr])
+    _deliver(qworld, qrunning, unapproved, "checks_requested")
+    qrunning.wait_idle()
+    (run,) = _runs(qworld, unapproved.head_sha)
+    assert run.conclusion == "failure"
+    (protected,) = [a for a in run.annotations if a["path"] == "db/schema.sql"]
+    assert "From pull request #1: " in protected["message"]
+    gh.add_review(pr, "lead")
+    approved = gh.queue_merge_group([pr])
+    assert approved.head_sha != unapproved.head_sha
+    _deliver(qworld, qrunning, approved, "checks_requested")
+    qrunning.wait_idle()
+    (run,) = _runs(qworld, approved.head_sha)
+    assert run.conclusion == "success", run.summary
