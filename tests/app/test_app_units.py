@@ -49,6 +49,9 @@ def test_every_recorded_payload_routes_without_error(path: Path) -> None:
         assert routed.jobs[0].sha == payload["pull_request"]["head"]["sha"]
     if path.stem in ("pull_request.labeled", "pull_request.unlabeled"):
         assert not routed.jobs  # labels decide nothing any more
+    if event == "merge_group":  # the group's head commit, judged or dropped
+        assert [j.kind for j in routed.jobs] == [JobKind.MERGE_GROUP], routed.ignored
+        assert routed.jobs[0].sha == payload["merge_group"]["head_sha"]
 
 
 def test_comment_commands_are_parsed() -> None:

@@ -101,6 +101,8 @@ def test_comment_command_on_pull_request_without_a_valid_number_is_ignored(
         ("check_suite", "check_suite", "requested"),
         ("check_run", "check_run", 3),
         ("installation", "installation", {"id": 5, "account": "octo-org"}),
+        ("merge_group", "merge_group", "checks_requested"),
+        ("merge_group", "merge_group", {"head_sha": ["a" * 40], "base_sha": "b" * 40}),
     ],
 )
 def test_objects_that_are_not_objects_are_ignored(
@@ -113,6 +115,8 @@ def test_objects_that_are_not_objects_are_ignored(
     payload = {**base, "action": "requested" if event.startswith("check") else "created"}
     if event == "pull_request":
         payload["action"] = "opened"
+    if event == "merge_group":
+        payload["action"] = "checks_requested"
     if event == "issue_comment":
         payload["issue"] = {"number": pr.number, "pull_request": {"url": "u"}}
         payload["comment"] = {"body": "/prgate recheck"}

@@ -712,3 +712,16 @@ def test_old_ai_spending_is_pruned(backend: Backend) -> None:
     assert totals.day == Spend() and totals.pr.usd == pytest.approx(0.5)
     assert store.prune(before=now[0] - 30 * 86400, runs_before=now[0] - 30 * 86400) == 1
     assert store.llm_spending(installation_id=1, repo="o/r", pr=1, day=DAY).pr == Spend()
+
+
+def test_a_merge_group_dropped_while_queued_folds_into_its_job(store: Store) -> None:
+    asked = {"base_sha": "a" * 40, "base_ref": "main", "head_ref": "gh-readonly-queue/main/pr-4-x"}
+    first = store.enqueue(JobSpec(JobKind.MERGE_GROUP, "o/r", 1, 4, "b" * 40, asked))
+    again = store.enqueue(JobSpec(JobKind.MERGE_GROUP, "o/r", 1, 4, "b" * 40, {"destroyed": "x"}))
+    assert again == first
+    # An evaluation of the pull request the group was made for is a job of its own.
+    other = store.enqueue(JobSpec(JobKind.EVALUATE, "o/r", 1, 4, "c" * 40))
+    assert other != first
+    job = store.job(first)
+    assert job is not None and job.state is JobState.QUEUED
+    assert dict(job.payload) == {**asked, "destroyed": "x"}

@@ -33,6 +33,7 @@ from fakegithub.state import (
     HookDelivery,
     Installation,
     LoggedRequest,
+    MergeGroup,
     PullRequest,
     Repo,
     Review,
@@ -540,6 +541,45 @@ class FakeGitHub:
         if email == "builder@example.com":
             return "builder"
         return None
+
+    def queue_merge_group(
+        self, prs: list[PullRequest], *, rebase: bool = False, base: str | None = None
+    ) -> MergeGroup:
+        """What GitHub's merge queue makes for the last of ``prs`` queued behind the others:
+        from the base branch's tip, one commit per pull request with its change (squashed,
+        ``title (#N)``; or, with ``rebase``, under the pull request's own head commit message),
+        on the branch ``gh-readonly-queue/<base>/pr-<N>-<base sha>``. The base branch stays."""
+        with self.lock:
+            repo = prs[-1].repo
+            base = base or prs[-1].base_ref
+            base_sha = repo.git.ref_sha(f"refs/heads/{base}")
+            if base_sha is None:
+                raise ValueError(f"{repo.full_name} has no branch {base}")
+            ref = f"refs/heads/gh-readonly-queue/{base}/pr-{prs[-1].number}-{base_sha}"
+            tip = base_sha
+            for pr in prs:
+                head = self.head_sha(pr)
+                start = repo.git.merge_base(self.base_sha(pr), head) or base_sha
+                changes: dict[str, FileValue] = {}
+                for d in repo.git.diff(start, head):
+                    if d.previous_filename is not None and d.status == "renamed":
+                        changes[d.previous_filename] = None
+                    gone = d.status == "removed"
+                    changes[d.filename] = None if gone else repo.git.read_file(head, d.filename)
+                message = (
+                    repo.git.commit_info(head).message if rebase else f"{pr.title} (#{pr.number})"
+                )
+                tip = repo.git.commit_files(
+                    ref, changes, message, parent=tip, when=1_700_000_000 + self.next_id()
+                )
+            return MergeGroup(
+                repo=repo,
+                head_sha=tip,
+                head_ref=ref,
+                base_sha=base_sha,
+                base_ref=f"refs/heads/{base}",
+                prs=tuple(pr.number for pr in prs),
+            )
 
     def _sync_pull_refs(self) -> None:
         """Keep refs/pull/N/head in each base repo at its PR's head (fetching from forks)."""

@@ -1241,35 +1241,97 @@ def list_pull_commits(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
     head = fake.head_sha(pr)
     base = git.merge_base(fake.base_sha(pr), head) or fake.base_sha(pr)
     listed = git.git("rev-list", "--reverse", f"{base}..{head}").decode().split()[:250]
-    out = []
-    for sha in _paginate(fake, ctx, listed):
-        info = git.commit_info(sha)
-        obj = git_commit_obj(fake, pr.repo, sha)
-        api = f"{fake.base_url}/repos/{pr.repo.full_name}"
-        author = fake.login_for_email(info.author_email)
-        committer = fake.login_for_email(info.committer_email)
-        out.append(
-            {
-                "url": f"{api}/commits/{sha}",
-                "sha": sha,
-                "node_id": obj["node_id"],
-                "html_url": obj["html_url"],
-                "comments_url": f"{api}/commits/{sha}/comments",
-                "commit": {
-                    "url": obj["url"],
-                    "author": obj["author"],
-                    "committer": obj["committer"],
-                    "message": obj["message"],
-                    "comment_count": 0,
-                    "tree": obj["tree"],
-                    "verification": obj["verification"],
-                },
-                "author": user_obj(fake, author) if author else None,
-                "committer": user_obj(fake, committer) if committer else None,
-                "parents": obj["parents"],
-            }
-        )
-    return 200, out
+    return 200, [commit_listing_obj(fake, pr.repo, sha) for sha in _paginate(fake, ctx, listed)]
+
+
+def commit_listing_obj(fake: FakeGitHub, repo: Repo, sha: str) -> dict[str, Any]:
+    """A commit as GitHub lists it (a PR's commits, a comparison's)."""
+    info = repo.git.commit_info(sha)
+    obj = git_commit_obj(fake, repo, sha)
+    api = f"{fake.base_url}/repos/{repo.full_name}"
+    author = fake.login_for_email(info.author_email)
+    committer = fake.login_for_email(info.committer_email)
+    return {
+        "url": f"{api}/commits/{sha}",
+        "sha": sha,
+        "node_id": obj["node_id"],
+        "html_url": obj["html_url"],
+        "comments_url": f"{api}/commits/{sha}/comments",
+        "commit": {
+            "url": obj["url"],
+            "author": obj["author"],
+            "committer": obj["committer"],
+            "message": obj["message"],
+            "comment_count": 0,
+            "tree": obj["tree"],
+            "verification": obj["verification"],
+        },
+        "author": user_obj(fake, author) if author else None,
+        "committer": user_obj(fake, committer) if committer else None,
+        "parents": obj["parents"],
+    }
+
+
+@route("GET", "/repos/{owner}/{repo}/compare/{basehead}")
+def compare_commits(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
+    """``BASE...HEAD``: the commits from their merge base to HEAD (oldest first, at most 250)
+    and the files changed (at most 300), as GitHub answers without paging parameters."""
+    repo = ctx.repo
+    assert repo is not None
+    base_rev, sep, head_rev = ctx.params["basehead"].partition("...")
+    base = repo.git.resolve(base_rev) if sep else None
+    head = repo.git.resolve(head_rev) if sep else None
+    if base is None or head is None:
+        raise HttpError(404, "Not Found")
+    merge_base = repo.git.merge_base(base, head) or base
+    listed = repo.git.git("rev-list", "--reverse", f"{merge_base}..{head}").decode().split()
+    behind = repo.git.git("rev-list", "--count", f"{head}..{base}").decode().strip()
+    api = f"{fake.base_url}/repos/{repo.full_name}"
+    html = f"https://github.com/{repo.full_name}"
+    files = []
+    for d in repo.git.diff(merge_base, head)[:300]:
+        item: dict[str, Any] = {
+            "sha": d.sha or ZERO_SHA,
+            "filename": d.filename,
+            "status": d.status,
+            "additions": d.additions,
+            "deletions": d.deletions,
+            "changes": d.additions + d.deletions,
+            "blob_url": f"{html}/blob/{head}/{d.filename}",
+            "raw_url": f"{html}/raw/{head}/{d.filename}",
+            "contents_url": f"{api}/contents/{d.filename}?ref={head}",
+        }
+        if d.patch is not None:
+            item["patch"] = d.patch
+        if d.previous_filename is not None:
+            item["previous_filename"] = d.previous_filename
+        files.append(item)
+    ahead, behind_by = len(listed), int(behind or 0)
+    status = (
+        "identical"
+        if not ahead and not behind_by
+        else "ahead"
+        if not behind_by
+        else "behind"
+        if not ahead
+        else "diverged"
+    )
+    basehead = ctx.params["basehead"]
+    return 200, {
+        "url": f"{api}/compare/{basehead}",
+        "html_url": f"{html}/compare/{basehead}",
+        "permalink_url": f"{html}/compare/{repo.owner}:{base}...{repo.owner}:{head}",
+        "diff_url": f"{html}/compare/{basehead}.diff",
+        "patch_url": f"{html}/compare/{basehead}.patch",
+        "base_commit": commit_listing_obj(fake, repo, base),
+        "merge_base_commit": commit_listing_obj(fake, repo, merge_base),
+        "status": status,
+        "ahead_by": ahead,
+        "behind_by": behind_by,
+        "total_commits": ahead,
+        "commits": [commit_listing_obj(fake, repo, sha) for sha in listed[:250]],
+        "files": files,
+    }
 
 
 @route("GET", "/orgs/{org}/teams/{team_slug}/memberships/{username}")

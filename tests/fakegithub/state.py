@@ -209,3 +209,18 @@ class Token:
     repository_ids: frozenset[int] | None
     permissions: dict[str, str]
     expires_at: float
+
+
+@dataclass(frozen=True)
+class MergeGroup:
+    """A merge queue's group, as GitHub makes one: a branch with the queued pull requests'
+    changes on top of the target branch."""
+
+    repo: Repo
+    head_sha: str
+    #: ``refs/heads/gh-readonly-queue/<base>/pr-<number>-<base sha>``
+    head_ref: str
+    base_sha: str
+    #: ``refs/heads/<base>``
+    base_ref: str
+    prs: tuple[int, ...]

@@ -116,6 +116,8 @@ def build_delivery(
         _patch_issue_comment(fake, payload, repo, pr, sender_login, extra)
     elif event in ("installation", "installation_repositories"):
         _patch_installation(fake, payload, installation, extra)
+    elif event == "merge_group":
+        _patch_merge_group(fake, payload, extra)
     elif event == "ping":
         if app is not None:
             payload["hook"] = {**payload.get("hook", {}), "type": "App", "app_id": app.id}
@@ -352,3 +354,27 @@ def _patch_installation(
         payload["repositories_added"] = [short(r) for r in added]
         payload["repositories_removed"] = []
         payload["repository_selection"] = "selected"
+
+
+def _patch_merge_group(fake: FakeGitHub, payload: dict[str, Any], extra: dict[str, Any]) -> None:
+    from fakegithub import handlers as h
+
+    group = extra.get("group")
+    if group is None:
+        raise ValueError("merge_group deliveries need group= (a MergeGroup of the fake)")
+    commit = h.git_commit_obj(fake, group.repo, group.head_sha)
+    payload["merge_group"] = {
+        **payload["merge_group"],
+        "head_sha": group.head_sha,
+        "head_ref": group.head_ref,
+        "base_sha": group.base_sha,
+        "base_ref": group.base_ref,
+        "head_commit": {
+            **payload["merge_group"].get("head_commit", {}),
+            "id": group.head_sha,
+            "tree_id": commit["tree"]["sha"],
+            "message": commit["message"],
+        },
+    }
+    if "reason" in extra:
+        payload["reason"] = extra["reason"]

@@ -658,6 +658,8 @@ EXPECTED_EXAMPLES = {
     "installation.created",
     "installation.deleted",
     "installation_repositories.added",
+    "merge_group.checks_requested",
+    "merge_group.destroyed",
     "ping",
 }
 
@@ -712,6 +714,8 @@ def test_deliveries_are_patched_and_signed(world: World, name: str) -> None:
         extra["comment_body"] = "/prgate fix"
     if event == "pull_request_review":
         extra["review"] = w.gh.add_review(w.pr, "lead")
+    if event == "merge_group":
+        extra["group"] = w.gh.queue_merge_group([w.pr])
     delivery = w.gh.webhook(
         event, action or None, installation=w.inst, repo=w.repo, pr=w.pr, sender="builder", **extra
     )
@@ -748,6 +752,31 @@ def test_deliveries_are_patched_and_signed(world: World, name: str) -> None:
         assert [r["full_name"] for r in payload["repositories_added"]] == ["octo-org/widgets"]
     if event == "ping":
         assert payload["hook"]["app_id"] == w.app.id
+    if event == "merge_group":
+        group = payload["merge_group"]
+        assert group["head_sha"] == group["head_commit"]["id"] == extra["group"].head_sha  # type: ignore[attr-defined]
+        assert group["base_sha"] == w.gh.branch_head(w.repo, "main")
+        assert group["head_ref"].endswith(f"/pr-{w.pr.number}-{group['base_sha']}")
+        assert group["base_ref"] == "refs/heads/main"
+
+
+def test_a_merge_group_is_compared_with_its_base(world: World) -> None:
+    w = world
+    second = w.gh.open_pull_request(w.repo, head="other", files={"o.py": "o = 1\n"}, title="O")
+    group = w.gh.queue_merge_group([w.pr, second])
+    assert w.gh.branch_head(w.repo, "main") == group.base_sha  # the base branch stays
+    gh = client(w)
+    found = gh.rest.repos.compare_commits(
+        "octo-org", "widgets", f"{group.base_sha}...{group.head_sha}"
+    ).parsed_data
+    assert found.status == "ahead" and found.ahead_by == 2 and found.total_commits == 2
+    assert [c.commit.message for c in found.commits] == [
+        f"{w.pr.title} (#{w.pr.number})",
+        f"O (#{second.number})",
+    ]
+    pr_files = {f.filename for f in gh.rest.pulls.list_files("octo-org", "widgets", 1).parsed_data}
+    assert {f.filename for f in found.files or []} == pr_files | {"o.py"}
+    assert w.gh.schema_errors == []
 
 
 # ---------------------------------------------------------------------------- schemas

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -79,6 +80,8 @@ def route(event: str, payload: Mapping[str, Any], *, app_id: str | None) -> Rout
         return _check_run(payload, str(action or ""), repo, installation, app_id)
     if event == "issue_comment":
         return _issue_comment(payload, str(action or ""), repo, installation)
+    if event == "merge_group":
+        return _merge_group(payload, str(action or ""), repo, installation)
     return _ignore(f"event {event} is not used")
 
 
@@ -210,6 +213,49 @@ def _issue_comment(payload: Mapping[str, Any], action: str, repo: str, inst: int
     }
     spec = JobSpec(JobKind.COMMAND, repo, inst, number, "", {f"{COMMENT_KEY}{comment_id}": entry})
     return Routed(jobs=(spec,))
+
+
+#: A merge queue's branch: ``gh-readonly-queue/<base branch>/pr-<number>-<base sha>``.
+_QUEUE_REF = re.compile(r"^(?:refs/heads/)?gh-readonly-queue/.+/pr-([0-9]{1,10})-[0-9a-f]{40}$")
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+#: Why GitHub destroys a merge group.
+_DESTROYED = frozenset({"merged", "invalidated", "dequeued"})
+
+
+def queue_pr(head_ref: str) -> int | None:
+    """The pull request a merge group was made for, from its branch's name (``None`` when the
+    name does not say)."""
+    found = _QUEUE_REF.match(head_ref)
+    return _number(int(found.group(1))) if found else None
+
+
+def _merge_group(payload: Mapping[str, Any], action: str, repo: str, inst: int) -> Routed:
+    """A merge queue's group asks for checks on its head commit (``checks_requested``), judged
+    by the rules of its target branch as they are at the group's base commit; ``destroyed``
+    drops a group's queued judging, or concludes a check run still in progress. Both are one
+    ``merge_group`` job per head commit, so a ``destroyed`` that arrives while the judging is
+    still queued is folded into it (the store merges the payloads)."""
+    if action not in ("checks_requested", "destroyed"):
+        return _ignore(f"merge_group.{action} is not used")
+    group = _obj(payload.get("merge_group"))
+    head, base = group.get("head_sha"), group.get("base_sha")
+    if not (isinstance(head, str) and _SHA.match(head)):
+        return _ignore("merge group without a valid head commit")
+    head_ref = group.get("head_ref")
+    head_ref = head_ref[:300] if isinstance(head_ref, str) else ""
+    number = queue_pr(head_ref) or 0
+    if action == "destroyed":
+        reason = payload.get("reason")
+        why = reason if isinstance(reason, str) and reason in _DESTROYED else "removed"
+        return Routed(
+            jobs=(JobSpec(JobKind.MERGE_GROUP, repo, inst, number, head, {"destroyed": why}),)
+        )
+    if not (isinstance(base, str) and _SHA.match(base)):
+        return _ignore("merge group without a valid base commit")
+    base_ref = group.get("base_ref")
+    target = base_ref.removeprefix("refs/heads/")[:255] if isinstance(base_ref, str) else ""
+    asked = {"base_sha": base, "base_ref": target, "head_ref": head_ref}
+    return Routed(jobs=(JobSpec(JobKind.MERGE_GROUP, repo, inst, number, head, asked),))
 
 
 def _numbers(obj: Mapping[str, Any]) -> list[int]:

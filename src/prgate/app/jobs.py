@@ -25,6 +25,7 @@ from prgate.app.judging import (
     prepare,
     repo_http,
 )
+from prgate.app.mergegroup import give_up_group, merge_group_job
 from prgate.app.publisher import Publisher
 from prgate.app.store import Job, JobKind, LeaseLost, RunRecord
 from prgate.github import checks, comments
@@ -52,6 +53,8 @@ def handle(ctx: JobContext, job: Job) -> str:
         return fix_job(ctx, job)
     if job.kind in (JobKind.COMMAND, JobKind.EXPLAIN):  # EXPLAIN: queued by an older prgate
         return command_job(ctx, job)
+    if job.kind is JobKind.MERGE_GROUP:
+        return merge_group_job(ctx, job)
     return "unknown"
 
 
@@ -211,6 +214,9 @@ def publish(
 def give_up(ctx: JobContext, job: Job, reason: str) -> None:
     """After the last retry: conclude the head's run ``failure`` with ``reason`` (fail closed),
     and the runs the PR left behind on older commits ``cancelled``."""
+    if job.kind is JobKind.MERGE_GROUP:
+        give_up_group(ctx, job, reason)
+        return
     if job.kind is not JobKind.EVALUATE:
         return
     for attempt in range(GIVE_UP_TRIES):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from prgate.app import heads
@@ -23,7 +23,7 @@ from prgate.engine import evaluate
 from prgate.errors import ConfigError, PrgateError
 from prgate.github.errors import GitHubError
 from prgate.github.http import Http
-from prgate.github.pulls import PullRequest
+from prgate.github.pulls import PullFile, PullRequest
 from prgate.llm.budget import LedgerBudget, utc_day
 from prgate.llm.cache import app_scope
 from prgate.llm.session import ReviewSession
@@ -89,9 +89,18 @@ class Prepared:
         )
 
 
-def prepare(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Prepared:
+def prepare(
+    ctx: JobContext,
+    job: Job,
+    http: Http,
+    pull: PullRequest,
+    *,
+    changed: Sequence[PullFile] | None = None,
+) -> Prepared:
     """Read ``pull``'s change and its base's config. Errors of the change or config become a
-    failing report; GitHub errors propagate so that the job can be retried."""
+    failing report; GitHub errors propagate so that the job can be retried. ``changed``: the
+    change's files when the caller compared the commits itself (a merge queue's group, whose
+    ``pull`` stands for the group: its number is the pull request it was made for, or 0)."""
     timings: dict[str, float] = {}
     t = ctx.clock()
     source: PullSource | None = None
@@ -102,6 +111,7 @@ def prepare(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Prepare
             pull,
             other_repo=other_repo(ctx, job),
             max_fetch_bytes=ctx.max_fetch_bytes,
+            changed=changed,
         )
         timings["fetch"] = ctx.clock() - t
         t = ctx.clock()
@@ -110,7 +120,8 @@ def prepare(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Prepare
         changeset = source.ready(declared_reads(config.rules))
         timings["config"] = ctx.clock() - t
         t = ctx.clock()
-        changeset = with_approvals(http, job.repo, pull, changeset, config.rules)
+        if pull.number > 0:  # a group that names no pull request has no approvals
+            changeset = with_approvals(http, job.repo, pull, changeset, config.rules)
         source = replace(source, changeset=changeset)
         timings["approvals"] = ctx.clock() - t
         access = AiAccess()

@@ -54,7 +54,7 @@ class Publisher:
             run_id = known
         return run_id
 
-    def begin(self, sha: str, *, pr: int, known: int | None = None) -> checks.Started | None:
+    def begin(self, sha: str, *, pr: int | None, known: int | None = None) -> checks.Started | None:
         """Make sure ``sha`` has a run: create one in progress when it has none (marked as
         being created first, so that a create whose answer is lost is found, not repeated).
         The run created, or ``None`` when one existed (it is left as it is)."""
@@ -71,7 +71,7 @@ class Publisher:
         self,
         sha: str,
         *,
-        pr: int,
+        pr: int | None,
         conclusion: str,
         title: str,
         summary: str,
@@ -124,7 +124,7 @@ class Publisher:
     def _create_completed(
         self,
         sha: str,
-        pr: int,
+        pr: int | None,
         conclusion: str,
         title: str,
         summary: str,

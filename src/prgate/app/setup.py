@@ -58,10 +58,18 @@ PERMISSIONS = {
     "contents": "write",
     "issues": "read",
     "members": "read",
+    "merge_queues": "read",
     "metadata": "read",
     "pull_requests": "write",
 }
-EVENTS = ["check_run", "check_suite", "issue_comment", "pull_request", "pull_request_review"]
+EVENTS = [
+    "check_run",
+    "check_suite",
+    "issue_comment",
+    "merge_group",
+    "pull_request",
+    "pull_request_review",
+]
 HOMEPAGE = "https://github.com/prgate/prgate"
 
 #: The cookie that ties a setup to the browser that started it.

@@ -30,6 +30,9 @@ class JobKind(StrEnum):
     EXPLAIN = "explain"
     #: The ``/prgate`` commands of a PR's comments, one entry per comment (see ``commands``).
     COMMAND = "command"
+    #: A merge queue's group: judge its head commit by its target branch's rules (``mergegroup``).
+    #: Its ``pr`` is the pull request the group was made for (0 when the group does not say).
+    MERGE_GROUP = "merge_group"
 
 
 class JobState(StrEnum):

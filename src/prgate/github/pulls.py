@@ -109,7 +109,7 @@ def list_files(http: Http, repo: str, number: int, *, expected: int) -> list[Pul
     files: list[PullFile] = []
     path = f"{repo_path(repo)}/pulls/{number}/files"
     for batch in http.pages(path, "the pull request's files"):
-        files.extend(_parse_file(item) for item in batch)
+        files.extend(parse_file(item) for item in batch)
         if len(files) >= MAX_PR_FILES or 0 < expected <= len(files):
             break
     if len(files) >= MAX_PR_FILES and expected != len(files):
@@ -124,7 +124,7 @@ def _too_many(count: int) -> str:
     )
 
 
-def _parse_file(item: Mapping[str, Any]) -> PullFile:
+def parse_file(item: Mapping[str, Any]) -> PullFile:
     patch = item.get("patch")
     prev = item.get("previous_filename")
     return PullFile(

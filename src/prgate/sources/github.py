@@ -189,13 +189,19 @@ def load_pull(
     other_repo: OtherRepo | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     max_fetch_bytes: int = DEFAULT_MAX_FETCH_BYTES,
+    changed: Sequence[PullFile] | None = None,
 ) -> PullSource:
     """Build the ChangeSet of ``pull`` at its current head and a config fetcher for its base.
 
+    ``changed``: the files from the base commit to the head, when the caller has them already
+    (a merge queue's group, from a comparison); else the PR's files are listed.
     Sizes come first: files over ``max_file_bytes`` are never read, and a PR whose other files
     add up to more than ``max_fetch_bytes`` raises
     :class:`~prgate.sources.fetchplan.TooBigToJudge` before any of them is read."""
-    files = list_files(http, repo, pull.number, expected=pull.changed_files)
+    if changed is not None:
+        files = list(changed)
+    else:
+        files = list_files(http, repo, pull.number, expected=pull.changed_files)
     head, base = pull.head_sha, pull.base_sha
     present = [f for f in files if f.status != "removed"]
     first_base = _first_base_reads([f.path for f in files])
