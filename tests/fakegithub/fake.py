@@ -455,6 +455,8 @@ class FakeGitHub:
 
     def base_sha(self, pr: PullRequest) -> str:
         with self.lock.shared():
+            if pr.merged_base is not None:
+                return pr.merged_base
             sha = pr.repo.git.ref_sha(f"refs/heads/{pr.base_ref}")
             if sha is None:
                 raise RuntimeError(f"PR #{pr.number} has no base branch {pr.base_ref}")
@@ -466,6 +468,37 @@ class FakeGitHub:
             if pr.repo.git.ref_sha(f"refs/heads/{base}") is None:
                 raise ValueError(f"{pr.repo.full_name} has no branch {base}")
             pr.base_ref = base
+
+    def merge_pull_request(self, pr: PullRequest) -> str:
+        """Merge the PR with a merge commit on its base branch (GitHub's "Create a merge
+        commit"): the base gets the PR's changes, the PR is closed and merged. The merge
+        commit's sha."""
+        with self.lock:
+            git = pr.repo.git
+            base = self.base_sha(pr)
+            head = self.head_sha(pr)
+            fork_point = git.merge_base(base, head) or base
+            changes: dict[str, FileValue] = {}
+            for d in git.diff(fork_point, head):
+                if d.previous_filename and d.status == "renamed":
+                    changes[d.previous_filename] = None
+                changes[d.filename] = (
+                    None if d.status == "removed" else git.read_file(head, d.filename)
+                )
+            tree = git.build_tree(git.tree_of(base), changes)
+            when = 1_700_000_000 + self.next_id()
+            message = f"Merge pull request #{pr.number} from {pr.head_ref}\n\n{pr.title}"
+            who = ("Fake Builder", "builder@example.com", when)
+            sha = git.commit(tree, [base, head], message, author=who)
+            git.update_ref(f"refs/heads/{pr.base_ref}", sha)
+            now = _iso(time.time())
+            pr.state = "closed"
+            pr.merged_at = now
+            pr.updated_at = now
+            pr.merge_commit = sha
+            pr.merged_base = base
+            self._sync_pull_refs()
+            return sha
 
     def close_pull_request(self, pr: PullRequest) -> None:
         """Close the PR without merging it (what a ``pull_request.closed`` reports)."""

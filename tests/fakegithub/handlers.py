@@ -678,8 +678,8 @@ def pull_obj(fake: FakeGitHub, pr: PullRequest, *, simple: bool = False) -> dict
             "labels": [_label_obj(fake, pr.repo, n) for n in pr.labels],
             "draft": pr.draft,
             "locked": False,
-            "merged": False,
-            "merged_at": None,
+            "merged": pr.merged_at is not None,
+            "merged_at": pr.merged_at,
             "merged_by": None,
             "closed_at": pr.updated_at if pr.state == "closed" else None,
             "created_at": pr.created_at,
@@ -704,7 +704,7 @@ def pull_obj(fake: FakeGitHub, pr: PullRequest, *, simple: bool = False) -> dict
             "author_association": "CONTRIBUTOR",
             "mergeable": True,
             "mergeable_state": "clean",
-            "merge_commit_sha": None,
+            "merge_commit_sha": pr.merge_commit,
             "additions": sum(d.additions for d in diff),
             "deletions": sum(d.deletions for d in diff),
             "changed_files": len(diff),
@@ -1098,13 +1098,23 @@ def list_pulls(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
     state = ctx.query.get("state", "open")
     if state not in ("open", "closed", "all"):
         raise HttpError(422, "Validation Failed")
-    pulls = sorted(
-        (
-            pr
-            for (name, _n), pr in fake.pulls.items()
-            if name == repo.full_name.lower() and state in ("all", pr.state)
-        ),
-        key=lambda pr: -pr.number,
+    base = ctx.query.get("base")
+    sort = ctx.query.get("sort", "created")
+    if sort not in ("created", "updated", "popularity", "long-running"):
+        raise HttpError(422, "Validation Failed")
+    # GitHub's default: newest first when sorted by creation, else oldest first.
+    newest_first = ctx.query.get("direction", "desc" if sort == "created" else "asc") == "desc"
+    pulls = [
+        pr
+        for (name, _n), pr in fake.pulls.items()
+        if name == repo.full_name.lower()
+        and state in ("all", pr.state)
+        and (base is None or pr.base_ref == base)
+    ]
+    # Created in number order; the fake's other sorts go by the last update.
+    pulls.sort(
+        key=lambda pr: (pr.updated_at, pr.number) if sort == "updated" else (pr.number,),
+        reverse=newest_first,
     )
     return 200, [pull_obj(fake, pr, simple=True) for pr in _paginate(fake, ctx, pulls)]
 

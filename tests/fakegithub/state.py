@@ -86,6 +86,11 @@ class PullRequest:
     draft: bool = False
     created_at: str = "2026-01-01T00:00:00Z"
     updated_at: str = "2026-01-01T00:00:00Z"
+    #: Once merged: when, the merge commit, and the base branch's tip it was merged onto (what
+    #: GitHub keeps showing as the PR's base).
+    merged_at: str | None = None
+    merge_commit: str | None = None
+    merged_base: str | None = None
 
     @property
     def is_fork(self) -> bool:

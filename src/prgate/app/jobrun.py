@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from prgate.app.settings import DEFAULT_LLM_MAX_USD_PER_DAY
+from prgate.app.settings import DEFAULT_LLM_MAX_USD_PER_DAY, BacktestLimits
 from prgate.app.store import Job, JobSpec, LeaseLost, Store
 from prgate.github.auth import AppAuth
 from prgate.github.http import Http
@@ -52,6 +52,8 @@ class JobContext:
     still_ours: Callable[[int], bool] | None = None
     #: Bytes of file contents read for one pull request at most (``PRGATE_MAX_FETCH_BYTES``).
     max_fetch_bytes: int = DEFAULT_MAX_FETCH_BYTES
+    #: The backtest of pull requests that change prgate's rules (``backtesting``).
+    backtest: BacktestLimits = field(default_factory=BacktestLimits)
 
 
 def fence(ctx: JobContext, job: Job) -> None:

@@ -14,6 +14,7 @@ import logging
 import time
 
 from prgate.app import heads
+from prgate.app.backtesting import backtest_job, gave_up, queue_backtest, with_pending
 from prgate.app.commands import command_job, fix_job
 from prgate.app.insights import awaiting_approval, blocking_by_rule
 from prgate.app.jobrun import ApiCounter, JobContext, JobRun, fence
@@ -55,6 +56,8 @@ def handle(ctx: JobContext, job: Job) -> str:
         return command_job(ctx, job)
     if job.kind is JobKind.MERGE_GROUP:
         return merge_group_job(ctx, job)
+    if job.kind is JobKind.BACKTEST:
+        return backtest_job(ctx, job)
     return "unknown"
 
 
@@ -197,6 +200,7 @@ def publish(
             sha=sha,
             ai_note=verdict.ai_note,
         )
+        body = with_pending(ctx, pull, verdict.source, body)
         run.fence()
         comment_id = comments.upsert(
             run.http,
@@ -208,6 +212,7 @@ def publish(
             author=ctx.auth.bot_login(),
         )
         ctx.store.save_comment(job.repo, pull.number, comment_id)
+        queue_backtest(ctx, job, pull, body)
     ctx.store.save_check_run(job.repo, sha, started.id, in_progress=False, inputs=inputs)
 
 
@@ -216,6 +221,9 @@ def give_up(ctx: JobContext, job: Job, reason: str) -> None:
     and the runs the PR left behind on older commits ``cancelled``."""
     if job.kind is JobKind.MERGE_GROUP:
         give_up_group(ctx, job, reason)
+        return
+    if job.kind is JobKind.BACKTEST:
+        gave_up(ctx, job, reason)
         return
     if job.kind is not JobKind.EVALUATE:
         return

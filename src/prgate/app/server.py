@@ -212,6 +212,7 @@ class AppState:
             llm_max_usd_per_day=self.settings.llm_max_usd_per_day,
             still_ours=self.pool.owns if self.pool is not None else None,
             max_fetch_bytes=self.settings.max_fetch_bytes,
+            backtest=self.settings.backtest,
         )
 
     def enqueue(self, spec: JobSpec) -> None:

@@ -29,6 +29,16 @@ class SettingsError(PrgateError):
 
 
 @dataclass(frozen=True)
+class BacktestLimits:
+    """How far the backtest of a pull request that changes prgate's rules looks back."""
+
+    #: Merged pull requests of the base branch replayed (``PRGATE_BACKTEST_PRS``); 0: none.
+    prs: int = 30
+    #: Calls to GitHub one backtest makes at most (``PRGATE_BACKTEST_MAX_CALLS``).
+    max_calls: int = 200
+
+
+@dataclass(frozen=True)
 class Settings:
     app_id: str | None = None
     private_key: str | None = field(default=None, repr=False)
@@ -71,6 +81,8 @@ class Settings:
     #: The operator's secret (``PRGATE_OPERATOR_TOKEN``): it opens the insights page and signs
     #: its sign-in links. ``None``: the insights page is off.
     operator_token: str | None = field(default=None, repr=False)
+    #: The backtest of pull requests that change prgate's rules.
+    backtest: BacktestLimits = field(default_factory=BacktestLimits)
 
     @property
     def configured(self) -> bool:
@@ -169,6 +181,10 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
             "to guess: make a new one with `python3 -c 'import secrets; "
             "print(secrets.token_urlsafe(32))'`"
         )
+    backtest = BacktestLimits(
+        prs=_whole(env, "PRGATE_BACKTEST_PRS", BacktestLimits.prs, low=0),
+        max_calls=_whole(env, "PRGATE_BACKTEST_MAX_CALLS", BacktestLimits.max_calls, low=10),
+    )
     return Settings(
         app_id=app_id,
         private_key=key,
@@ -187,6 +203,7 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
         allow_http=allow_http,
         llm_max_usd_per_day=llm_day,
         operator_token=operator,
+        backtest=backtest,
     )
 
 

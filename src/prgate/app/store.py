@@ -33,6 +33,8 @@ class JobKind(StrEnum):
     #: A merge queue's group: judge its head commit by its target branch's rules (``mergegroup``).
     #: Its ``pr`` is the pull request the group was made for (0 when the group does not say).
     MERGE_GROUP = "merge_group"
+    #: How the rules a pull request proposes would have judged the merged ones (``backtesting``).
+    BACKTEST = "backtest"
 
 
 class JobState(StrEnum):

@@ -29,6 +29,8 @@ class PastChange:
     base: str
     head: str
     title: str
+    #: The pull request's number, when the change is known as one (the App's backtest).
+    number: int | None = None
 
 
 def title_of(message: str) -> str:

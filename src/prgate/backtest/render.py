@@ -76,11 +76,11 @@ def summary(comparison: Comparison, *, scope: str) -> str:
     )
 
 
-def _title(r: Replayed) -> str:
+def short_title(r: Replayed) -> str:
     return clip(one_line(redact(r.change.title)), TITLE_LIMIT) or "(no title)"
 
 
-def _why(v: Verdict) -> str:
+def why(v: Verdict) -> str:
     if v.problem:
         return "could not be judged: " + clip(one_line(redact(v.problem)), 160)
     if v.blocking:
@@ -104,8 +104,8 @@ def _text(c: Comparison, *, scope: str, proposal: str) -> str:
         lines.append(f"{heading}: {len(group)}" + (", for example:" if group else "."))
         for r in group[:EXAMPLES]:
             verdict = r.proposed if side == "proposed" else r.current
-            reason = _why(verdict) if side == "proposed" else "today " + _why(verdict)
-            lines.append(f"  {r.change.head[:10]}  {_title(r)}  ({reason})")
+            reason = why(verdict) if side == "proposed" else "today " + why(verdict)
+            lines.append(f"  {r.change.head[:10]}  {short_title(r)}  ({reason})")
         lines.append("")
     lines.append("By rule: changes blocked and warned, today -> proposed")
     if not c.rules:
@@ -140,8 +140,10 @@ def _markdown(c: Comparison, *, scope: str, proposal: str) -> str:
             continue
         for r in group[:EXAMPLES]:
             verdict = r.proposed if side == "proposed" else r.current
-            reason = _why(verdict) if side == "proposed" else "today " + _why(verdict)
-            lines.append(f"- `{r.change.head[:10]}` {md_escape(_title(r))} ({md_escape(reason)})")
+            reason = why(verdict) if side == "proposed" else "today " + why(verdict)
+            lines.append(
+                f"- `{r.change.head[:10]}` {md_escape(short_title(r))} ({md_escape(reason)})"
+            )
         if len(group) > EXAMPLES:
             lines.append(f"- and {len(group) - EXAMPLES} more")
         lines.append("")

@@ -96,3 +96,26 @@ def post(http: Http, repo: str, number: int, body: str) -> int:
     """A new comment (used for replies such as ``/prgate explain``)."""
     data = http.json("POST", f"{repo_path(repo)}/issues/{number}/comments", json={"body": body})
     return int(data["id"])
+
+
+def body_of(http: Http, repo: str, number: int, comment_id: int) -> str | None:
+    """The text of the comment ``comment_id`` on PR ``number``; ``None`` when it is gone."""
+    path = f"{repo_path(repo)}/issues/{number}/comments"
+    for batch in http.pages(path, "the pull request's comments"):
+        for c in batch:
+            if isinstance(c, dict) and c.get("id") == comment_id:
+                body = c.get("body")
+                return body if isinstance(body, str) else None
+    return None
+
+
+def edit(http: Http, repo: str, comment_id: int, body: str) -> None:
+    """Set the text of the comment ``comment_id`` (safe to repeat)."""
+    if len(body) >= COMMENT_LIMIT:
+        raise ValueError("comment too long")
+    http.json(
+        "PATCH",
+        f"{repo_path(repo)}/issues/comments/{comment_id}",
+        json={"body": body},
+        retry=True,
+    )
