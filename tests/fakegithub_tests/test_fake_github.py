@@ -912,3 +912,36 @@ def test_reviews_commits_and_team_memberships(world: World) -> None:
     url = f"{w.gh.base_url}/orgs/octo-org/teams/dba/memberships/dana"
     assert httpx.get(url, headers=token_headers(w)).status_code == 403
     assert w.gh.schema_errors == []
+
+
+# ---------------------------------------------------------------------------- merged pull requests
+
+
+def test_a_merged_pull_request_keeps_its_base_and_is_listed_with_its_merge(world: World) -> None:
+    w = world
+    main_before = w.gh.branch_head(w.repo, "main")
+    head = w.gh.head_sha(w.pr)
+    merge = w.gh.merge_pull_request(w.pr)
+    assert w.gh.commit_parents(w.repo, merge) == [main_before, head]
+    after = w.gh.files_at(w.repo, "main")
+    assert after["app/x.py"] == b"x = 2\n" and "old.py" not in after
+    # A later change of main does not change what the merged pull request shows.
+    w.gh.push(w.repo, "main", {"later.py": "y = 1\n"}, message="later")
+    other = w.gh.open_pull_request(w.repo, head="other", files={"o.py": "o\n"}, base="main")
+    headers = token_headers(w)
+    base = f"{w.gh.base_url}/repos/octo-org/widgets"
+    pull = httpx.get(f"{base}/pulls/{w.pr.number}", headers=headers).json()
+    assert (pull["merged"], pull["merge_commit_sha"]) == (True, merge)
+    assert pull["base"]["sha"] == main_before and pull["state"] == "closed"
+    files = httpx.get(f"{base}/pulls/{w.pr.number}/files", headers=headers).json()
+    assert {f["filename"] for f in files} == {"app/x.py", "old.py", "new file.py"}
+    listed = httpx.get(
+        f"{base}/pulls",
+        headers=headers,
+        params={"state": "closed", "base": "main", "sort": "updated", "direction": "desc"},
+    ).json()
+    assert [(p["number"], p["merged_at"] is not None) for p in listed] == [(w.pr.number, True)]
+    assert [p["number"] for p in httpx.get(f"{base}/pulls", headers=headers).json()] == [
+        other.number
+    ]
+    assert httpx.get(f"{base}/pulls", headers=headers, params={"base": "dev"}).json() == []

@@ -91,13 +91,13 @@ def _outcome(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Outcom
     try:
         current = resolve_config(fetcher, org=org)
     except PrgateError as exc:
-        return _with(base, ctx, problem=_no_backtest("the rules on the base branch", exc))
+        return _with(base, ctx, "the rules on the base branch", exc)
     try:
         proposed = load_proposed(http, job.repo, pull.head_sha, fetcher, org=org)
     except GitHubError:
         raise
     except PrgateError as exc:
-        return _with(base, ctx, problem=_no_backtest("the rules this pull request proposes", exc))
+        return _with(base, ctx, "the rules this pull request proposes", exc)
     listed = merged_pulls(http, job.repo, pull.base_ref, last=limits.prs, max_pages=LIST_PAGES)
     comparison = Comparison(tip=pull.base_sha)
     comparison.mention([r.id for r in proposed.rules if r.enabled])
@@ -166,25 +166,22 @@ def _not_judged(reason: str) -> Verdict:
     return Verdict(Conclusion.FAILURE, (), (), problem=reason)
 
 
-def _with(outcome: Outcome, ctx: JobContext, *, problem: str) -> Outcome:
+def _with(outcome: Outcome, ctx: JobContext, what: str, exc: PrgateError) -> Outcome:
+    """No figures: ``what`` could not be loaded, for the reason ``exc`` gives."""
     return Outcome(
         base_ref=outcome.base_ref,
         asked=outcome.asked,
-        problem=problem,
+        problem=f"There is no backtest: {what} could not be loaded.",
+        detail=exc.describe() if isinstance(exc, ConfigError) else str(exc),
         calls=ctx.counter.value + RESERVE,
         max_calls=outcome.max_calls,
     )
 
 
-def _no_backtest(what: str, exc: PrgateError) -> str:
-    reason = exc.describe() if isinstance(exc, ConfigError) else str(exc)
-    return f"There is no backtest: {what} could not be loaded. {reason}"
-
-
 def _over_budget(done: int, listed: int, max_calls: int) -> str:
     return (
         f"prgate replayed {done} of the {listed} merged pull requests it found, then stopped: a "
-        f"backtest makes at most {max_calls} calls to GitHub (PRGATE_BACKTEST_MAX_CALLS), and "
+        f"backtest makes at most {max_calls} calls to GitHub (`PRGATE_BACKTEST_MAX_CALLS`), and "
         f"the next pull request could have gone past that. The figures are for those {done}."
     )
 
@@ -248,8 +245,9 @@ def gave_up(ctx: JobContext, job: Job, reason: str) -> None:
             outcome = Outcome(
                 base_ref=pull.base_ref,
                 asked=ctx.backtest.prs,
-                problem=f"The backtest could not be worked out: {reason}. Comment "
-                "`/prgate recheck` to try again.",
+                problem="The backtest could not be worked out. Comment `/prgate recheck` to "
+                "try again.",
+                detail=reason,
             )
             _write(ctx, job, http, pull, prcomment.section(pull.head_sha, outcome))
     except Exception as exc:  # the pending section stays; the verdict is unaffected

@@ -45,8 +45,10 @@ class Outcome:
     listed: int = 0
     #: Why the replay stopped before the end, in plain words (the API-call budget).
     stopped: str | None = None
-    #: Why there are no figures at all (the proposed config cannot be loaded, ...).
+    #: Why there are no figures at all, in prgate's words (the proposed config cannot be
+    #: loaded, ...); ``detail`` is the reason as found (a config's file, line and problem).
     problem: str | None = None
+    detail: str | None = None
     #: GitHub calls the backtest made, and the most it may make.
     calls: int = 0
     max_calls: int = 0
@@ -92,7 +94,9 @@ def section(sha: str, outcome: Outcome) -> str:
     ]
     c = outcome.comparison
     if outcome.problem is not None:
-        lines.append(md_escape(clip(one_line(redact(outcome.problem)), 900)))
+        lines.append(outcome.problem)
+        if outcome.detail:
+            lines += ["", "> " + md_escape(clip(one_line(redact(outcome.detail)), 900))]
     elif c is None or not c.changes:
         lines.append(
             f"There is no merged pull request into `{_ref(outcome.base_ref)}` to replay yet."
@@ -100,7 +104,7 @@ def section(sha: str, outcome: Outcome) -> str:
     else:
         lines += _figures(c, outcome)
     if outcome.stopped is not None:
-        lines += ["", f"**Partial result.** {md_escape(outcome.stopped)}"]
+        lines += ["", f"**Partial result.** {outcome.stopped}"]
     if outcome.max_calls:
         lines += [
             "",
@@ -118,6 +122,16 @@ def _figures(c: Comparison, outcome: Outcome) -> list[str]:
     n = len(c.changes)
     scope = f"the last {n} merged pull request" + ("" if n == 1 else "s")
     lines = [summary(c, scope=scope), ""]
+    unread = [r for r in c.changes if r.current.problem or r.proposed.problem]
+    if unread:
+        names = ", ".join(_name(r) for r in unread[:EXAMPLES])
+        more = f" and {len(unread) - EXAMPLES} more" if len(unread) > EXAMPLES else ""
+        lines += [
+            f"{len(unread)} of them could not be judged ({names}{more}): "
+            + ("it counts" if len(unread) == 1 else "they count")
+            + " as blocked, as a pull request prgate cannot judge is.",
+            "",
+        ]
     for heading, group, side in (
         ("Would newly block", c.newly_blocked, "proposed"),
         ("Would newly pass", c.newly_passing, "current"),
