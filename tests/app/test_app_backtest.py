@@ -14,7 +14,8 @@ from fakegithub.state import PullRequest
 
 from prgate.app.jobs import MARKER
 from prgate.app.settings import BacktestLimits, SettingsError, from_env
-from prgate.app.store import JobKind
+from prgate.app.store import JobKind, JobSpec, JobState
+from prgate.backtest.prcomment import section_sha
 
 RULE = """\
   team/no-todo:
@@ -206,3 +207,64 @@ def test_the_backtest_settings() -> None:
         from_env({"PRGATE_BACKTEST_MAX_CALLS": "3"})
     with pytest.raises(SettingsError, match="PRGATE_BACKTEST_PRS must be a whole number"):
         from_env({"PRGATE_BACKTEST_PRS": "all"})
+
+
+def test_a_proposal_may_extend_what_the_base_already_extends(
+    world: World, history: list[PullRequest], app: RunningApp
+) -> None:
+    world.gh.create_repo(
+        "octo-org/shared-rules",
+        files={".github/prgate.yml": "packs: []\n"},
+        installation=world.inst,
+    )
+    world.gh.push(
+        world.repo,
+        "main",
+        {".github/prgate.yml": "extends: octo-org/shared-rules\n" + config("warning")[9:]},
+        message="Shared rules",
+    )
+    proposal = "extends: octo-org/shared-rules\n" + config("error")[9:]
+    pr = _open(world, app, {".github/prgate.yml": proposal})
+    section = _section(_comment(world, pr))
+    assert "Would newly block** (2):" in section, section
+
+
+def test_a_push_gets_the_backtest_of_its_own_head_and_a_late_one_writes_nothing(
+    world: World, history: list[PullRequest], app: RunningApp
+) -> None:
+    gh = world.gh
+    pr = _open(world, app, {".github/prgate.yml": config("error")})
+    old = gh.head_sha(pr)
+    gh.push(world.repo, "proposal", {".github/prgate.yml": config("notice")}, message="Softer")
+    sync = gh.webhook(
+        "pull_request", "synchronize", repo=world.repo, pr=pr, installation=world.inst
+    )
+    assert app.deliver(sync).status_code == 202
+    app.wait_idle()
+    body = _comment(world, pr)
+    assert section_sha(body) == gh.head_sha(pr) != old
+    assert body.count("<!-- prgate:backtest ") == 1 and "Would newly block:** none." in body
+    # A backtest of the older head that runs late leaves the comment as it is.
+    spec = JobSpec(JobKind.BACKTEST, world.repo.full_name, world.inst.id, pr.number, old)
+    app.store.enqueue(spec)
+    app.wait_idle()
+    assert _comment(world, pr) == body
+    late = [j for j in app.store.jobs() if j.kind is JobKind.BACKTEST and j.sha == old]
+    assert [j.state for j in late] == [JobState.DONE, JobState.DONE]
+
+
+def test_when_github_keeps_failing_the_section_says_the_backtest_could_not_be_worked_out(
+    world: World, history: list[PullRequest], app: RunningApp
+) -> None:
+    world.gh.fail_next("GET", r"/repos/octo-org/widgets/pulls$", status=502, times=1000)
+    pr = _open(world, app, {".github/prgate.yml": config("error")})
+    world.gh.clear_faults()
+    (run,) = [r for r in world.gh.check_runs(world.repo) if r.head_sha == world.gh.head_sha(pr)]
+    assert run.conclusion == "success"  # the verdict never waits for, nor depends on, it
+    section = _section(_comment(world, pr))
+    assert "The backtest could not be worked out. Comment `/prgate recheck` to try again." in (
+        section
+    )
+    assert "GitHub kept failing" in section
+    (job,) = [j for j in app.store.jobs() if j.kind is JobKind.BACKTEST]
+    assert job.state is JobState.FAILED

@@ -90,6 +90,8 @@ def _outcome(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Outcom
     )
     try:
         current = resolve_config(fetcher, org=org)
+    except GitHubError:
+        raise  # tried again, as the evaluation would be
     except PrgateError as exc:
         return _with(base, ctx, "the rules on the base branch", exc)
     try:
@@ -103,11 +105,11 @@ def _outcome(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Outcom
     comparison.mention([r.id for r in proposed.rules if r.enabled])
     stopped: str | None = None
     for i, past in enumerate(listed):
+        if i and i % RECHECK_EVERY == 0 and _moved_on(http, job, pull):
+            raise MovedOn  # a newer head's evaluation waits for this pull request's turn
         if ctx.counter.value + PER_PULL + RESERVE > limits.max_calls:
             stopped = _over_budget(i, len(listed), limits.max_calls)
             break
-        if i and i % RECHECK_EVERY == 0 and _moved_on(http, job, pull):
-            raise MovedOn  # a newer head's evaluation waits for this pull request's turn
         try:
             comparison.add(replay_pull(ctx, job, http, past, current, proposed))
         except RateLimited:
