@@ -179,6 +179,24 @@ def test_requests_for_the_same_commit_coalesce_and_a_newer_head_supersedes(store
     assert store.counts()["superseded"] == 1 and store.counts()["queued"] == 5
 
 
+def test_backtests_coalesce_per_head_and_wait_for_the_pull_requests_other_jobs(
+    store: Store,
+) -> None:
+    def bt(sha: str) -> JobSpec:
+        return JobSpec(JobKind.BACKTEST, "o/r", 1, 7, sha)
+
+    evaluation = store.enqueue(ev(7, "aaa"))
+    first = store.enqueue(bt("aaa"))
+    assert store.enqueue(bt("aaa")) == first and first != evaluation
+    newer = store.enqueue(bt("bbb"))
+    assert newer != first  # a job of another head (it finds the PR moved on, and stops)
+    job = store.job(first)
+    assert job is not None and job.kind is JobKind.BACKTEST
+    claimed = store.claim(now=time.time() + 1, owner="w", lease=60)
+    assert claimed is not None and claimed.id == evaluation
+    assert store.claim(now=time.time() + 1, owner="w", lease=60) is None  # one job per PR
+
+
 def test_a_running_evaluation_is_not_superseded_and_a_new_request_queues_behind_it(
     store: Store,
 ) -> None:
