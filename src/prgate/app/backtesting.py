@@ -11,8 +11,10 @@ has moved on does nothing). The job:
 2. lists the last merged pull requests of the base branch (one call per 100 closed ones, at
    most :data:`LIST_PAGES`);
 3. replays each, newest first, with the same source and ``evaluate()`` as the App's own judging
-   (about four calls each: its files, then the batched queries of their contents), by the
-   base's rules of today and by the proposed ones, keeping only their verdicts;
+   (three to five calls each: its files, then the batched queries of their contents and of
+   what the rules read), by the base's rules of today and by the proposed ones, keeping only
+   their verdicts; every :data:`RECHECK_EVERY` of them it looks whether the pull request moved
+   on (one call), and stops if so;
 4. writes the section into the comment (two calls: read it, edit it).
 
 It stops starting another pull request when the next one could take it past its budget of
@@ -49,9 +51,10 @@ log = logging.getLogger("prgate.app")
 
 #: Pages of closed pull requests read at most to find the merged ones (100 each).
 LIST_PAGES = 2
-#: Calls one past pull request is expected to take (its files, the sizes and the texts of its
-#: contents, what its rules read besides).
-PER_PULL = 4
+#: Calls one past pull request is expected to take: its files, the sizes and the texts of its
+#: contents, what its rules read besides (tools' settings, the head's tree); measured with
+#: the default packs (``bench/bench_backtest_app.py``).
+PER_PULL = 5
 #: Calls kept for writing the section (read the comment, edit it).
 RESERVE = 2
 #: Past pull requests replayed between two looks at whether the pull request moved on (one
