@@ -76,11 +76,11 @@ def backtest_job(ctx: JobContext, job: Job) -> str:
     with repo_http(ctx, job) as http:
         pull = get_pull(http, job.repo, job.pr)
         if pull.state != "open" or (job.sha and pull.head_sha != job.sha):
-            return "moved on"
+            return "superseded"
         try:
             outcome = _outcome(ctx, job, http, pull)
         except MovedOn:
-            return "moved on"
+            return "superseded"
         return _write(ctx, job, http, pull, prcomment.section(pull.head_sha, outcome))
 
 
@@ -192,17 +192,17 @@ def _over_budget(done: int, listed: int, max_calls: int) -> str:
 
 
 def _write(ctx: JobContext, job: Job, http: Http, pull: PullRequest, part: str) -> str:
-    """Put ``part`` in place of the comment's section for the head; ``"moved on"`` when the
+    """Put ``part`` in place of the comment's section for the head; ``"superseded"`` when the
     comment shows another commit by now (a newer evaluation rewrote it)."""
     comment_id = ctx.store.comment_id(job.repo, pull.number)
     if comment_id is None:
-        return "no comment"
+        return "no_comment"
     body = comments.body_of(http, job.repo, pull.number, comment_id)
     if body is None:
-        return "no comment"
+        return "no_comment"
     new = prcomment.replace_section(body, pull.head_sha, part)
     if new is None:
-        return "moved on"
+        return "superseded"
     if len(new) >= comments.COMMENT_LIMIT:
         short = prcomment.section(
             pull.head_sha,
