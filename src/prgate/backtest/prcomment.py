@@ -121,7 +121,8 @@ def section(sha: str, outcome: Outcome) -> str:
 def _figures(c: Comparison, outcome: Outcome) -> list[str]:
     n = len(c.changes)
     scope = f"the last {n} merged pull request" + ("" if n == 1 else "s")
-    lines = [summary(c, scope=scope), ""]
+    today = f'"Today" means the rules on `{_ref(outcome.base_ref)}` now.'
+    lines = [f"{summary(c, scope=scope)} {today}", ""]
     unread = [r for r in c.changes if r.current.problem or r.proposed.problem]
     if unread:
         names = ", ".join(_name(r) for r in unread[:EXAMPLES])
