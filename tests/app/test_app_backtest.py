@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from appharness import RunningApp, World
+from appharness import RunningApp, World, comment_delivery
 from fakegithub.state import PullRequest
 
 from prgate.app.jobs import MARKER
@@ -268,3 +268,19 @@ def test_when_github_keeps_failing_the_section_says_the_backtest_could_not_be_wo
     assert "GitHub kept failing" in section
     (job,) = [j for j in app.store.jobs() if j.kind is JobKind.BACKTEST]
     assert job.state is JobState.FAILED
+
+
+def test_a_recheck_works_the_backtest_out_again_with_the_newer_merges(
+    world: World, history: list[PullRequest], app: RunningApp
+) -> None:
+    gh = world.gh
+    pr = _open(world, app, {".github/prgate.yml": config("error")})
+    assert "Would newly block** (2):" in _section(_comment(world, pr))
+    later = gh.open_pull_request(
+        world.repo, head="past-4", files={"app/m4.py": "q = 4  # TODO\n"}, title="Past change 4"
+    )
+    gh.merge_pull_request(later)
+    assert app.deliver(comment_delivery(world, pr, "/prgate recheck")).status_code == 202
+    app.wait_idle()
+    section = _section(_comment(world, pr))
+    assert "Would newly block** (3):" in section and "- #5 Past change 4" in section

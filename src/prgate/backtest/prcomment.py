@@ -110,7 +110,8 @@ def section(sha: str, outcome: Outcome) -> str:
             "",
             f"<sub>{outcome.calls} calls to GitHub of the {outcome.max_calls} a backtest may "
             "make. Approvals are not read for past pull requests (as with `prgate rules "
-            "backtest`); the AI reviewer does not run here.</sub>",
+            "backtest`); the AI reviewer does not run here. Worked out for this commit; "
+            "`/prgate recheck` works it out again (after more merges, say).</sub>",
         ]
     text = _wrap(sha, lines)
     if len(text) > SECTION_LIMIT:
