@@ -124,6 +124,9 @@ def main() -> None:
             [str(BIN / "oxlint"), "--format", "json", *ts],
             [str(BIN / "oxfmt"), "--check", *ts],
         ]
+        first = subprocess.run(prgate[0], cwd=repo, env=ENV, capture_output=True, check=False)
+        if first.returncode not in (0, 1) or b'"conclusion"' not in first.stdout:
+            sys.exit(f"prgate check did not judge the change: {first.stderr.decode()[:500]}")
         t_prgate, c_prgate = median_time(prgate, repo)
         t_bare, c_bare = median_time(bare, repo)
         config.write_text("packs: []\n")
