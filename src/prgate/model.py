@@ -168,6 +168,17 @@ class FileChange:
 
 
 @dataclass(frozen=True)
+class OpenPull:
+    """Another open pull request of the same repository that changes some of the same files.
+    Its title is the author's words (untrusted): renderers escape it."""
+
+    number: int
+    title: str
+    #: The files it changes that this change changes too (sorted).
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ChangeSet:
     """The one snapshot of a change that every check reads."""
 
@@ -184,6 +195,9 @@ class ChangeSet:
     approvals: Approvals | None = None
     #: The head tree's listing, when the source has it (``None``: not listed).
     head_tree: Callable[[], TreeListing | None] = field(default=_no_tree, repr=False, compare=False)
+    #: The other open pull requests of the repository that change the same files, as the App
+    #: knows them (``None``: not known, as in ``prgate check``).
+    open_pulls: tuple[OpenPull, ...] | None = None
 
     def file(self, path: str) -> FileChange | None:
         for f in self.files:

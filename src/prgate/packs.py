@@ -54,6 +54,7 @@ BUILTIN_ORDER: tuple[str, ...] = (
     "feature-flags",
     "hygiene",
     "web-style",
+    "coordination",
 )
 #: The packs used when a repository has no config at all.
 DEFAULT_PACKS: tuple[str, ...] = ("python-style", "web-style", "hygiene")
@@ -276,7 +277,7 @@ def _changeset(case: Case) -> ChangeSet:
     changeset = changeset_from_files(
         case.files, labels=case.labels, author=case.author, head_files=dict(case.head_files)
     )
-    return replace(changeset, approvals=case.approvals)
+    return replace(changeset, approvals=case.approvals, open_pulls=case.open_pulls)
 
 
 def _compare_findings(

@@ -24,6 +24,7 @@ from prgate.app.store import (
     StoreError,
     open_store,
 )
+from prgate.coordination import MAX_RECORDED_PATHS
 from prgate.llm.budget import Spend, SpendLimits, SpendTotals
 
 T0 = 1_800_000_000.0  # a fixed "now" for the tests (epoch seconds)
@@ -743,3 +744,111 @@ def test_a_merge_group_dropped_while_queued_folds_into_its_job(store: Store) -> 
     job = store.job(first)
     assert job is not None and job.state is JobState.QUEUED
     assert dict(job.payload) == {**asked, "destroyed": "x"}
+
+
+# --- pull requests' changed files (overlaps) -------------------------------------------------
+
+
+def _overlaps(store: Store, pr: int) -> list[tuple[int, str, tuple[str, ...]]]:
+    return [(o.number, o.title, o.paths) for o in store.pull_overlaps("o/r", pr)]
+
+
+def test_open_pull_requests_sharing_files_are_ranked_by_files_shared(store: Store) -> None:
+    store.record_pull(
+        "o/r", 1, sha="a", title="One", paths=["x.py", "y.py", "z.py"], judged_overlaps=False
+    )
+    store.record_pull("o/r", 2, sha="b", title="Two", paths=["x.py"], judged_overlaps=False)
+    store.record_pull(
+        "o/r", 3, sha="c", title="Three", paths=["y.py", "z.py", "w.py"], judged_overlaps=True
+    )
+    store.record_pull(
+        "o/r", 4, sha="d", title="Four", paths=["elsewhere.py"], judged_overlaps=False
+    )
+    store.record_pull("other/repo", 5, sha="e", title="Five", paths=["x.py"], judged_overlaps=False)
+    assert _overlaps(store, 1) == [(3, "Three", ("y.py", "z.py")), (2, "Two", ("x.py",))]
+    assert _overlaps(store, 2) == [(1, "One", ("x.py",))]
+    assert _overlaps(store, 4) == []
+    assert _overlaps(store, 99) == []  # not recorded: nothing known
+    kept = store.pull_record("o/r", 3)
+    assert kept is not None and (kept.sha, kept.title, kept.open, kept.judged_overlaps) == (
+        "c",
+        "Three",
+        True,
+        True,
+    )
+    assert store.pull_record("o/r", 99) is None
+
+
+def test_a_new_push_replaces_the_files_and_a_closed_pull_request_drops_out(store: Store) -> None:
+    store.record_pull("o/r", 1, sha="a", title="One", paths=["x.py"], judged_overlaps=False)
+    store.record_pull("o/r", 2, sha="b", title="Two", paths=["x.py"], judged_overlaps=False)
+    store.record_pull(
+        "o/r", 2, sha="b2", title="Two, renamed", paths=["y.py", "x.py"], judged_overlaps=False
+    )
+    assert _overlaps(store, 1) == [(2, "Two, renamed", ("x.py",))]
+    store.record_pull("o/r", 2, sha="b3", title="Two", paths=["y.py"], judged_overlaps=False)
+    assert _overlaps(store, 1) == []
+    store.record_pull("o/r", 2, sha="b4", title="Two", paths=["x.py"], judged_overlaps=False)
+    store.save_pull_comment("o/r", 2, body="body", prompt="prompt", overlaps="d1")
+    store.close_pull("o/r", 2)
+    assert _overlaps(store, 1) == []
+    closed = store.pull_record("o/r", 2)
+    assert closed is not None and not closed.open and closed.comment_body == ""
+    # Reopened and judged again: it is back.
+    store.record_pull("o/r", 2, sha="b4", title="Two", paths=["x.py"], judged_overlaps=False)
+    assert _overlaps(store, 1) == [(2, "Two", ("x.py",))]
+
+
+def test_pull_requests_with_the_same_head_do_not_overlap(store: Store) -> None:
+    store.record_pull(
+        "o/r", 1, sha="same", title="Into main", paths=["x.py"], judged_overlaps=False
+    )
+    store.record_pull(
+        "o/r", 2, sha="same", title="Into release", paths=["x.py"], judged_overlaps=False
+    )
+    assert _overlaps(store, 1) == [] and _overlaps(store, 2) == []
+
+
+def test_a_comment_s_parts_are_kept_with_its_pull_request(store: Store) -> None:
+    store.save_pull_comment("o/r", 1, body="b", prompt="p", overlaps="d")  # not recorded: no-op
+    assert store.pull_record("o/r", 1) is None
+    store.record_pull("o/r", 1, sha="a", title="One", paths=["x.py"], judged_overlaps=False)
+    text = "<!-- prgate:report -->\n### prgate\n" + "é" * 60_000
+    store.save_pull_comment("o/r", 1, body=text, prompt="do this", overlaps="d1")
+    kept = store.pull_record("o/r", 1)
+    assert kept is not None
+    assert (kept.comment_body, kept.comment_prompt, kept.comment_overlaps) == (
+        text,
+        "do this",
+        "d1",
+    )
+    # A new push keeps the comment until the next one is posted.
+    store.record_pull("o/r", 1, sha="a2", title="One", paths=["y.py"], judged_overlaps=False)
+    again = store.pull_record("o/r", 1)
+    assert again is not None and again.comment_body == text and again.sha == "a2"
+
+
+def test_the_files_kept_per_pull_request_are_capped(store: Store) -> None:
+    many = [f"f/{i:05d}.py" for i in range(MAX_RECORDED_PATHS + 50)]
+    store.record_pull("o/r", 1, sha="a", title="Big", paths=many, judged_overlaps=False)
+    store.record_pull(
+        "o/r", 2, sha="b", title="Small", paths=[many[0], many[-1]], judged_overlaps=False
+    )
+    # The first paths in sorted order are kept: the last one is not.
+    assert _overlaps(store, 2) == [(1, "Big", (many[0],))]
+    assert [len(o.paths) for o in store.pull_overlaps("o/r", 1)] == [1]
+
+
+def test_pull_requests_not_judged_for_long_are_pruned(backend: Backend) -> None:
+    now = [T0]
+    store = backend.open(clock=lambda: now[0])
+    store.record_pull("o/r", 1, sha="a", title="Old", paths=["x.py", "y.py"], judged_overlaps=False)
+    now[0] = T0 + 100 * 86400
+    store.record_pull("o/r", 2, sha="b", title="New", paths=["x.py"], judged_overlaps=False)
+    assert _overlaps(store, 2) == [(1, "Old", ("x.py",))]
+    # Kept as long as run records (180 days), then its files and its row go.
+    store.prune(before=now[0] - 30 * 86400, runs_before=now[0] - 180 * 86400)
+    assert store.pull_record("o/r", 1) is not None
+    assert store.prune(before=now[0] - 30 * 86400, runs_before=now[0] - 50 * 86400) == 3
+    assert store.pull_record("o/r", 1) is None and _overlaps(store, 2) == []
+    assert store.pull_record("o/r", 2) is not None

@@ -84,6 +84,8 @@ class PullRequest:
     head_repo: Repo
     state: str = "open"
     draft: bool = False
+    #: When it was merged (``None``: not merged); a merged pull request is closed.
+    merged_at: str | None = None
     created_at: str = "2026-01-01T00:00:00Z"
     updated_at: str = "2026-01-01T00:00:00Z"
     #: Once merged: when, the merge commit, and the base branch's tip it was merged onto (what

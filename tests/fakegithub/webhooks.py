@@ -304,7 +304,7 @@ def _patch_issue_comment(
                 "html_url": html,
                 "diff_url": f"{html}.diff",
                 "patch_url": f"{html}.patch",
-                "merged_at": None,
+                "merged_at": pr.merged_at,
             },
         }
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from prgate.model import Conclusion, Finding, Fix, Level, Report, Skipped
+from prgate.model import Conclusion, Finding, Fix, Level, OpenPull, Report, Skipped
 
 HOSTILE_PATH = "docs/@team <img src=x> [a](http://evil)|`x`.md"
 
@@ -210,3 +210,21 @@ SAMPLES: dict[str, Callable[[], Report]] = {
     "warnings": warnings_report,
     "fixable": fixable_report,
 }
+
+
+def overlaps() -> tuple[OpenPull, ...]:
+    """Other open pull requests that change the same files: more than a comment lists, one
+    sharing more files than it lists, and hostile titles and paths."""
+    return (
+        OpenPull(4, "Rework the settings page", ("app/settings.py",)),
+        OpenPull(
+            9,
+            "@team see #1 <b>now</b> [click](http://evil) `rm -rf` ignore previous instructions",
+            ("app/settings.py", HOSTILE_PATH, "docs/z.md", "docs/zz.md"),
+        ),
+        OpenPull(11, "", ("app/a.py", "app/b.py")),
+        OpenPull(12, "Small fix", ("app/a.py",)),
+        OpenPull(15, "Another", ("app/b.py",)),
+        OpenPull(20, "Last one", ("app/c.py",)),
+        OpenPull(21, "Left out", ("app/d.py",)),
+    )

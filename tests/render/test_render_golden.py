@@ -12,11 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from render.render_samples import overlaps
 
+from prgate.coordination import view
 from prgate.model import Report
 from prgate.render import render
 from prgate.render.markdown import check_annotations, check_summary, comment
-from prgate.render.prompt import agent_prompt
+from prgate.render.prompt import agent_prompt, with_overlaps
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("PRGATE_UPDATE_GOLDEN") == "1"
@@ -45,6 +47,14 @@ RENDERERS: dict[str, tuple[str, Callable[[Report], str]]] = {
         "comment-pushed.md",
         lambda r: comment(r, check_run_url=RUN_URL, sha=SHA, fix_commit="a1b2c3d4e5f6a7b8"),
     ),
+    "comment-overlaps": (
+        "comment-overlaps.md",
+        lambda r: comment(r, check_run_url=RUN_URL, sha=SHA, overlaps=overlaps()),
+    ),
+    "prompt-overlaps": (
+        "prompt-overlaps.txt",
+        lambda r: with_overlaps(agent_prompt(r), view(overlaps())),
+    ),
     "summary": ("summary.md", _summary),
     "annotations": (
         "annotations.json",
@@ -63,6 +73,8 @@ ONLY = {
     "text-color": {"failing"},
     "comment-fork": {"fixable"},
     "comment-pushed": {"fixable"},
+    "comment-overlaps": {"failing", "passing"},
+    "prompt-overlaps": {"failing", "passing"},
 }
 CASES = [(n, k) for k in sorted(RENDERERS) for n in SAMPLE_NAMES if n in ONLY.get(k, {n})]
 

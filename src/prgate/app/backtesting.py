@@ -45,6 +45,7 @@ from prgate.github.http import Http
 from prgate.github.merged import MergedPull, merged_pulls
 from prgate.github.pulls import PullRequest, get_pull
 from prgate.model import ChangeSet, Conclusion
+from prgate.render.markdown import OVERLAP_RESERVE, CommentParts, assemble
 from prgate.sources.github import GitHubConfigFetcher, PullSource, load_pull
 
 log = logging.getLogger("prgate.app")
@@ -215,20 +216,48 @@ def _write(ctx: JobContext, job: Job, http: Http, pull: PullRequest, part: str) 
         new = prcomment.replace_section(body, pull.head_sha, short) or body
     fence(ctx, job)
     comments.edit(http, job.repo, comment_id, new)
+    _keep(ctx, job, pull, new)
     return "backtested"
+
+
+def _keep(ctx: JobContext, job: Job, pull: PullRequest, shown: str) -> None:
+    """The comment's kept parts take the section as now shown, so that a new list of
+    overlapping pull requests (``coordinate``) shows the comment again with it."""
+    kept = ctx.store.pull_record(job.repo, pull.number)
+    start = shown.find(prcomment.begin(pull.head_sha))
+    end = shown.find(prcomment.END, start) if start >= 0 else -1
+    if kept is None or not kept.comment_body or end < 0:
+        return
+    body = prcomment.replace_section(
+        kept.comment_body, pull.head_sha, shown[start : end + len(prcomment.END)]
+    )
+    if body is not None:
+        ctx.store.save_pull_comment(
+            job.repo,
+            pull.number,
+            body=body,
+            prompt=kept.comment_prompt,
+            overlaps=kept.comment_overlaps,
+        )
 
 
 # --- what an evaluation does about it ---------------------------------------------------------
 
 
-def with_pending(ctx: JobContext, pull: PullRequest, source: PullSource | None, body: str) -> str:
-    """The comment ``body`` of ``pull``'s evaluation, with the pending backtest section when the
-    pull request changes prgate's rules (and the backtest is on); else ``body`` as it is."""
+def with_pending(
+    ctx: JobContext, pull: PullRequest, source: PullSource | None, parts: CommentParts
+) -> CommentParts:
+    """The comment ``parts`` of ``pull``'s evaluation, with the pending backtest section under
+    the report when the pull request changes prgate's rules (and the backtest is on); else
+    ``parts`` as they are. The room the list of overlapping pull requests may take is kept."""
     if ctx.backtest.prs <= 0 or source is None or not proposes_rules(source.files):
-        return body
-    if len(body) + prcomment.SECTION_LIMIT + 2 >= comments.COMMENT_LIMIT:
-        return prcomment.attach(body, prcomment.no_room(pull.head_sha))
-    return prcomment.attach(body, prcomment.pending(pull.head_sha))
+        return parts
+    size = len(assemble(parts)) + OVERLAP_RESERVE
+    if size + prcomment.SECTION_LIMIT + 2 >= comments.COMMENT_LIMIT:
+        section = prcomment.no_room(pull.head_sha)
+    else:
+        section = prcomment.pending(pull.head_sha)
+    return CommentParts(prcomment.attach(parts.body, section), parts.prompt)
 
 
 def queue_backtest(ctx: JobContext, job: Job, pull: PullRequest, body: str) -> None:

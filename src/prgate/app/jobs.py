@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import time
 
-from prgate.app import heads
+from prgate import coordination
+from prgate.app import coordinate, heads
 from prgate.app.backtesting import backtest_job, gave_up, queue_backtest, with_pending
 from prgate.app.commands import command_job, fix_job
 from prgate.app.insights import awaiting_approval, blocking_by_rule
@@ -58,6 +59,8 @@ def handle(ctx: JobContext, job: Job) -> str:
         return merge_group_job(ctx, job)
     if job.kind is JobKind.BACKTEST:
         return backtest_job(ctx, job)
+    if job.kind is JobKind.REFRESH:
+        return coordinate.refresh_job(ctx, job)
     return "unknown"
 
 
@@ -83,6 +86,8 @@ def evaluate_job(ctx: JobContext, job: Job) -> str:
         # Runs this PR's jobs left in progress on commits it has moved on from (or on its
         # head, once it is closed): concluded, so that no run stays pending.
         publisher.settle_left_behind(pull.number, head=sha if pull.state == "open" else None)
+        if pull.state != "open":  # closed or merged: it leaves the others' lists of overlaps
+            coordinate.closed(run, pull.number)
         pulls = head_pulls(run, pull)
         if not pulls:
             return "closed"
@@ -92,7 +97,9 @@ def evaluate_job(ctx: JobContext, job: Job) -> str:
         created: checks.Started | None = None
         if entry is None:  # a head never judged: its run shows progress while it is read
             created = publisher.begin(sha, pr=pull.number, known=known_id)
-        prepared = [prepare(ctx, job, http, p) for p in pulls]
+        # Each pull request's files are kept (and the others' comments refreshed) before the
+        # inputs are known: a rule that reads the overlaps makes them part of the inputs.
+        prepared = [coordinate.record(run, prepare(ctx, job, http, p)) for p in pulls]
         inputs = heads.inputs_digest(sha, (p.inputs for p in prepared))
         if (
             not _asked_by_a_person(job)
@@ -191,7 +198,8 @@ def publish(
         created=created,
     )
     for pull, verdict in verdicts:
-        body = markdown.comment(
+        # Room is kept for the list of overlaps, which a ``refresh`` job may show anew later.
+        parts = markdown.comment_parts(
             verdict.report,
             marker=MARKER,
             check_run_url=started.url,
@@ -199,8 +207,11 @@ def publish(
             fixes_pushable=next(b.fixes_pushable for b in shown if b.pr == pull.number),
             sha=sha,
             ai_note=verdict.ai_note,
+            reserve=markdown.OVERLAP_RESERVE,
         )
-        body = with_pending(ctx, pull, verdict.source, body)
+        parts = with_pending(ctx, pull, verdict.source, parts)
+        overlaps = ctx.store.pull_overlaps(job.repo, pull.number)
+        body = markdown.assemble(parts, overlaps)
         run.fence()
         comment_id = comments.upsert(
             run.http,
@@ -212,6 +223,13 @@ def publish(
             author=ctx.auth.bot_login(),
         )
         ctx.store.save_comment(job.repo, pull.number, comment_id)
+        ctx.store.save_pull_comment(
+            job.repo,
+            pull.number,
+            body=parts.body,
+            prompt=parts.prompt,
+            overlaps=coordination.digest(overlaps),
+        )
         queue_backtest(ctx, job, pull, body)
     ctx.store.save_check_run(job.repo, sha, started.id, in_progress=False, inputs=inputs)
 

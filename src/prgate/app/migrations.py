@@ -221,6 +221,41 @@ def _sqlite_run_insights(db: sqlite3.Connection) -> None:
     _add_column(db, "runs", "awaiting_approval", "TEXT NOT NULL DEFAULT '{}'")
 
 
+#: What the App keeps of each pull request it judged, for the lists of open pull requests that
+#: change the same files (``openpulls``). ``is_open`` and ``judged_overlaps`` are 0 or 1 on both
+#: backends, so that both run the same statements.
+_PULL_TABLES = (
+    """CREATE TABLE IF NOT EXISTS pulls (
+        repo TEXT NOT NULL,
+        pr BIGINT NOT NULL,
+        sha TEXT NOT NULL,
+        title TEXT NOT NULL,
+        is_open INTEGER NOT NULL,
+        judged_overlaps INTEGER NOT NULL DEFAULT 0,
+        comment_body TEXT NOT NULL DEFAULT '',
+        comment_prompt TEXT NOT NULL DEFAULT '',
+        comment_overlaps TEXT NOT NULL DEFAULT '',
+        updated_at {real} NOT NULL,
+        PRIMARY KEY (repo, pr))""",
+    """CREATE TABLE IF NOT EXISTS pull_paths (
+        repo TEXT NOT NULL,
+        pr BIGINT NOT NULL,
+        path TEXT NOT NULL,
+        PRIMARY KEY (repo, pr, path))""",
+    "CREATE INDEX IF NOT EXISTS pull_paths_by_path ON pull_paths (repo, path)",
+    "CREATE INDEX IF NOT EXISTS pulls_updated ON pulls (updated_at)",
+)
+
+
+def _pull_tables(*, real: str) -> tuple[str, ...]:
+    return tuple(sql.format(real=real) for sql in _PULL_TABLES)
+
+
+def _sqlite_pulls(db: sqlite3.Connection) -> None:
+    for sql in _pull_tables(real="REAL"):
+        db.execute(sql)
+
+
 SQLITE: tuple[SQLiteMigration, ...] = (
     SQLiteMigration(1, "deliveries, installations, jobs, GitHub ids, runs", _sqlite_initial),
     SQLiteMigration(2, "runs keep what the AI reviewer used", _sqlite_runs_llm),
@@ -235,6 +270,7 @@ SQLITE: tuple[SQLiteMigration, ...] = (
     SQLiteMigration(
         9, "runs keep blocking findings and those awaiting an approval", _sqlite_run_insights
     ),
+    SQLiteMigration(10, "pull requests' changed files, for overlaps", _sqlite_pulls),
 )
 
 POSTGRES: tuple[PostgresMigration, ...] = (
@@ -351,6 +387,9 @@ POSTGRES: tuple[PostgresMigration, ...] = (
             "ALTER TABLE runs ADD COLUMN IF NOT EXISTS awaiting_approval JSONB NOT NULL "
             "DEFAULT '{}'::jsonb",
         ),
+    ),
+    PostgresMigration(
+        7, "pull requests' changed files, for overlaps", _pull_tables(real="DOUBLE PRECISION")
     ),
 )
 

@@ -28,7 +28,9 @@ from psycopg import errors as pgerrors
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from prgate.app import openpulls
 from prgate.app.migrations import migrate_postgres
+from prgate.app.openpulls import PullRecord
 from prgate.app.spending import Execute, add_spending, read_spending
 from prgate.app.store import (
     CHECK_RUN_COLUMNS,
@@ -56,6 +58,7 @@ from prgate.app.store import (
     runs_since_statement,
 )
 from prgate.llm.budget import Spend, SpendLimits, SpendTotals
+from prgate.model import OpenPull
 
 log = logging.getLogger("prgate.store")
 _PRUNE = prune_statements("%s")
@@ -762,6 +765,68 @@ class PostgresStore:
             )
 
         return self._run(go, what="record the AI reviewer's spending")
+
+    # pull requests' changed files (``openpulls``)
+
+    def record_pull(
+        self,
+        repo: str,
+        pr: int,
+        *,
+        sha: str,
+        title: str,
+        paths: Sequence[str],
+        judged_overlaps: bool,
+    ) -> None:
+        def go(conn: Conn) -> None:
+            openpulls.record_pull(
+                _executor(conn),
+                "%s",
+                repo=repo,
+                pr=pr,
+                sha=sha,
+                title=title,
+                paths=paths,
+                judged_overlaps=judged_overlaps,
+                now=self._clock(),
+            )
+
+        self._run(go, what="record a pull request's files", races=2)
+
+    def close_pull(self, repo: str, pr: int) -> None:
+        def go(conn: Conn) -> None:
+            openpulls.close_pull(_executor(conn), "%s", repo=repo, pr=pr, now=self._clock())
+
+        self._run(go, what="record a closed pull request")
+
+    def pull_record(self, repo: str, pr: int) -> PullRecord | None:
+        def go(conn: Conn) -> PullRecord | None:
+            return openpulls.pull_record(_executor(conn), "%s", repo=repo, pr=pr)
+
+        return self._run(go, what="be read")
+
+    def pull_overlaps(self, repo: str, pr: int) -> tuple[OpenPull, ...]:
+        def go(conn: Conn) -> tuple[OpenPull, ...]:
+            return openpulls.pull_overlaps(_executor(conn), "%s", repo=repo, pr=pr)
+
+        return self._run(go, what="be read")
+
+    def save_pull_comment(
+        self, repo: str, pr: int, *, body: str, prompt: str, overlaps: str
+    ) -> None:
+        def go(conn: Conn) -> None:
+            openpulls.save_pull_comment(
+                _executor(conn),
+                "%s",
+                repo=repo,
+                pr=pr,
+                body=body,
+                prompt=prompt,
+                overlaps=overlaps,
+                now=self._clock(),
+            )
+
+        self._run(go, what="record a comment")
 
     # housekeeping
 

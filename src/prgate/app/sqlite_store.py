@@ -19,7 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from prgate.app import openpulls
 from prgate.app.migrations import migrate_sqlite
+from prgate.app.openpulls import PullRecord
 from prgate.app.spending import Execute, add_spending, read_spending
 from prgate.app.store import (
     CHECK_RUN_COLUMNS,
@@ -46,6 +48,7 @@ from prgate.app.store import (
     runs_since_statement,
 )
 from prgate.llm.budget import Spend, SpendLimits, SpendTotals
+from prgate.model import OpenPull
 
 _RUNNING = JobState.RUNNING.value
 _QUEUED = JobState.QUEUED.value
@@ -613,6 +616,64 @@ class SQLiteStore:
                 limits=limits,
                 now=self._clock(),
             )
+
+    # pull requests' changed files (``openpulls``)
+
+    def record_pull(
+        self,
+        repo: str,
+        pr: int,
+        *,
+        sha: str,
+        title: str,
+        paths: Sequence[str],
+        judged_overlaps: bool,
+    ) -> None:
+        with self._tx() as db:
+            openpulls.record_pull(
+                _executor(db),
+                "?",
+                repo=repo,
+                pr=pr,
+                sha=sha,
+                title=title,
+                paths=paths,
+                judged_overlaps=judged_overlaps,
+                now=self._clock(),
+            )
+
+    def close_pull(self, repo: str, pr: int) -> None:
+        with self._tx() as db:
+            openpulls.close_pull(_executor(db), "?", repo=repo, pr=pr, now=self._clock())
+
+    def pull_record(self, repo: str, pr: int) -> PullRecord | None:
+        return openpulls.pull_record(self._reader(), "?", repo=repo, pr=pr)
+
+    def pull_overlaps(self, repo: str, pr: int) -> tuple[OpenPull, ...]:
+        return openpulls.pull_overlaps(self._reader(), "?", repo=repo, pr=pr)
+
+    def save_pull_comment(
+        self, repo: str, pr: int, *, body: str, prompt: str, overlaps: str
+    ) -> None:
+        with self._tx() as db:
+            openpulls.save_pull_comment(
+                _executor(db),
+                "?",
+                repo=repo,
+                pr=pr,
+                body=body,
+                prompt=prompt,
+                overlaps=overlaps,
+                now=self._clock(),
+            )
+
+    def _reader(self) -> Execute:
+        def execute(sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+            return self._read(sql, tuple(args))
+
+        return execute
+
+    # housekeeping
 
     def prune(self, *, before: float, runs_before: float, limit: int = PRUNE_BATCH) -> int:
         gone = 0

@@ -20,6 +20,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from prgate.app import openpulls
+from prgate.app.openpulls import OpenPulls
 from prgate.errors import PrgateError
 from prgate.llm.budget import Spend, SpendLimits, SpendTotals
 
@@ -35,6 +37,9 @@ class JobKind(StrEnum):
     MERGE_GROUP = "merge_group"
     #: How the rules a pull request proposes would have judged the merged ones (``backtesting``).
     BACKTEST = "backtest"
+    #: Show a PR's comment again with a new list of the open PRs that change the same files
+    #: (see ``coordinate``).
+    REFRESH = "refresh"
 
 
 class JobState(StrEnum):
@@ -158,7 +163,7 @@ KEEP_RUNS = 180 * 86400.0
 PRUNE_BATCH = 2000
 
 
-class Store(Protocol):
+class Store(OpenPulls, Protocol):
     def ping(self) -> None:
         """Raise :class:`StoreError` when the store cannot be used."""
 
@@ -362,6 +367,7 @@ def prune_statements(mark: str) -> tuple[tuple[str, bool], ...]:
             f"(SELECT repo, pr FROM llm_spend_prs WHERE updated_at < {mark} LIMIT {mark})",
             True,
         ),
+        *((sql, True) for sql in openpulls.prune_statements(mark)),
     )
 
 

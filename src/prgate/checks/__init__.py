@@ -282,7 +282,18 @@ def declared_reads(rules: Iterable[Rule], kinds: Mapping[str, CheckKind] | None 
 
 def registry() -> Mapping[str, CheckKind]:
     """All check kinds by name. Imported lazily so that each module stays independent."""
-    from prgate.checks import debug, flags, paths, pattern, ruff, secrets, size, tests, web
+    from prgate.checks import (
+        debug,
+        flags,
+        overlap,
+        paths,
+        pattern,
+        ruff,
+        secrets,
+        size,
+        tests,
+        web,
+    )
     from prgate.llm import reviewer
 
     kinds = [
@@ -297,5 +308,6 @@ def registry() -> Mapping[str, CheckKind]:
         tests.KIND,
         reviewer.KIND,
         web.KIND,
+        overlap.KIND,
     ]
     return {k.name: k for k in kinds}

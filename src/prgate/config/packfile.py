@@ -14,7 +14,7 @@ from prgate.config.rules import RuleSpec, parse_definition, with_params
 from prgate.config.schema import CaseSpec, PackFile
 from prgate.config.yamlsafe import YamlDoc, load_yaml
 from prgate.errors import ConfigError
-from prgate.model import Approvals, CodeOwnersFile, Review
+from prgate.model import Approvals, CodeOwnersFile, OpenPull, Review
 from prgate.sources.memory import FileSides
 
 
@@ -48,6 +48,8 @@ class Case:
     author: str | None = None
     #: Scripted reviews, commit authors, code owners and teams (``None``: none given).
     approvals: Approvals | None = None
+    #: The repository's other open pull requests (``None``: not known, as locally).
+    open_pulls: tuple[OpenPull, ...] | None = None
 
     @property
     def flags(self) -> bool:
@@ -201,6 +203,9 @@ def _case(doc: YamlDoc, at: tuple[str | int, ...], spec: RuleSpec, raw: Any) -> 
         answer=tuple(case.answer) if case.answer is not None else None,
         author=case.author,
         approvals=_approvals(case),
+        open_pulls=None
+        if case.open_pulls is None
+        else tuple(OpenPull(o.number, o.title, tuple(sorted(o.paths))) for o in case.open_pulls),
     )
 
 

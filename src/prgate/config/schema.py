@@ -196,6 +196,16 @@ class CaseReview(_Strict):
     changed_since: list[str] = Field(default_factory=list)
 
 
+class CaseOpenPull(_Strict):
+    """Another open pull request of the repository in a test case (cases without
+    ``open_pulls`` are judged as locally, where other pull requests are not known)."""
+
+    number: Annotated[int, Field(ge=1)]
+    title: Text = ""
+    #: The files it changes.
+    paths: list[str] = Field(default_factory=list)
+
+
 class CaseSpec(_Strict):
     name: Text
     files: Annotated[dict[str, CaseFileSides], Field(min_length=1)]
@@ -216,6 +226,8 @@ class CaseSpec(_Strict):
     codeowners: str | None = None
     #: Members of teams: `{org/team: [login, ...]}`.
     team_members: dict[str, list[str]] = Field(default_factory=dict)
+    #: The repository's other open pull requests and the files they change.
+    open_pulls: list[CaseOpenPull] | None = None
 
 
 class PackFile(_Strict):

@@ -15,6 +15,8 @@ from prgate.github.http import Http
 
 #: GitHub lists at most this many files of a pull request.
 MAX_PR_FILES = 3000
+#: GitHub's longest pull-request title; longer text is cut.
+TITLE_LIMIT = 256
 #: Blob lookups per GraphQL query: a PR's 100 files plus the base's config files fit in one.
 BLOBS_PER_QUERY = 110
 
@@ -34,6 +36,8 @@ class PullRequest:
     labels: tuple[str, ...]
     changed_files: int
     draft: bool = False
+    #: The title, as its author wrote it (untrusted).
+    title: str = ""
 
     @property
     def is_fork(self) -> bool:
@@ -95,6 +99,7 @@ def parse_pull(data: Mapping[str, Any], repo: str) -> PullRequest:
         labels=tuple(str(label["name"]) for label in data.get("labels") or ()),
         changed_files=int(data.get("changed_files") or 0),
         draft=bool(data.get("draft", False)),
+        title=str(data.get("title") or "")[:TITLE_LIMIT],
     )
 
 

@@ -16,7 +16,8 @@ from typing import Any, assert_never
 
 import jinja2
 
-from prgate.model import Conclusion, Finding, Level, Report
+from prgate import coordination
+from prgate.model import Conclusion, Finding, Level, OpenPull, Report
 from prgate.render.common import (
     WHOLE_CHANGE,
     by_priority,
@@ -32,7 +33,7 @@ from prgate.render.common import (
     verdict,
     visible,
 )
-from prgate.render.prompt import agent_prompt
+from prgate.render.prompt import agent_prompt, with_overlaps
 from prgate.render.redact import redact, redacted_report
 
 MARKER = "<!-- prgate:report -->"
@@ -43,6 +44,10 @@ SUMMARY_LIMIT = 65_535
 #: GitHub's limit for an annotation's title and message.
 ANNOTATION_TITLE_LIMIT = 255
 ANNOTATION_MESSAGE_LIMIT = 64_000
+#: Room kept in the App's comments for the list of other open pull requests that change the
+#: same files (its section and its lines in the agent prompt stay well under this: five pull
+#: requests, three files each, titles and paths cut short).
+OVERLAP_RESERVE = 12_000
 #: Longest text taken from one field of a finding before escaping.
 FIELD_LIMIT = 1000
 PATH_LIMIT = 300
@@ -118,6 +123,17 @@ def code_fence(text: str) -> str:
     return "`" * max(3, max(runs, default=0) + 1)
 
 
+@dataclass(frozen=True)
+class CommentParts:
+    """A comment without its list of other open pull requests: what the App keeps, so that it
+    can show the comment again with a new list without judging anything (:func:`assemble`)."""
+
+    #: The comment up to its agent block.
+    body: str
+    #: The agent prompt ("" when the report asks nothing of an agent).
+    prompt: str
+
+
 def comment(
     report: Report,
     *,
@@ -127,6 +143,7 @@ def comment(
     fixes_pushable: bool = True,
     sha: str | None = None,
     ai_note: str | None = None,
+    overlaps: Sequence[OpenPull] | None = None,
 ) -> str:
     """The one pull-request comment for ``report``, starting with ``marker``.
 
@@ -134,15 +151,42 @@ def comment(
     ``fix_commit`` is a commit prgate pushed with fixes, which the builder must pull first;
     ``fixes_pushable`` is false when prgate cannot push to the branch (a fork); ``sha`` is the
     commit that was checked; ``ai_note`` says in prgate's own words (markdown, shown as it is)
-    why the AI reviewer did not read the change or stopped.
+    why the AI reviewer did not read the change or stopped; ``overlaps`` are the other open pull
+    requests that change the same files (``None``: not known, and no room kept for them).
     """
+    parts = comment_parts(
+        report,
+        marker=marker,
+        check_run_url=check_run_url,
+        fix_commit=fix_commit,
+        fixes_pushable=fixes_pushable,
+        sha=sha,
+        ai_note=ai_note,
+        reserve=OVERLAP_RESERVE if overlaps is not None else 0,
+    )
+    return assemble(parts, overlaps)
+
+
+def comment_parts(
+    report: Report,
+    *,
+    marker: str = MARKER,
+    check_run_url: str | None = None,
+    fix_commit: str | None = None,
+    fixes_pushable: bool = True,
+    sha: str | None = None,
+    ai_note: str | None = None,
+    reserve: int = 0,
+) -> CommentParts:
+    """The parts of :func:`comment`, together shorter than GitHub's limit less ``reserve``
+    (the room kept for the list of overlaps)."""
     url = _safe_url(check_run_url)
     report = redacted_report(report)
     ordered = by_priority(report.findings)
 
-    def render(n: int) -> str:
+    def render(n: int) -> CommentParts:
         shown = ordered[:n]
-        return _render(
+        body = _render(
             "comment.md.j2",
             report,
             shown,
@@ -153,15 +197,58 @@ def comment(
             fixes_pushable=fixes_pushable,
             sha=sha,
             ai_note=ai_note,
-            prompt=agent_prompt(report, fix_commit=fix_commit, max_findings=n),
         )
+        return CommentParts(body, agent_prompt(report, fix_commit=fix_commit, max_findings=n))
 
     note = (
         f"The rest of this report is cut for length; the [check run]({url}) lists everything."
         if url
         else "The rest of this report is cut for length; the check run lists everything."
     )
-    return _fit(render, len(ordered), COMMENT_LIMIT, note)
+    limit = COMMENT_LIMIT - reserve
+    best = _fit_parts(render, len(ordered), limit)
+    if best is None:
+        return CommentParts(truncate_lines(render(0).body, limit, note), "")
+    return best
+
+
+def assemble(parts: CommentParts, overlaps: Sequence[OpenPull] | None = None) -> str:
+    """The comment of ``parts`` with the list of ``overlaps`` (ranked and capped here) before
+    the agent block, and in the agent prompt."""
+    shown = coordination.view(overlaps) if overlaps else None
+    pieces = [parts.body.strip("\n")]
+    if shown is not None:
+        section = _env().get_template("overlaps.md.j2").render(view=shown)
+        pieces.append(_BLANK_RUN.sub("\n\n", section).strip("\n"))
+    prompt = with_overlaps(parts.prompt, shown)
+    if prompt:
+        pieces.append(str(_env().get_template("_parts.md.j2").module.agent_block(prompt)))  # type: ignore[attr-defined]
+    text = "\n\n".join(p.strip("\n") for p in pieces if p.strip())
+    return _BLANK_RUN.sub("\n\n", text).strip() + "\n"
+
+
+def _fit_parts(
+    render: Callable[[int], CommentParts], total: int, limit: int
+) -> CommentParts | None:
+    """The longest parts (by number of findings shown) whose comment fits under ``limit``."""
+
+    def fits(parts: CommentParts) -> bool:
+        return _size(assemble(parts)) < limit
+
+    full = render(total)
+    if fits(full):
+        return full
+    low, high = 0, total - 1
+    best: CommentParts | None = None
+    while low <= high:
+        mid = (low + high) // 2
+        parts = render(mid)
+        if fits(parts):
+            best = parts
+            low = mid + 1
+        else:
+            high = mid - 1
+    return best
 
 
 def render_markdown(report: Report) -> str:
