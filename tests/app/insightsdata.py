@@ -21,6 +21,33 @@ ODD_RULE = "team/<script>alert(1)</script>"
 FORBIDDEN, PROTECTED, LINT = "paths/forbidden", "paths/protected", "style/ruff-lint"
 
 
+def run_record(
+    repo: str,
+    pr: int,
+    sha: str,
+    at: float,
+    conclusion: str,
+    counts: dict[str, int] | None = None,
+    blocking: dict[str, int] | None = None,
+    approval: dict[str, int] | None = None,
+    *,
+    took: float = 5.0,
+) -> RunRecord:
+    """A run of ``repo`` #``pr`` on ``sha`` that finished at ``at`` after ``took`` seconds."""
+    return RunRecord(
+        repo=repo,
+        pr=pr,
+        sha=sha,
+        config_sha="c",
+        conclusion=conclusion,
+        counts=counts or {},
+        started_at=at - took,
+        finished_at=at,
+        blocking=blocking or {},
+        awaiting_approval=approval or {},
+    )
+
+
 def fill(store: Store, *, now: float | None = None) -> None:
     """Record the runs and the fix commit (finished within the last two days of ``now``)."""
     t = (time.time() if now is None else now) - 2 * 86400.0
@@ -36,17 +63,8 @@ def fill(store: Store, *, now: float | None = None) -> None:
         awaiting_approval: dict[str, int] | None = None,
     ) -> None:
         store.record_run(
-            RunRecord(
-                repo,
-                pr,
-                sha,
-                "c",
-                conclusion,
-                counts or {},
-                t + at - 2,
-                t + at,
-                blocking=blocking or {},
-                awaiting_approval=awaiting_approval or {},
+            run_record(
+                repo, pr, sha, t + at, conclusion, counts, blocking, awaiting_approval, took=2
             )
         )
 

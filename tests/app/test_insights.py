@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from insightsdata import run_record
+
 from prgate.app.insights import (
     Insights,
     awaiting_approval,
@@ -30,18 +32,7 @@ def run(
     blocking: dict[str, int] | None = None,
     approval: dict[str, int] | None = None,
 ) -> RunRecord:
-    return RunRecord(
-        repo=repo,
-        pr=pr,
-        sha=sha,
-        config_sha="c",
-        conclusion=conclusion,
-        counts=counts or {},
-        started_at=T + at - 5,
-        finished_at=T + at,
-        blocking=blocking or {},
-        awaiting_approval=approval or {},
-    )
+    return run_record(repo, pr, sha, T + at, conclusion, counts, blocking, approval)
 
 
 FORBIDDEN, PROTECTED, LINT = "paths/forbidden", "paths/protected", "style/ruff-lint"

@@ -31,7 +31,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fakegithub import graphql
-from fakegithub.gitrepo import ZERO_SHA, GitError, TreeEntry
+from fakegithub.gitrepo import ZERO_SHA, DiffEntry, GitError, TreeEntry
 from fakegithub.schemas import BASE_VERSION, SUPPORTED_VERSIONS, shapes_for
 from fakegithub.state import (
     App,
@@ -1192,25 +1192,7 @@ def list_pull_files(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
     api = f"{fake.base_url}/repos/{pr.repo.full_name}"
     entries = _pr_diff(fake, pr)[:MAX_FILES]
     page = _paginate(fake, ctx, entries)
-    out = []
-    for d in page:
-        item: dict[str, Any] = {
-            "sha": d.sha or ZERO_SHA,
-            "filename": d.filename,
-            "status": d.status,
-            "additions": d.additions,
-            "deletions": d.deletions,
-            "changes": d.additions + d.deletions,
-            "blob_url": f"https://github.com/{pr.repo.full_name}/blob/{head}/{d.filename}",
-            "raw_url": f"https://github.com/{pr.repo.full_name}/raw/{head}/{d.filename}",
-            "contents_url": f"{api}/contents/{d.filename}?ref={head}",
-        }
-        if d.patch is not None:
-            item["patch"] = d.patch
-        if d.previous_filename is not None:
-            item["previous_filename"] = d.previous_filename
-        out.append(item)
-    return 200, out
+    return 200, [_file_item(d, full_name=pr.repo.full_name, head=head, api=api) for d in page]
 
 
 def review_obj(fake: FakeGitHub, review: Review) -> dict[str, Any]:
@@ -1298,24 +1280,10 @@ def compare_commits(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
     behind = repo.git.git("rev-list", "--count", f"{head}..{base}").decode().strip()
     api = f"{fake.base_url}/repos/{repo.full_name}"
     html = f"https://github.com/{repo.full_name}"
-    files = []
-    for d in repo.git.diff(merge_base, head)[:300]:
-        item: dict[str, Any] = {
-            "sha": d.sha or ZERO_SHA,
-            "filename": d.filename,
-            "status": d.status,
-            "additions": d.additions,
-            "deletions": d.deletions,
-            "changes": d.additions + d.deletions,
-            "blob_url": f"{html}/blob/{head}/{d.filename}",
-            "raw_url": f"{html}/raw/{head}/{d.filename}",
-            "contents_url": f"{api}/contents/{d.filename}?ref={head}",
-        }
-        if d.patch is not None:
-            item["patch"] = d.patch
-        if d.previous_filename is not None:
-            item["previous_filename"] = d.previous_filename
-        files.append(item)
+    files = [
+        _file_item(d, full_name=repo.full_name, head=head, api=api)
+        for d in repo.git.diff(merge_base, head)[:300]
+    ]
     ahead, behind_by = len(listed), int(behind or 0)
     status = (
         "identical"
@@ -1987,3 +1955,23 @@ def _field(values: dict[str, Any], typename: str, name: str) -> Any:
     if name not in values:
         raise graphql.GraphQLError(f"Field '{name}' doesn't exist on type '{typename}'")
     return values[name]
+
+
+def _file_item(d: DiffEntry, *, full_name: str, head: str, api: str) -> dict[str, Any]:
+    """One changed file as GitHub lists it (a pull request's files, a comparison's files)."""
+    item: dict[str, Any] = {
+        "sha": d.sha or ZERO_SHA,
+        "filename": d.filename,
+        "status": d.status,
+        "additions": d.additions,
+        "deletions": d.deletions,
+        "changes": d.additions + d.deletions,
+        "blob_url": f"https://github.com/{full_name}/blob/{head}/{d.filename}",
+        "raw_url": f"https://github.com/{full_name}/raw/{head}/{d.filename}",
+        "contents_url": f"{api}/contents/{d.filename}?ref={head}",
+    }
+    if d.patch is not None:
+        item["patch"] = d.patch
+    if d.previous_filename is not None:
+        item["previous_filename"] = d.previous_filename
+    return item

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from prgate.backtest.compare import EXAMPLES, Comparison
-from prgate.backtest.render import short_title, summary, why
+from prgate.backtest.render import by_rule, examples, summary
 from prgate.backtest.replay import Replayed
 from prgate.render.common import clip, one_line
 from prgate.render.markdown import md_escape
@@ -141,26 +141,8 @@ def _figures(c: Comparison, outcome: Outcome) -> list[str]:
         if not group:
             lines += [f"**{heading}:** none.", ""]
             continue
-        lines += [f"**{heading}** ({len(group)}):", ""]
-        for r in group[:EXAMPLES]:
-            verdict = r.proposed if side == "proposed" else r.current
-            reason = why(verdict) if side == "proposed" else "today " + why(verdict)
-            lines.append(f"- {_name(r)} {md_escape(short_title(r))} ({md_escape(reason)})")
-        if len(group) > EXAMPLES:
-            lines.append(f"- and {len(group) - EXAMPLES} more")
-        lines.append("")
-    lines += [
-        "<details><summary>By rule</summary>",
-        "",
-        "| rule | blocked today | blocked proposed | warned today | warned proposed |",
-        "| --- | ---: | ---: | ---: | ---: |",
-    ]
-    for rule, t in sorted(c.rules.items()):
-        lines.append(
-            f"| {md_escape(rule)} | {t.current.blocked} | {t.proposed.blocked} | "
-            f"{t.current.warned} | {t.proposed.warned} |"
-        )
-    lines += ["", "</details>"]
+        lines += [f"**{heading}** ({len(group)}):", "", *examples(group, side, name=_name)]
+    lines += ["<details><summary>By rule</summary>", "", *by_rule(c), "", "</details>"]
     return lines
 
 

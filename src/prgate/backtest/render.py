@@ -6,6 +6,7 @@ redacted, then made inert for their format (``visible`` in a terminal, ``md_esca
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from prgate.backtest.compare import EXAMPLES, Comparison
@@ -138,18 +139,26 @@ def _markdown(c: Comparison, *, scope: str, proposal: str) -> str:
         if not group:
             lines += ["None.", ""]
             continue
-        for r in group[:EXAMPLES]:
-            verdict = r.proposed if side == "proposed" else r.current
-            reason = why(verdict) if side == "proposed" else "today " + why(verdict)
-            lines.append(
-                f"- `{r.change.head[:10]}` {md_escape(short_title(r))} ({md_escape(reason)})"
-            )
-        if len(group) > EXAMPLES:
-            lines.append(f"- and {len(group) - EXAMPLES} more")
-        lines.append("")
-    lines += [
-        "### By rule",
-        "",
+        lines += examples(group, side, name=lambda r: f"`{r.change.head[:10]}`")
+    lines += ["### By rule", "", *by_rule(c)]
+    return "\n".join(lines) + "\n"
+
+
+def examples(group: Sequence[Replayed], side: str, *, name: Callable[[Replayed], str]) -> list[str]:
+    """A markdown list of the first changes of ``group`` (``side``'s verdict), then a blank."""
+    lines = []
+    for r in group[:EXAMPLES]:
+        verdict = r.proposed if side == "proposed" else r.current
+        reason = why(verdict) if side == "proposed" else "today " + why(verdict)
+        lines.append(f"- {name(r)} {md_escape(short_title(r))} ({md_escape(reason)})")
+    if len(group) > EXAMPLES:
+        lines.append(f"- and {len(group) - EXAMPLES} more")
+    return [*lines, ""]
+
+
+def by_rule(c: Comparison) -> list[str]:
+    """The markdown table of blocked and warned changes per rule, today against proposed."""
+    lines = [
         "| rule | blocked today | blocked proposed | warned today | warned proposed |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
@@ -158,4 +167,4 @@ def _markdown(c: Comparison, *, scope: str, proposal: str) -> str:
             f"| {md_escape(rule)} | {t.current.blocked} | {t.proposed.blocked} | "
             f"{t.current.warned} | {t.proposed.warned} |"
         )
-    return "\n".join(lines) + "\n"
+    return lines
