@@ -12,6 +12,7 @@ from prgate.app.store import Job, JobSpec, LeaseLost, Store
 from prgate.github.auth import AppAuth
 from prgate.github.http import Http
 from prgate.llm.session import LlmUsage, Service
+from prgate.sources.basecache import BaseCache
 from prgate.sources.fetchplan import DEFAULT_MAX_FETCH_BYTES
 
 
@@ -52,6 +53,9 @@ class JobContext:
     still_ours: Callable[[int], bool] | None = None
     #: Bytes of file contents read for one pull request at most (``PRGATE_MAX_FETCH_BYTES``).
     max_fetch_bytes: int = DEFAULT_MAX_FETCH_BYTES
+    #: Files of base commits already read (configs, packs, settings), shared by every job of
+    #: the process: content addressed by the base sha, so never stale.
+    base_cache: BaseCache = field(default_factory=BaseCache)
 
 
 def fence(ctx: JobContext, job: Job) -> None:

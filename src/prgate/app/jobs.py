@@ -23,6 +23,7 @@ from prgate.app.judging import (
     not_judged,
     prepare,
     repo_http,
+    slow,
 )
 from prgate.app.publisher import Publisher
 from prgate.app.store import Job, JobKind, LeaseLost, RunRecord
@@ -82,8 +83,11 @@ def evaluate_job(ctx: JobContext, job: Job) -> str:
         known = job.payload.get("check_run_id") if sha == job.sha else None
         known_id = known if isinstance(known, int) else None
         entry = ctx.store.check_run(job.repo, sha)
+        # Reading and judging take seconds: a head's run is created once, already completed
+        # with the verdict (one call instead of two). A head whose verdict is late (an earlier
+        # try failed) or slow (the AI reviewer) shows a run in progress meanwhile.
         created: checks.Started | None = None
-        if entry is None:  # a head never judged: its run shows progress while it is read
+        if entry is None and run.retried:
             created = publisher.begin(sha, pr=pull.number, known=known_id)
         prepared = [prepare(ctx, job, http, p) for p in pulls]
         inputs = heads.inputs_digest(sha, (p.inputs for p in prepared))
@@ -94,7 +98,7 @@ def evaluate_job(ctx: JobContext, job: Job) -> str:
             and entry.inputs == inputs
         ):
             return "unchanged"
-        if created is None:
+        if created is None and entry is None and any(slow(ctx, p) for p in prepared):
             created = publisher.begin(sha, pr=pull.number, known=known_id)
         verdicts = [(p.pull, decide(ctx, job, p)) for p in prepared]
         t = ctx.clock()

@@ -102,6 +102,7 @@ def prepare(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Prepare
             pull,
             other_repo=other_repo(ctx, job),
             max_fetch_bytes=ctx.max_fetch_bytes,
+            base_cache=ctx.base_cache,
         )
         timings["fetch"] = ctx.clock() - t
         t = ctx.clock()
@@ -167,6 +168,11 @@ def _internal(job: Job, exc: Exception) -> tuple[Report, str]:
     log.error("judging %s#%s failed: %s", job.repo, job.pr, type(exc).__name__)
     reason = f"an internal error occurred ({type(exc).__name__})"
     return not_judged(reason), reason
+
+
+def slow(ctx: JobContext, prepared: Prepared) -> bool:
+    """Whether judging ``prepared`` may take long (the AI reviewer runs on it)."""
+    return prepared.config is not None and _reviews(ctx, prepared.config)
 
 
 def _reviews(ctx: JobContext, config: Config) -> bool:

@@ -53,6 +53,7 @@ from prgate.model import (
     UndeclaredRead,
     looks_binary,
 )
+from prgate.sources.basecache import BaseCache
 from prgate.sources.fetchplan import DEFAULT_MAX_FETCH_BYTES, Contents, fetch_within
 from prgate.sources.memory import added_ranges, constant, constant_tree
 from prgate.sources.otherrepos import OtherRepo, read_other
@@ -87,18 +88,26 @@ class GitHubConfigFetcher:
     other_repo: OtherRepo | None = None
     cache: dict[tuple[str | None, str], bytes | None] = field(default_factory=dict)
     calls: int = 0
+    #: Files of base commits read by earlier jobs (the judged repository's only).
+    base_cache: BaseCache | None = None
 
     def read(self, repo: str | None, path: str) -> bytes | None:
         key = (None if repo is None or repo.lower() == self.repo.lower() else repo, path)
         if key in self.cache:
             return self.cache[key]
         if key[0] is None:
-            found = fetch_blobs(self.http, self.repo, [(self.base_sha, path)])
-            data = Contents(self.http, self.repo).of(found[(self.base_sha, path)], path)
-        else:
-            if self.other_repo is None:
-                raise SourceError(f"prgate cannot read {key[0]} from here")
-            data = read_other(self.http, self.other_repo, key[0], path)
+            known, data = _cached(self.base_cache, self.repo, self.base_sha, path)
+            if not known:
+                found = fetch_blobs(self.http, self.repo, [(self.base_sha, path)])
+                data = Contents(self.http, self.repo).of(found[(self.base_sha, path)], path)
+                self.calls += 1
+                if self.base_cache is not None:
+                    self.base_cache.put(self.repo, self.base_sha, path, data)
+            self.cache[key] = data
+            return data
+        if self.other_repo is None:
+            raise SourceError(f"prgate cannot read {key[0]} from here")
+        data = read_other(self.http, self.other_repo, key[0], path)
         self.calls += 1
         self.cache[key] = data
         return data
@@ -118,6 +127,7 @@ class PullSource:
     #: Paths read so far at head and at base (``None``: not there).
     head_known: Mapping[str, bytes | None] = field(default_factory=dict, repr=False)
     base_known: Mapping[str, bytes | None] = field(default_factory=dict, repr=False)
+    base_cache: BaseCache | None = field(default=None, repr=False, compare=False)
 
     def ready(self, reads: Reads) -> ChangeSet:
         """The ChangeSet with everything ``reads`` names fetched: one more GraphQL query when
@@ -126,6 +136,10 @@ class PullSource:
         (one recursive tree call)."""
         head = {p: self.head_known[p] for p in reads.head if p in self.head_known}
         base = {p: self.base_known[p] for p in reads.base if p in self.base_known}
+        for p in reads.base - base.keys():
+            known, data = _cached(self.base_cache, self.repo, self.base_sha, p)
+            if known:
+                base[p] = data
         settings = read_settings(reads, self.changeset, self._fetch_base)
         base.update(settings)
         wanted = [(self.head_sha, p) for p in sorted(reads.head - head.keys())]
@@ -136,6 +150,8 @@ class PullSource:
             for rev, path in wanted:
                 data = contents.whole(blobs[(rev, path)], path)
                 (head if rev == self.head_sha else base)[path] = data
+                if rev == self.base_sha and self.base_cache is not None:
+                    self.base_cache.put(self.repo, self.base_sha, path, data)
         tree = list_tree(self.http, self.repo, self.head_sha) if reads.tree else None
         return replace(
             self.changeset,
@@ -147,13 +163,23 @@ class PullSource:
     def _fetch_base(self, paths: Sequence[str]) -> dict[str, bytes | None]:
         """Paths at base in one query (those the first query brought come from memory)."""
         out = {p: self.base_known[p] for p in paths if p in self.base_known}
+        for p in paths:
+            known, data = _cached(self.base_cache, self.repo, self.base_sha, p)
+            if known and p not in out:
+                out[p] = data
         wanted = [(self.base_sha, p) for p in paths if p not in out]
         if wanted:
             blobs, _ = fetch_objects(self.http, self.repo, wanted, ())
             contents = Contents(self.http, self.repo)
             for rev, path in wanted:
                 out[path] = contents.whole(blobs[(rev, path)], path)
+                if self.base_cache is not None:
+                    self.base_cache.put(self.repo, self.base_sha, path, out[path])
         return out
+
+
+def _cached(cache: BaseCache | None, repo: str, sha: str, path: str) -> tuple[bool, bytes | None]:
+    return cache.get(repo, sha, path) if cache is not None else (False, None)
 
 
 def list_tree(http: Http, repo: str, sha: str) -> TreeListing:
@@ -189,6 +215,7 @@ def load_pull(
     other_repo: OtherRepo | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     max_fetch_bytes: int = DEFAULT_MAX_FETCH_BYTES,
+    base_cache: BaseCache | None = None,
 ) -> PullSource:
     """Build the ChangeSet of ``pull`` at its current head and a config fetcher for its base.
 
@@ -199,7 +226,12 @@ def load_pull(
     head, base = pull.head_sha, pull.base_sha
     present = [f for f in files if f.status != "removed"]
     first_base = _first_base_reads([f.path for f in files])
-    blobs_wanted: list[tuple[str, str]] = [(base, p) for p in first_base]
+    cached: dict[str, bytes | None] = {}
+    for p in first_base:
+        known, data = _cached(base_cache, repo, base, p)
+        if known:
+            cached[p] = data
+    blobs_wanted: list[tuple[str, str]] = [(base, p) for p in first_base if p not in cached]
     blobs_wanted += [(head, f.path) for f in present]
     # Without a diff, the base side cannot be rebuilt: read it with the rest.
     blobs_wanted += [(base, _old(f)) for f in files if f.patch is None and f.status != "added"]
@@ -215,9 +247,16 @@ def load_pull(
     )
 
     contents = Contents(http, repo, limit=max_file_bytes)
-    fetcher = GitHubConfigFetcher(http=http, repo=repo, base_sha=base, other_repo=other_repo)
+    fetcher = GitHubConfigFetcher(
+        http=http, repo=repo, base_sha=base, other_repo=other_repo, base_cache=base_cache
+    )
     for path in first_base:
+        if path in cached:
+            fetcher.cache[(None, path)] = cached[path]
+            continue
         fetcher.cache[(None, path)] = contents.whole(blobs[(base, path)], path)
+        if base_cache is not None:
+            base_cache.put(repo, base, path, fetcher.cache[(None, path)])
 
     head_known: dict[str, bytes | None] = {
         p: contents.whole(blobs[(head, p)], p) for p in LIKELY_HEAD_READS
@@ -249,6 +288,7 @@ def load_pull(
         base_sha=base,
         head_known=head_known,
         base_known=base_known,
+        base_cache=base_cache,
     )
 
 
