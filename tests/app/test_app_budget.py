@@ -193,3 +193,75 @@ def test_installation_token_is_scoped_to_the_repository_and_reused(
     ]
     assert len(token_calls) == 1
     assert token_calls[0].body == {"repositories": ["widgets"]}
+
+
+TEAM_PACK = """pack: team
+description: The team's own rules.
+rules:
+  team/no-todo:
+    check: pattern
+    level: warning
+    pattern: 'TODO(?:[^(]|$)'
+    paths: ["**/*.py"]
+    title: "TODO without a ticket"
+    why: "A TODO without a ticket is forgotten."
+    fix: "Add the ticket's number in brackets."
+"""
+
+
+def test_a_push_to_a_20_file_pr_costs_7_calls_once_its_base_was_read(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    config = CONFIG.replace("hygiene]", "hygiene, team]")
+    world = make_world(
+        fake_github,
+        tmp_path,
+        files={
+            ".github/prgate.yml": config,
+            ".github/prgate/team.yml": TEAM_PACK,
+            "app/__init__.py": "",
+            "tests/test_x.py": "x = 1\n",
+        },
+    )
+    gh, repo = world.gh, world.repo
+    files: dict[str, str | None] = {f"app/m{i:03}.py": f"VALUE_{i} = {i}\n" for i in range(19)}
+    files["tests/test_x.py"] = "x = 2\n"
+    pr = gh.open_pull_request(repo, files=files)
+    with RunningApp(world.settings) as running:
+        running.deliver(
+            gh.webhook("pull_request", "opened", repo=repo, pr=pr, installation=world.inst)
+        )
+        running.wait_idle()
+        for n in range(2):
+            gh.clear_requests()
+            before = gh.head_sha(pr)
+            gh.push(repo, "feature", {f"app/m00{n}.py": f"VALUE = {n + 100}  # TODO\n"})
+            running.deliver(
+                gh.webhook(
+                    "pull_request",
+                    "synchronize",
+                    repo=repo,
+                    pr=pr,
+                    before=before,
+                    installation=world.inst,
+                )
+            )
+            running.wait_idle()
+            calls = [(r.method, r.path) for r in gh.requests]
+            # The open PRs whose head is the commit (this one among them, so the event is not
+            # stale: no read of the PR), its files, the sizes then the contents (one GraphQL
+            # query each; the base's config, pack and ruff settings come from memory: the base
+            # did not change), the head's tree (ruff's view of the project's modules), the run
+            # created completed, the comment edited (its id is remembered).
+            assert len(calls) <= 7, "\n".join(map(str, calls))
+            assert calls.count(("POST", "/graphql")) == 2
+            assert not [c for c in calls if c[1].endswith(f"/pulls/{pr.number}")]
+            assert calls.count(("POST", f"/repos/{repo.full_name}/check-runs")) == 1
+            assert not [c for c in calls if c[0] == "PATCH" and "/check-runs/" in c[1]]
+            (rec,) = [r for r in running.store.runs() if r.sha == gh.head_sha(pr)]
+            assert rec.api_calls == len(calls)
+    runs = gh.check_runs(repo)
+    assert len(runs) == 3 and all(r.status == "completed" for r in runs)
+    # The team's own pack was read (from memory) and applied: its rule found the TODO.
+    assert any(a["title"] == "TODO without a ticket" for a in runs[-1].annotations)
+    assert len(gh.comments(repo, pr.number)) == 1

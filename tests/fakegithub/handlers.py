@@ -37,6 +37,7 @@ from fakegithub.state import (
     App,
     CheckRun,
     Comment,
+    Fault,
     Installation,
     LoggedRequest,
     PullRequest,
@@ -238,6 +239,9 @@ def dispatch(
     out_headers: dict[str, str] = {}
     with fake.fault_lock:
         fault = _take_fault(fake, method, path)
+    spent, window_headers = _rate_window(fake, headers)
+    if spent is not None and fault is None:
+        fault = spent
     if fault is not None:
         status, payload, out_headers = fault.status, fault.body, dict(fault.headers)
     else:
@@ -286,8 +290,49 @@ def dispatch(
                 body=body,
             )
         )
+    base.update(window_headers)
     base.update({k.lower(): v for k, v in out_headers.items()})
     return status, base, payload
+
+
+def _rate_window(fake: FakeGitHub, headers: dict[str, str]) -> tuple[Any, dict[str, str]]:
+    """The scripted rate limit of the installation whose token made the request: a 403 fault
+    when it is spent, and the headers that say what is left."""
+    scheme, _, credential = headers.get("authorization", "").partition(" ")
+    token = fake.tokens.get(credential.strip()) if scheme.lower() in ("token", "bearer") else None
+    if token is None:
+        return None, {}
+    now = time.time()
+    with fake.log_lock:
+        w = fake.rate_windows.get(token.installation_id)
+        if w is None:
+            return None, {}
+        if now >= w.reset_at:
+            if w.window is None:
+                del fake.rate_windows[token.installation_id]
+                return None, {}
+            w.remaining = w.limit
+            w.reset_at = now + w.window
+        out = {
+            "x-ratelimit-limit": str(w.limit),
+            "x-ratelimit-reset": str(int(w.reset_at + 0.999)),
+        }
+        if w.remaining <= 0:
+            out["x-ratelimit-remaining"] = "0"
+            out["x-ratelimit-used"] = str(w.limit)
+            fault = Fault(
+                method="",
+                pattern=re.compile(""),
+                status=403,
+                headers=dict(out),
+                body={"message": "API rate limit exceeded for installation."},
+                remaining=0,
+            )
+            return fault, out
+        w.remaining -= 1
+        out["x-ratelimit-remaining"] = str(w.remaining)
+        out["x-ratelimit-used"] = str(w.limit - w.remaining)
+        return None, out
 
 
 def _chaos(fake: FakeGitHub, method: str, path: str) -> tuple[str | None, float]:

@@ -209,3 +209,14 @@ class Token:
     repository_ids: frozenset[int] | None
     permissions: dict[str, str]
     expires_at: float
+
+
+@dataclass
+class RateWindow:
+    """An installation's primary rate limit, scripted (``FakeGitHub.limit_rate``)."""
+
+    limit: int
+    remaining: int
+    reset_at: float
+    #: Seconds of each next window once this one ends; ``None``: back to unlimited then.
+    window: float | None = None

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from prgate.app.settings import DEFAULT_LLM_MAX_USD_PER_DAY
 from prgate.app.store import Job, JobSpec, LeaseLost, Store
 from prgate.github.auth import AppAuth
+from prgate.github.budget import DEFAULT_LOW_WATER
 from prgate.github.http import Http
 from prgate.llm.session import LlmUsage, Service
 from prgate.sources.basecache import BaseCache
@@ -56,6 +57,9 @@ class JobContext:
     #: Files of base commits already read (configs, packs, settings), shared by every job of
     #: the process: content addressed by the base sha, so never stale.
     base_cache: BaseCache = field(default_factory=BaseCache)
+    #: Calls of GitHub's hourly budget an installation keeps in reserve: below it, jobs wait
+    #: for the reset (``PRGATE_RATE_LIMIT_LOW_WATER``).
+    rate_low_water: int = DEFAULT_LOW_WATER
 
 
 def fence(ctx: JobContext, job: Job) -> None:

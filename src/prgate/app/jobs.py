@@ -26,10 +26,11 @@ from prgate.app.judging import (
     slow,
 )
 from prgate.app.publisher import Publisher
+from prgate.app.ratewait import wait_for_budget
 from prgate.app.store import Job, JobKind, LeaseLost, RunRecord
 from prgate.github import checks, comments
 from prgate.github.errors import GitHubError, RateLimited
-from prgate.github.pulls import PullRequest, get_pull, open_pulls_at
+from prgate.github.pulls import PullRequest, get_pull, pulls_at
 from prgate.render import markdown
 
 __all__ = ["ApiCounter", "JobContext", "Verdict", "fence", "give_up", "handle", "judge"]
@@ -46,6 +47,7 @@ FIX_ACTION = checks.Action(
 def handle(ctx: JobContext, job: Job) -> str:
     """Run ``job``; a short word for the logs. Transient GitHub errors propagate (retried)."""
     ctx.counter.reset()
+    wait_for_budget(ctx, job)
     if job.kind is JobKind.EVALUATE:
         return evaluate_job(ctx, job)
     if job.kind is JobKind.FIX:
@@ -72,12 +74,17 @@ def evaluate_job(ctx: JobContext, job: Job) -> str:
     with repo_http(ctx, job) as http:
         run = JobRun(ctx, job, http)
         publisher = Publisher(run)
-        pull = get_pull(http, job.repo, job.pr)
+        # The open pull requests whose head is the commit the event named, as GitHub lists
+        # them now: when this one is among them, the event is not stale and the list has all
+        # a judgement needs; else (it moved on, it was closed, it comes from a fork, which
+        # GitHub does not list) it is read again.
+        listed = pulls_at(http, job.repo, job.sha) if job.sha else None
+        pull = (listed or {}).get(job.pr) or get_pull(http, job.repo, job.pr)
         sha = pull.head_sha
         # Runs this PR's jobs left in progress on commits it has moved on from (or on its
         # head, once it is closed): concluded, so that no run stays pending.
         publisher.settle_left_behind(pull.number, head=sha if pull.state == "open" else None)
-        pulls = head_pulls(run, pull)
+        pulls = head_pulls(run, pull, listed if sha == job.sha else None)
         if not pulls:
             return "closed"
         known = job.payload.get("check_run_id") if sha == job.sha else None
@@ -133,17 +140,21 @@ def _asked_by_a_person(job: Job) -> bool:
     return bool(job.payload.get("force")) or isinstance(job.payload.get("check_run_id"), int)
 
 
-def head_pulls(run: JobRun, pull: PullRequest) -> list[PullRequest]:
+def head_pulls(
+    run: JobRun, pull: PullRequest, listed: dict[int, PullRequest] | None = None
+) -> list[PullRequest]:
     """The open pull requests whose head is ``pull``'s head: ``pull`` first when it is open,
-    then the others by number (each read in full: its base and its files are its own)."""
+    then the others by number (each with its own base and files). ``listed``: GitHub's list of
+    them, when it was just read."""
     out = [pull] if pull.state == "open" else []
-    listed = open_pulls_at(run.http, run.repo, pull.head_sha)
+    if listed is None:
+        listed = pulls_at(run.http, run.repo, pull.head_sha)
     # GitHub does not list pull requests from forks for a commit: those prgate has seen count.
     seen = run.store.prs_seen_at(run.repo, pull.head_sha)
     for number in sorted(set(listed) | set(seen)):
         if number == pull.number:
             continue
-        other = get_pull(run.http, run.repo, number)
+        other = listed.get(number) or get_pull(run.http, run.repo, number)
         if other.state == "open" and other.head_sha == pull.head_sha:
             out.append(other)
     return out

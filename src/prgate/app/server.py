@@ -215,6 +215,7 @@ class AppState:
             still_ours=self.pool.owns if self.pool is not None else None,
             max_fetch_bytes=self.settings.max_fetch_bytes,
             base_cache=self.base_cache,
+            rate_low_water=self.settings.rate_low_water,
         )
 
     def enqueue(self, spec: JobSpec) -> None:

@@ -343,12 +343,25 @@ def can_write(http: Http, repo: str, user: str) -> bool:
 def open_pulls_at(http: Http, repo: str, sha: str) -> list[int]:
     """The numbers of the open pull requests of ``repo`` whose head is commit ``sha``, in order
     (every page: one that is left out could be the one whose rules fail)."""
-    found: set[int] = set()
+    return sorted(pulls_at(http, repo, sha))
+
+
+def pulls_at(http: Http, repo: str, sha: str) -> dict[int, PullRequest]:
+    """The open pull requests of ``repo`` whose head is commit ``sha``, by number, as GitHub
+    lists them now (one call for up to 100: the list gives each one's head, base, labels and
+    author, all a judgement needs but the count of files, which is then left at 0)."""
+    found: dict[int, PullRequest] = {}
     path = f"{repo_path(repo)}/commits/{sha}/pulls"
     for batch in http.pages(path, "the pull requests of a commit"):
         for item in batch:
             if not isinstance(item, dict) or item.get("state") != "open":
                 continue
             if str((item.get("head") or {}).get("sha") or "") == sha:
-                found.add(int(item["number"]))
-    return sorted(found)
+                try:
+                    pull = parse_pull(item, repo)
+                except (KeyError, TypeError, ValueError):
+                    raise GitHubError(
+                        "GitHub listed the pull requests of a commit in an unexpected shape"
+                    ) from None
+                found[pull.number] = replace(pull, changed_files=0)
+    return found
