@@ -99,7 +99,8 @@ class Http:
             if remaining is not None and remaining.isdigit():
                 self.rate_remaining = int(remaining)
                 reset = response.headers.get("x-ratelimit-reset", "")
-                if on_rate is not None and reset.isdigit():
+                # Figures of answers only: a refusal says when to try again (RateLimited).
+                if on_rate is not None and reset.isdigit() and response.status_code < 400:
                     resource = response.headers.get("x-ratelimit-resource") or "core"
                     on_rate(resource, int(remaining), float(reset))
             observer(response.request.method, response.status_code)
