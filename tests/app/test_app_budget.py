@@ -209,7 +209,7 @@ rules:
 """
 
 
-def test_a_push_to_a_20_file_pr_costs_7_calls_once_its_base_was_read(
+def test_a_push_to_a_20_file_pr_costs_6_calls_once_its_base_was_read(
     fake_github: FakeGitHub, tmp_path: Path
 ) -> None:
     config = CONFIG.replace("hygiene]", "hygiene, team]")
@@ -249,12 +249,12 @@ def test_a_push_to_a_20_file_pr_costs_7_calls_once_its_base_was_read(
             running.wait_idle()
             calls = [(r.method, r.path) for r in gh.requests]
             # The open PRs whose head is the commit (this one among them, so the event is not
-            # stale: no read of the PR), its files, the sizes then the contents (one GraphQL
-            # query each; the base's config, pack and ruff settings come from memory: the base
-            # did not change), the head's tree (ruff's view of the project's modules), the run
-            # created completed, the comment edited (its id is remembered).
-            assert len(calls) <= 7, "\n".join(map(str, calls))
-            assert calls.count(("POST", "/graphql")) == 2
+            # stale: no read of the PR), the head's tree (ruff's view of the project's modules;
+            # it gives the files' sizes too), its files, their contents (one GraphQL query; the
+            # base's config, pack and ruff settings come from memory: the base did not change),
+            # the run created completed, the comment edited (its id is remembered).
+            assert len(calls) <= 6, "\n".join(map(str, calls))
+            assert calls.count(("POST", "/graphql")) == 1
             assert not [c for c in calls if c[1].endswith(f"/pulls/{pr.number}")]
             assert calls.count(("POST", f"/repos/{repo.full_name}/check-runs")) == 1
             assert not [c for c in calls if c[0] == "PATCH" and "/check-runs/" in c[1]]

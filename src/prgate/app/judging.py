@@ -31,6 +31,7 @@ from prgate.model import Conclusion, Finding, Level, Report
 from prgate.sources.approvals import with_approvals
 from prgate.sources.fetchplan import TOO_BIG_FIX, TooBigToJudge
 from prgate.sources.github import PullSource, load_pull
+from prgate.sources.headtree import read_head_tree, rules_want_tree
 
 log = logging.getLogger("prgate.app")
 
@@ -96,6 +97,9 @@ def prepare(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Prepare
     t = ctx.clock()
     source: PullSource | None = None
     try:
+        # When the base's rules (known from an earlier job on this base) read the head's tree,
+        # it is read first: it gives the files' sizes, which then need no query of their own.
+        first = rules_want_tree(ctx.base_cache, job.repo, pull.base_sha)
         source = load_pull(
             http,
             job.repo,
@@ -103,6 +107,7 @@ def prepare(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Prepare
             other_repo=other_repo(ctx, job),
             max_fetch_bytes=ctx.max_fetch_bytes,
             base_cache=ctx.base_cache,
+            head_tree=read_head_tree(http, job.repo, pull.head_sha) if first else None,
         )
         timings["fetch"] = ctx.clock() - t
         t = ctx.clock()

@@ -41,7 +41,6 @@ from prgate.github.pulls import (
     fetch_blobs,
     fetch_objects,
     list_files,
-    repo_path,
 )
 from prgate.model import (
     ChangeSet,
@@ -55,6 +54,7 @@ from prgate.model import (
 )
 from prgate.sources.basecache import BaseCache
 from prgate.sources.fetchplan import DEFAULT_MAX_FETCH_BYTES, Contents, fetch_within
+from prgate.sources.headtree import HeadTree, fetch_with_tree, read_head_tree
 from prgate.sources.memory import added_ranges, constant, constant_tree
 from prgate.sources.otherrepos import OtherRepo, read_other
 
@@ -128,6 +128,8 @@ class PullSource:
     head_known: Mapping[str, bytes | None] = field(default_factory=dict, repr=False)
     base_known: Mapping[str, bytes | None] = field(default_factory=dict, repr=False)
     base_cache: BaseCache | None = field(default=None, repr=False, compare=False)
+    #: The head's tree, when it was read first (it gave the sizes).
+    head_tree: HeadTree | None = field(default=None, repr=False, compare=False)
 
     def ready(self, reads: Reads) -> ChangeSet:
         """The ChangeSet with everything ``reads`` names fetched: one more GraphQL query when
@@ -152,7 +154,10 @@ class PullSource:
                 (head if rev == self.head_sha else base)[path] = data
                 if rev == self.base_sha and self.base_cache is not None:
                     self.base_cache.put(self.repo, self.base_sha, path, data)
-        tree = list_tree(self.http, self.repo, self.head_sha) if reads.tree else None
+        tree = None
+        if reads.tree:
+            first = self.head_tree
+            tree = first.listing if first else list_tree(self.http, self.repo, self.head_sha)
         return replace(
             self.changeset,
             read_head=_reader(head, "head"),
@@ -185,17 +190,7 @@ def _cached(cache: BaseCache | None, repo: str, sha: str, path: str) -> tuple[bo
 def list_tree(http: Http, repo: str, sha: str) -> TreeListing:
     """Every file path of the commit ``sha``: one recursive tree call. GitHub cuts very large
     listings short (``truncated``); the listing then says it is not complete."""
-    data = http.json("GET", f"{repo_path(repo)}/git/trees/{sha}", params={"recursive": "1"})
-    entries = data.get("tree") if isinstance(data, dict) else None
-    paths = tuple(
-        sorted(
-            str(e["path"])
-            for e in entries or ()
-            if isinstance(e, dict) and e.get("type") == "blob" and isinstance(e.get("path"), str)
-        )
-    )
-    truncated = bool(data.get("truncated")) if isinstance(data, dict) else True
-    return TreeListing(paths=paths, complete=not truncated and entries is not None)
+    return read_head_tree(http, repo, sha).listing
 
 
 def _reader(known: Mapping[str, bytes | None], side: str) -> Callable[[str], bytes | None]:
@@ -216,6 +211,7 @@ def load_pull(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     max_fetch_bytes: int = DEFAULT_MAX_FETCH_BYTES,
     base_cache: BaseCache | None = None,
+    head_tree: HeadTree | None = None,
 ) -> PullSource:
     """Build the ChangeSet of ``pull`` at its current head and a config fetcher for its base.
 
@@ -237,14 +233,11 @@ def load_pull(
     blobs_wanted += [(base, _old(f)) for f in files if f.patch is None and f.status != "added"]
     blobs_wanted += [(head, p) for p in LIKELY_HEAD_READS]
     folders = sorted({(head, posixpath.dirname(f.path)) for f in present})
-    blobs, trees = fetch_within(
-        http,
-        repo,
-        blobs_wanted,
-        folders,
-        max_file_bytes=max_file_bytes,
-        max_fetch_bytes=max_fetch_bytes,
-    )
+    limits = {"max_file_bytes": max_file_bytes, "max_fetch_bytes": max_fetch_bytes}
+    got = None
+    if head_tree is not None and head_tree.sha == head:  # it gives the sizes and modes
+        got = fetch_with_tree(http, repo, head_tree, blobs_wanted, folders, **limits)
+    blobs, trees = got or fetch_within(http, repo, blobs_wanted, folders, **limits)
 
     contents = Contents(http, repo, limit=max_file_bytes)
     fetcher = GitHubConfigFetcher(
@@ -289,6 +282,7 @@ def load_pull(
         head_known=head_known,
         base_known=base_known,
         base_cache=base_cache,
+        head_tree=head_tree,
     )
 
 
