@@ -23,7 +23,7 @@ def _world_with_config(gh: FakeGitHub, tmp: Path) -> World:
     )
 
 
-def test_a_100_file_pr_is_judged_within_12_api_calls(
+def test_a_100_file_pr_is_judged_within_9_api_calls(
     fake_github: FakeGitHub, tmp_path: Path
 ) -> None:
     world = _world_with_config(fake_github, tmp_path)
@@ -39,15 +39,13 @@ def test_a_100_file_pr_is_judged_within_12_api_calls(
         running.wait_idle()
         (rec,) = running.store.runs()
     calls = [(r.method, r.path) for r in gh.requests]
-    # The token, the PR, the open PRs whose head is the commit (each base judges it), the
-    # files, two GraphQL batches (the sizes first, so that nothing too large is read; then the
-    # contents), the run created and concluded, the comment found and posted;
-    # and two for ruff as the team runs it: one recursive listing of the head tree (the
-    # project's own modules) and one query for the ruff settings above the changed files.
-    assert len(calls) <= 12, "\n".join(map(str, calls))
-    assert (
-        calls.count(("GET", f"/repos/{world.repo.full_name}/commits/{gh.head_sha(pr)}/pulls")) == 1
-    )
+    # The token, the files, three GraphQL queries (the sizes with the base's config, which
+    # also confirm the event's copy of the PR and list the open PRs whose head is the commit:
+    # no read of the PR; then the contents; then the ruff settings above the changed files),
+    # the head's tree (ruff's view of the project's own modules), the run created completed
+    # with its verdict, the comment looked for and posted.
+    assert len(calls) <= 9, "\n".join(map(str, calls))
+    assert not [c for c in calls if c[1].endswith(f"/pulls/{pr.number}") or "/commits/" in c[1]]
     assert rec.api_calls == len(calls)
     # 100 files and the config files at once (sizes, then contents), and the ruff settings
     assert calls.count(("POST", "/graphql")) == 3
@@ -209,7 +207,7 @@ rules:
 """
 
 
-def test_a_push_to_a_20_file_pr_costs_6_calls_once_its_base_was_read(
+def test_a_push_to_a_20_file_pr_costs_5_calls_once_its_base_was_read(
     fake_github: FakeGitHub, tmp_path: Path
 ) -> None:
     config = CONFIG.replace("hygiene]", "hygiene, team]")
@@ -248,14 +246,15 @@ def test_a_push_to_a_20_file_pr_costs_6_calls_once_its_base_was_read(
             )
             running.wait_idle()
             calls = [(r.method, r.path) for r in gh.requests]
-            # The open PRs whose head is the commit (this one among them, so the event is not
-            # stale: no read of the PR), the head's tree (ruff's view of the project's modules;
-            # it gives the files' sizes too), its files, their contents (one GraphQL query; the
+            # The head's tree (ruff's view of the project's own modules; it gives the files'
+            # sizes too), the files, one GraphQL query for their contents (which also confirms
+            # the event's copy of the PR and lists the open PRs whose head is the commit; the
             # base's config, pack and ruff settings come from memory: the base did not change),
-            # the run created completed, the comment edited (its id is remembered).
-            assert len(calls) <= 6, "\n".join(map(str, calls))
+            # the run created completed with its verdict, the comment edited (id remembered).
+            assert len(calls) <= 5, "\n".join(map(str, calls))
             assert calls.count(("POST", "/graphql")) == 1
             assert not [c for c in calls if c[1].endswith(f"/pulls/{pr.number}")]
+            assert not [c for c in calls if "/commits/" in c[1]]
             assert calls.count(("POST", f"/repos/{repo.full_name}/check-runs")) == 1
             assert not [c for c in calls if c[0] == "PATCH" and "/check-runs/" in c[1]]
             (rec,) = [r for r in running.store.runs() if r.sha == gh.head_sha(pr)]

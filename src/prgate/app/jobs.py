@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 
 from prgate.app import heads
 from prgate.app.commands import command_job, fix_job
 from prgate.app.jobrun import ApiCounter, JobContext, JobRun, fence
 from prgate.app.judging import (
+    Prepared,
     Verdict,
     decide,
     judge,
@@ -30,7 +32,8 @@ from prgate.app.ratewait import wait_for_budget
 from prgate.app.store import Job, JobKind, LeaseLost, RunRecord
 from prgate.github import checks, comments
 from prgate.github.errors import GitHubError, RateLimited
-from prgate.github.pulls import PullRequest, get_pull, pulls_at
+from prgate.github.pulls import PullRequest, get_pull, parse_pull, pulls_at
+from prgate.github.pullstate import parse_state, same_judgement, state_fields
 from prgate.render import markdown
 
 __all__ = ["ApiCounter", "JobContext", "Verdict", "fence", "give_up", "handle", "judge"]
@@ -74,17 +77,27 @@ def evaluate_job(ctx: JobContext, job: Job) -> str:
     with repo_http(ctx, job) as http:
         run = JobRun(ctx, job, http)
         publisher = Publisher(run)
-        # The open pull requests whose head is the commit the event named, as GitHub lists
-        # them now: when this one is among them, the event is not stale and the list has all
-        # a judgement needs; else (it moved on, it was closed, it comes from a fork, which
-        # GitHub does not list) it is read again.
-        listed = pulls_at(http, job.repo, job.sha) if job.sha else None
-        pull = (listed or {}).get(job.pr) or get_pull(http, job.repo, job.pr)
+        # The event's copy of the pull request is judged at once, and confirmed by the first
+        # query of its change (GitHub's pull request now, and the open pull requests whose
+        # head is the commit): no call of its own. When it differs, it is read again.
+        first, now = _on_event_copy(run)
+        if first is not None and now is not None:
+            pull = first.pull
+            listed: Mapping[int, PullRequest | None] | None = dict.fromkeys(now)
+        else:
+            first = None
+            # The open pull requests whose head is the commit the event named, as GitHub
+            # lists them now: when this one is among them, the event is not stale and the list
+            # has all a judgement needs; else (it moved on, it was closed, it comes from a
+            # fork, which GitHub does not list) it is read again.
+            found = pulls_at(http, job.repo, job.sha) if job.sha else None
+            pull = (found or {}).get(job.pr) or get_pull(http, job.repo, job.pr)
+            listed = found if pull.head_sha == job.sha else None
         sha = pull.head_sha
         # Runs this PR's jobs left in progress on commits it has moved on from (or on its
         # head, once it is closed): concluded, so that no run stays pending.
         publisher.settle_left_behind(pull.number, head=sha if pull.state == "open" else None)
-        pulls = head_pulls(run, pull, listed if sha == job.sha else None)
+        pulls = head_pulls(run, pull, listed)
         if not pulls:
             return "closed"
         known = job.payload.get("check_run_id") if sha == job.sha else None
@@ -96,7 +109,12 @@ def evaluate_job(ctx: JobContext, job: Job) -> str:
         created: checks.Started | None = None
         if entry is None and run.retried:
             created = publisher.begin(sha, pr=pull.number, known=known_id)
-        prepared = [prepare(ctx, job, http, p) for p in pulls]
+        prepared = [
+            first
+            if first is not None and p.number == first.pull.number
+            else prepare(ctx, job, http, p)
+            for p in pulls
+        ]
         inputs = heads.inputs_digest(sha, (p.inputs for p in prepared))
         if (
             not _asked_by_a_person(job)
@@ -140,8 +158,30 @@ def _asked_by_a_person(job: Job) -> bool:
     return bool(job.payload.get("force")) or isinstance(job.payload.get("check_run_id"), int)
 
 
+def _on_event_copy(run: JobRun) -> tuple[Prepared | None, tuple[int, ...] | None]:
+    """The event's pull request read and prepared, with the open pull requests whose head is
+    its commit, when GitHub confirms the copy; ``(None, None)`` otherwise (or without one)."""
+    job = run.job
+    copy = job.payload.get("pull")
+    if not isinstance(copy, dict) or not job.sha:
+        return None, None
+    try:
+        hint = parse_pull(copy, job.repo)
+    except (KeyError, TypeError, ValueError):
+        return None, None
+    if hint.number != job.pr or hint.head_sha != job.sha or hint.state != "open":
+        return None, None
+    extra = state_fields(hint.number, hint.head_sha)
+    first = prepare(run.ctx, job, run.http, hint, extra=extra)
+    answers = first.source.answers if first.source is not None else {}
+    now = parse_state(answers, job.repo, hint.head_sha)
+    if now is None or now.heads is None or not same_judgement(hint, now.pull):
+        return None, None
+    return first, now.heads
+
+
 def head_pulls(
-    run: JobRun, pull: PullRequest, listed: dict[int, PullRequest] | None = None
+    run: JobRun, pull: PullRequest, listed: Mapping[int, PullRequest | None] | None = None
 ) -> list[PullRequest]:
     """The open pull requests whose head is ``pull``'s head: ``pull`` first when it is open,
     then the others by number (each with its own base and files). ``listed``: GitHub's list of

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from prgate.app import heads
@@ -90,9 +90,12 @@ class Prepared:
         )
 
 
-def prepare(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Prepared:
+def prepare(
+    ctx: JobContext, job: Job, http: Http, pull: PullRequest, *, extra: Sequence[str] = ()
+) -> Prepared:
     """Read ``pull``'s change and its base's config. Errors of the change or config become a
-    failing report; GitHub errors propagate so that the job can be retried."""
+    failing report; GitHub errors propagate so that the job can be retried. ``extra``: GraphQL
+    fields that go with the first query (their answers in ``source.answers``)."""
     timings: dict[str, float] = {}
     t = ctx.clock()
     source: PullSource | None = None
@@ -108,6 +111,7 @@ def prepare(ctx: JobContext, job: Job, http: Http, pull: PullRequest) -> Prepare
             max_fetch_bytes=ctx.max_fetch_bytes,
             base_cache=ctx.base_cache,
             head_tree=read_head_tree(http, job.repo, pull.head_sha) if first else None,
+            extra=extra,
         )
         timings["fetch"] = ctx.clock() - t
         t = ctx.clock()

@@ -25,6 +25,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from prgate.checks import DEFAULT_MAX_FILE_BYTES, Reads, read_settings
 from prgate.checks.flags import DEFAULT_REGISTRY
@@ -130,6 +131,8 @@ class PullSource:
     base_cache: BaseCache | None = field(default=None, repr=False, compare=False)
     #: The head's tree, when it was read first (it gave the sizes).
     head_tree: HeadTree | None = field(default=None, repr=False, compare=False)
+    #: The answers to the ``extra`` fields of the first query, by alias.
+    answers: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def ready(self, reads: Reads) -> ChangeSet:
         """The ChangeSet with everything ``reads`` names fetched: one more GraphQL query when
@@ -212,6 +215,7 @@ def load_pull(
     max_fetch_bytes: int = DEFAULT_MAX_FETCH_BYTES,
     base_cache: BaseCache | None = None,
     head_tree: HeadTree | None = None,
+    extra: Sequence[str] = (),
 ) -> PullSource:
     """Build the ChangeSet of ``pull`` at its current head and a config fetcher for its base.
 
@@ -233,7 +237,13 @@ def load_pull(
     blobs_wanted += [(base, _old(f)) for f in files if f.patch is None and f.status != "added"]
     blobs_wanted += [(head, p) for p in LIKELY_HEAD_READS]
     folders = sorted({(head, posixpath.dirname(f.path)) for f in present})
-    limits = {"max_file_bytes": max_file_bytes, "max_fetch_bytes": max_fetch_bytes}
+    answers: dict[str, Any] = {}
+    limits: dict[str, Any] = {
+        "max_file_bytes": max_file_bytes,
+        "max_fetch_bytes": max_fetch_bytes,
+        "extra": extra,
+        "answers": answers,
+    }
     got = None
     if head_tree is not None and head_tree.sha == head:  # it gives the sizes and modes
         got = fetch_with_tree(http, repo, head_tree, blobs_wanted, folders, **limits)
@@ -283,6 +293,7 @@ def load_pull(
         base_known=base_known,
         base_cache=base_cache,
         head_tree=head_tree,
+        answers=answers,
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from prgate.github.http import Http
 from prgate.github.pulls import Blob, TreeEntry, fetch_objects, fetch_texts, repo_path
@@ -74,6 +75,8 @@ def fetch_with_tree(
     *,
     max_file_bytes: int,
     max_fetch_bytes: int,
+    extra: Sequence[str] = (),
+    answers: dict[str, Any] | None = None,
 ) -> tuple[dict[Key, Blob | None], dict[Key, dict[str, TreeEntry] | None]] | None:
     """What :func:`~prgate.sources.fetchplan.fetch_within` gives, with the sizes and modes
     taken from ``tree``; ``None`` when the tree cannot tell (cut short, or a blob wanted at
@@ -94,7 +97,7 @@ def fetch_with_tree(
     if total > max_fetch_bytes:
         raise TooBigToJudge(too_big(total, max_fetch_bytes))
     # The contents come with GitHub's word on binary files (read whole later, as usual).
-    found.update(fetch_texts(http, repo, to_read))
+    found.update(fetch_texts(http, repo, to_read, extra=extra, answers=answers))
     unread = [k for k, b in found.items() if b is not None and k not in to_read]
     if unread:  # too large to read: GitHub's word on binary is all there is of them
         flags, _ = fetch_objects(http, repo, unread, (), text=False)
