@@ -77,6 +77,12 @@ def evaluate_job(ctx: JobContext, job: Job) -> str:
     with repo_http(ctx, job) as http:
         run = JobRun(ctx, job, http)
         publisher = Publisher(run)
+        # Reading and judging take seconds: a head's run is created once, already completed
+        # with the verdict (one call instead of two). A head whose verdict is late (an earlier
+        # try failed) or slow (the AI reviewer) shows a run in progress meanwhile.
+        early: checks.Started | None = None
+        if run.retried and job.sha and ctx.store.check_run(job.repo, job.sha) is None:
+            early = publisher.begin(job.sha, pr=job.pr, known=_known_run(job))
         # The event's copy of the pull request is judged at once, and confirmed by the first
         # query of its change (GitHub's pull request now, and the open pull requests whose
         # head is the commit): no call of its own. When it differs, it is read again.
@@ -103,12 +109,10 @@ def evaluate_job(ctx: JobContext, job: Job) -> str:
         known = job.payload.get("check_run_id") if sha == job.sha else None
         known_id = known if isinstance(known, int) else None
         entry = ctx.store.check_run(job.repo, sha)
-        # Reading and judging take seconds: a head's run is created once, already completed
-        # with the verdict (one call instead of two). A head whose verdict is late (an earlier
-        # try failed) or slow (the AI reviewer) shows a run in progress meanwhile.
-        created: checks.Started | None = None
-        if entry is None and run.retried:
+        created = early if sha == job.sha else None
+        if created is None and entry is None and run.retried:
             created = publisher.begin(sha, pr=pull.number, known=known_id)
+            entry = ctx.store.check_run(job.repo, sha)
         prepared = [
             first
             if first is not None and p.number == first.pull.number
@@ -156,6 +160,12 @@ def evaluate_job(ctx: JobContext, job: Job) -> str:
 
 def _asked_by_a_person(job: Job) -> bool:
     return bool(job.payload.get("force")) or isinstance(job.payload.get("check_run_id"), int)
+
+
+def _known_run(job: Job) -> int | None:
+    """The run a person asked to re-run (a ``check_run`` event), if any."""
+    known = job.payload.get("check_run_id")
+    return known if isinstance(known, int) else None
 
 
 def _on_event_copy(run: JobRun) -> tuple[Prepared | None, tuple[int, ...] | None]:
