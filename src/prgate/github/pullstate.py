@@ -97,5 +97,10 @@ def same_judgement(hint: PullRequest, now: PullRequest) -> bool:
         == (hint.number, hint.head_sha, hint.base_sha, hint.base_ref, hint.base_repo)
         and (now.head_repo or "").lower() == (hint.head_repo or "").lower()
         and set(now.labels) == set(hint.labels)
-        and now.author == hint.author
+        and _login(now.author) == _login(hint.author)
     )
+
+
+def _login(author: str | None) -> str:
+    """A login as both APIs name it (REST calls an App's bot ``name[bot]``, GraphQL ``name``)."""
+    return (author or "").lower().removesuffix("[bot]")
