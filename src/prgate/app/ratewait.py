@@ -16,6 +16,7 @@ import time
 
 from prgate.app.jobrun import JobContext, fence
 from prgate.app.judging import repo_http
+from prgate.app.publisher import CREATING
 from prgate.app.store import Job, JobKind
 from prgate.github import checks
 from prgate.github.errors import GitHubError, RateLimited
@@ -68,8 +69,6 @@ def _note_waiting(ctx: JobContext, job: Job, until: float, *, now: float) -> Non
     left = ctx.auth.budget.left(job.installation_id, now=now)
     if left is not None and left <= 0:
         return  # nothing left to say it with
-    from prgate.app.publisher import CREATING
-
     try:
         with repo_http(ctx, job) as http:
             fence(ctx, job)
