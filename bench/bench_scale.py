@@ -54,6 +54,14 @@ def quantile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, max(0, math.ceil(q * len(values)) - 1))]
 
 
+def _kind(method: str, path: str) -> str:
+    """A call's kind: its method and path with numbers and shas left out."""
+    tail = "/".join(
+        "*" if part.isdigit() or len(part) == 40 else part for part in path.split("/")[3:]
+    )
+    return f"{method} {tail or path}"
+
+
 def store_size(url: str) -> tuple[dict[str, int], int]:
     """Rows per table of prgate's store, and the database's bytes."""
     with psycopg.connect(url) as conn:
@@ -201,6 +209,8 @@ def main() -> None:
         f"{len(requests) - len(app_calls)} by the App for tokens; refused (403): {refused}; "
         f"'waiting for the rate limit' notes: {notes}"
     )
+    kinds = Counter(_kind(r.method, r.path) for r in app_calls)
+    print("installation calls by kind: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
     print(
         f"delivery to completed check: p50 {quantile(latencies, 0.5):.1f} s, p95 "
         f"{quantile(latencies, 0.95):.1f} s (real seconds; x{3600 / args.hour:g} for the "

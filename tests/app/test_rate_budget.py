@@ -24,10 +24,10 @@ def test_below_the_low_water_mark_a_head_waits_for_the_reset_and_says_so(world: 
             gh.webhook("pull_request", "opened", repo=repo, pr=first, installation=world.inst)
         )
         running.wait_idle()
-        # GitHub now has 8 calls left for the installation until the reset; the App learns it
+        # GitHub now has 12 calls left for the installation until the reset; the App learns it
         # from its next answer (a reply to a command).
         reset = time.time() + 4
-        gh.limit_rate(world.inst, remaining=8, reset_at=reset)
+        gh.limit_rate(world.inst, remaining=12, reset_at=reset)
         running.deliver(comment_delivery(world, first, "/prgate explain content/debug"))
         running.wait_idle()
         left = gh.rate_remaining(world.inst)

@@ -6,7 +6,8 @@ GitHub sends on every answer) is asked whether it is above the low-water mark
 (the store's ``run_at``: nothing is lost, and it is not given up for waiting), and the head it
 would judge gets, once, a check run in progress that says in plain words that prgate waits for
 GitHub's rate limit and when it expects to continue. That note costs one call per head, from the
-reserve the low-water mark keeps; the judgement later concludes that same run.
+upper half of the reserve the low-water mark keeps (below it, heads wait without a note: the
+rest is for the jobs already running); the judgement later concludes that same run.
 """
 
 from __future__ import annotations
@@ -67,8 +68,11 @@ def _note_waiting(ctx: JobContext, job: Job, until: float, *, now: float) -> Non
     if ctx.store.check_run(job.repo, job.sha) is not None:
         return  # the head shows a run already (this note, or an earlier verdict)
     left = ctx.auth.budget.left(job.installation_id, now=now)
-    if left is not None and left <= 0:
-        return  # nothing left to say it with
+    if left is not None and left <= ctx.rate_low_water // 2:
+        # The lower half of the reserve is for the jobs already running: under a stream of
+        # pushes the notes would spend it all (and each noted head that is superseded before
+        # its turn costs one more call to conclude its note).
+        return
     try:
         with repo_http(ctx, job) as http:
             fence(ctx, job)
