@@ -28,7 +28,7 @@ from prgate.app.judging import (
     slow,
 )
 from prgate.app.publisher import Publisher
-from prgate.app.ratewait import wait_for_budget
+from prgate.app.ratewait import wait_for_budget, waited_for_budget
 from prgate.app.store import Job, JobKind, LeaseLost, RunRecord
 from prgate.github import checks, comments
 from prgate.github.errors import GitHubError, RateLimited
@@ -80,8 +80,10 @@ def evaluate_job(ctx: JobContext, job: Job) -> str:
         # Reading and judging take seconds: a head's run is created once, already completed
         # with the verdict (one call instead of two). A head whose verdict is late (an earlier
         # try failed) or slow (the AI reviewer) shows a run in progress meanwhile.
+        # (Waiting for the rate limit's reset is not lateness: the wait may have a note.)
+        late = run.retried and not waited_for_budget(job)
         early: checks.Started | None = None
-        if run.retried and job.sha and ctx.store.check_run(job.repo, job.sha) is None:
+        if late and job.sha and ctx.store.check_run(job.repo, job.sha) is None:
             early = publisher.begin(job.sha, pr=job.pr, known=_known_run(job))
         # The event's copy of the pull request is judged at once, and confirmed by the first
         # query of its change (GitHub's pull request now, and the open pull requests whose
@@ -110,7 +112,7 @@ def evaluate_job(ctx: JobContext, job: Job) -> str:
         known_id = known if isinstance(known, int) else None
         entry = ctx.store.check_run(job.repo, sha)
         created = early if sha == job.sha else None
-        if created is None and entry is None and run.retried:
+        if created is None and entry is None and late:
             created = publisher.begin(sha, pr=pull.number, known=known_id)
             entry = ctx.store.check_run(job.repo, sha)
         prepared = [

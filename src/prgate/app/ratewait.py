@@ -25,6 +25,8 @@ from prgate.github.errors import GitHubError, RateLimited
 log = logging.getLogger("prgate.app")
 
 WAITING_TITLE = "Waiting for GitHub's rate limit"
+#: The error a job waiting for the budget is put back with (its last error in the store).
+WAIT_ERROR = "GitHub's rate limit for this installation is nearly spent; waiting for its reset"
 #: Seconds after the reset before waiting jobs run again (GitHub's clock and ours differ).
 AFTER_RESET = 1.0
 
@@ -58,10 +60,12 @@ def wait_for_budget(ctx: JobContext, job: Job) -> None:
         return
     if job.kind is JobKind.EVALUATE and job.sha:
         _note_waiting(ctx, job, until, now=now)
-    raise BudgetWait(
-        "GitHub's rate limit for this installation is nearly spent; waiting for its reset",
-        retry_at=until + AFTER_RESET,
-    )
+    raise BudgetWait(WAIT_ERROR, retry_at=until + AFTER_RESET)
+
+
+def waited_for_budget(job: Job) -> bool:
+    """Whether the job's last turn ended waiting for the budget, before it spent anything."""
+    return job.last_error == WAIT_ERROR
 
 
 def _note_waiting(ctx: JobContext, job: Job, until: float, *, now: float) -> None:
