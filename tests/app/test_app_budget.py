@@ -23,7 +23,7 @@ def _world_with_config(gh: FakeGitHub, tmp: Path) -> World:
     )
 
 
-def test_a_100_file_pr_is_judged_within_12_api_calls(
+def test_a_100_file_pr_is_judged_within_9_api_calls(
     fake_github: FakeGitHub, tmp_path: Path
 ) -> None:
     world = _world_with_config(fake_github, tmp_path)
@@ -39,15 +39,13 @@ def test_a_100_file_pr_is_judged_within_12_api_calls(
         running.wait_idle()
         (rec,) = running.store.runs()
     calls = [(r.method, r.path) for r in gh.requests]
-    # The token, the PR, the open PRs whose head is the commit (each base judges it), the
-    # files, two GraphQL batches (the sizes first, so that nothing too large is read; then the
-    # contents), the run created and concluded, the comment found and posted;
-    # and two for ruff as the team runs it: one recursive listing of the head tree (the
-    # project's own modules) and one query for the ruff settings above the changed files.
-    assert len(calls) <= 12, "\n".join(map(str, calls))
-    assert (
-        calls.count(("GET", f"/repos/{world.repo.full_name}/commits/{gh.head_sha(pr)}/pulls")) == 1
-    )
+    # The token, the files, three GraphQL queries (the sizes with the base's config, which
+    # also confirm the event's copy of the PR and list the open PRs whose head is the commit:
+    # no read of the PR; then the contents; then the ruff settings above the changed files),
+    # the head's tree (ruff's view of the project's own modules), the run created completed
+    # with its verdict, the comment looked for and posted.
+    assert len(calls) <= 9, "\n".join(map(str, calls))
+    assert not [c for c in calls if c[1].endswith(f"/pulls/{pr.number}") or "/commits/" in c[1]]
     assert rec.api_calls == len(calls)
     # 100 files and the config files at once (sizes, then contents), and the ruff settings
     assert calls.count(("POST", "/graphql")) == 3
@@ -69,9 +67,10 @@ def test_annotations_go_50_per_request_and_all_arrive(world: World, running: Run
     )
     running.wait_idle()
     (run,) = gh.check_runs(world.repo)
-    patches = [r for r in gh.requests if r.method == "PATCH" and "/check-runs/" in r.path]
-    sizes = [len(r.body.get("output", {}).get("annotations", [])) for r in patches]
-    assert max(sizes) <= 50
+    # Created completed with the first 50, the rest in updates of 50 at most.
+    writes = [r for r in gh.requests if r.method in ("POST", "PATCH") and "/check-runs" in r.path]
+    sizes = [len(r.body.get("output", {}).get("annotations", [])) for r in writes]
+    assert max(sizes) <= 50 and len(writes) == 3
     assert len(run.annotations) == sum(sizes) >= 120
     assert run.status == "completed"
 
@@ -192,3 +191,76 @@ def test_installation_token_is_scoped_to_the_repository_and_reused(
     ]
     assert len(token_calls) == 1
     assert token_calls[0].body == {"repositories": ["widgets"]}
+
+
+TEAM_PACK = """pack: team
+description: The team's own rules.
+rules:
+  team/no-todo:
+    check: pattern
+    level: warning
+    pattern: 'TODO(?:[^(]|$)'
+    paths: ["**/*.py"]
+    title: "TODO without a ticket"
+    why: "A TODO without a ticket is forgotten."
+    fix: "Add the ticket's number in brackets."
+"""
+
+
+def test_a_push_to_a_20_file_pr_costs_5_calls_once_its_base_was_read(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    config = CONFIG.replace("hygiene]", "hygiene, team]")
+    world = make_world(
+        fake_github,
+        tmp_path,
+        files={
+            ".github/prgate.yml": config,
+            ".github/prgate/team.yml": TEAM_PACK,
+            "app/__init__.py": "",
+            "tests/test_x.py": "x = 1\n",
+        },
+    )
+    gh, repo = world.gh, world.repo
+    files: dict[str, str | None] = {f"app/m{i:03}.py": f"VALUE_{i} = {i}\n" for i in range(19)}
+    files["tests/test_x.py"] = "x = 2\n"
+    pr = gh.open_pull_request(repo, files=files)
+    with RunningApp(world.settings) as running:
+        running.deliver(
+            gh.webhook("pull_request", "opened", repo=repo, pr=pr, installation=world.inst)
+        )
+        running.wait_idle()
+        for n in range(2):
+            gh.clear_requests()
+            before = gh.head_sha(pr)
+            gh.push(repo, "feature", {f"app/m00{n}.py": f"VALUE = {n + 100}  # TODO\n"})
+            running.deliver(
+                gh.webhook(
+                    "pull_request",
+                    "synchronize",
+                    repo=repo,
+                    pr=pr,
+                    before=before,
+                    installation=world.inst,
+                )
+            )
+            running.wait_idle()
+            calls = [(r.method, r.path) for r in gh.requests]
+            # The head's tree (ruff's view of the project's own modules; it gives the files'
+            # sizes too), the files, one GraphQL query for their contents (which also confirms
+            # the event's copy of the PR and lists the open PRs whose head is the commit; the
+            # base's config, pack and ruff settings come from memory: the base did not change),
+            # the run created completed with its verdict, the comment edited (id remembered).
+            assert len(calls) <= 5, "\n".join(map(str, calls))
+            assert calls.count(("POST", "/graphql")) == 1
+            assert not [c for c in calls if c[1].endswith(f"/pulls/{pr.number}")]
+            assert not [c for c in calls if "/commits/" in c[1]]
+            assert calls.count(("POST", f"/repos/{repo.full_name}/check-runs")) == 1
+            assert not [c for c in calls if c[0] == "PATCH" and "/check-runs/" in c[1]]
+            (rec,) = [r for r in running.store.runs() if r.sha == gh.head_sha(pr)]
+            assert rec.api_calls == len(calls)
+    runs = gh.check_runs(repo)
+    assert len(runs) == 3 and all(r.status == "completed" for r in runs)
+    # The team's own pack was read (from memory) and applied: its rule found the TODO.
+    assert any(a["title"] == "TODO without a ticket" for a in runs[-1].annotations)
+    assert len(gh.comments(repo, pr.number)) == 1

@@ -231,7 +231,8 @@ def test_a_job_cut_off_between_annotation_batches_sends_only_the_rest(
 ) -> None:
     gh, repo = world.gh, world.repo
     body = "".join(f"print({i})\n" for i in range(120))
-    # 120 annotations go in three PATCHes; the second fails, leaving 50 on a run in progress.
+    # 120 annotations go in the create and two PATCHes; the second PATCH fails, leaving 100 on
+    # the run (created completed with its verdict).
     gh.fail_next("PATCH", r"/check-runs/\d+$", status=502, skip=1)
     _pr, d = _open(world, {"app/noisy.py": body, "tests/test_noisy.py": "x = 1\n"})
     running.deliver(d)
@@ -245,7 +246,8 @@ def test_a_job_cut_off_between_annotation_batches_sends_only_the_rest(
     sizes = [
         len(r.body.get("output", {}).get("annotations", []))
         for r in gh.requests
-        if r.method == "PATCH" and r.path.endswith(f"/check-runs/{run.id}") and r.status == 200
+        if (r.method == "PATCH" and r.path.endswith(f"/check-runs/{run.id}") and r.status == 200)
+        or (r.method == "POST" and r.path.endswith("/check-runs") and r.status == 201)
     ]
     assert sum(sizes) == len(run.annotations)
 

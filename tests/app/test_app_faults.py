@@ -63,6 +63,8 @@ def test_new_settings_have_defaults_and_read_the_environment() -> None:
     assert (s.queue_limit, s.shutdown_grace, s.job_lease, s.reconcile_interval) == (5, 2.5, 30, 0)
     assert from_env({}).max_fetch_bytes == 200 * 1024 * 1024
     assert from_env({"PRGATE_MAX_FETCH_BYTES": "52428800"}).max_fetch_bytes == 50 * 1024 * 1024
+    assert from_env({}).rate_low_water == 100
+    assert from_env({"PRGATE_RATE_LIMIT_LOW_WATER": "250"}).rate_low_water == 250
 
 
 @pytest.mark.parametrize(
@@ -77,6 +79,8 @@ def test_new_settings_have_defaults_and_read_the_environment() -> None:
         ("PRGATE_RECONCILE_INTERVAL", "0.2", "PRGATE_RECONCILE_INTERVAL must be 0 (off)"),
         ("PRGATE_MAX_FETCH_BYTES", "200MB", "PRGATE_MAX_FETCH_BYTES must be a whole number"),
         ("PRGATE_MAX_FETCH_BYTES", "1000", "PRGATE_MAX_FETCH_BYTES must be at least 1048576"),
+        ("PRGATE_RATE_LIMIT_LOW_WATER", "-1", "PRGATE_RATE_LIMIT_LOW_WATER must be at least 0"),
+        ("PRGATE_RATE_LIMIT_LOW_WATER", "many", "PRGATE_RATE_LIMIT_LOW_WATER must be a whole"),
     ],
 )
 def test_bad_setting_values_are_refused_in_plain_words(name: str, value: str, says: str) -> None:

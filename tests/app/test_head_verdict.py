@@ -171,19 +171,23 @@ def test_weak_first_then_strict_takes_the_strict_verdict_and_closing_recomputes(
     _is_blocked(world, weak)
 
 
-def test_a_commit_of_one_pr_costs_one_more_call_and_a_second_pr_is_read_in_full(
+def test_the_prs_of_a_commit_come_with_its_first_query_and_a_second_pr_is_read_in_full(
     two_bases: tuple[World, RunningApp],
 ) -> None:
     world, running = two_bases
     gh = world.gh
     strict = _open(world, running, head="topic", base="main")
     head = gh.head_sha(strict)
-    assert gh.count("GET", rf"/commits/{head}/pulls$") == 1
+    # The open PRs whose head is the commit are asked with the first GraphQL query.
+    assert gh.count("GET", rf"/commits/{head}/pulls$") == 0
+    assert any("associatedPullRequests" in str(r.body) for r in gh.requests)
     gh.clear_requests()
-    _open(world, running, head="topic", base="weak")
-    # The weak PR's job reads both PRs (each with its own files against its own base).
+    weak = _open(world, running, head="topic", base="weak")
+    # The weak PR's job reads both PRs (each with its own files against its own base): the
+    # strict one, found by that query, in full.
     assert gh.count("GET", r"/pulls/\d+/files$") == 2
-    assert gh.count("GET", rf"/commits/{head}/pulls$") == 1
+    assert gh.count("GET", rf"/pulls/{strict.number}$") == 1
+    assert gh.count("GET", rf"/pulls/{weak.number}$") == 0
     newest = running.store.runs(limit=2)  # one record per PR judged, the calls on the first
     assert sorted(r.pr for r in newest) == [1, 2]
     assert sum(r.api_calls for r in newest) == len(gh.requests)
@@ -214,7 +218,9 @@ def test_pull_requests_from_a_fork_cannot_lend_each_other_a_pass(
     second = open_from_fork("weak" if strict_first else "main")
     strict, weak = (first, second) if strict_first else (second, first)
     assert gh.head_sha(strict) == gh.head_sha(weak)
-    assert gh.count("GET", rf"/commits/{gh.head_sha(strict)}/pulls$") >= 1
+    # The open PRs of the commit were asked (GitHub lists none from forks: prgate counts those
+    # it has seen with that head).
+    assert any("associatedPullRequests" in str(r.body) for r in gh.requests)
     mark = len(gh.requests)
     _is_blocked(world, strict)
     _recheck(world, running, weak)

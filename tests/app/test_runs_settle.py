@@ -25,13 +25,15 @@ def _prgate_runs(world: World) -> list[CheckRun]:
 
 def _started(world: World, running: RunningApp, pr: PullRequest) -> CheckRun:
     """Open ``pr``, and wait until its job has started its run and been put back in the queue
-    by a GitHub fault (a rate limit on the PR's files, for a couple of seconds)."""
+    by a GitHub fault (a rate limit on the PR's files, for a moment, twice: a head's run is
+    shown in progress once its verdict is late, from the job's second try)."""
     gh = world.gh
+    gh.fail_next("GET", FILES, status=429, headers={"retry-after": "1"})
     gh.fail_next("GET", FILES, status=429, headers={"retry-after": "2"})
     d = gh.webhook("pull_request", "opened", repo=world.repo, pr=pr, installation=world.inst)
     assert running.deliver(d).status_code == 202
     wait_until(
-        lambda: any(j.deferrals == 1 and j.state is JobState.QUEUED for j in running.store.jobs()),
+        lambda: any(j.deferrals == 2 and j.state is JobState.QUEUED for j in running.store.jobs()),
         "the job is queued again after the fault",
         detail=lambda: str(running.store.jobs()),
     )

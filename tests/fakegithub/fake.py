@@ -35,6 +35,7 @@ from fakegithub.state import (
     LoggedRequest,
     MergeGroup,
     PullRequest,
+    RateWindow,
     Repo,
     Review,
     Token,
@@ -102,6 +103,8 @@ class FakeGitHub:
         self.manifest_codes: dict[str, dict[str, Any]] = {}
         self.rate_used: dict[str, int] = {}
         self.check_suites: dict[tuple[str, str, int], int] = {}
+        #: Scripted primary rate limits by installation id (``limit_rate``), under ``log_lock``.
+        self.rate_windows: dict[int, RateWindow] = {}
         #: Pull-request reviews by id (``add_review``).
         self.reviews_by_id: dict[int, Review] = {}
         #: ``org/team-slug`` (lower case) -> logins (lower case) of its active members.
@@ -683,6 +686,35 @@ class FakeGitHub:
     def clear_requests(self) -> None:
         with self.log_lock:
             self.requests.clear()
+
+    # ------------------------------------------------------------------ rate limits
+    def limit_rate(
+        self,
+        installation: Installation,
+        *,
+        remaining: int,
+        reset_at: float,
+        limit: int | None = None,
+        window: float | None = None,
+    ) -> None:
+        """Script the installation's primary rate limit: its tokens' answers carry
+        ``x-ratelimit-remaining`` counting down from ``remaining`` and ``x-ratelimit-reset`` at
+        ``reset_at``; a call with nothing left is answered 403 "API rate limit exceeded" (no
+        effect). At ``reset_at`` a new window of ``limit`` calls and ``window`` seconds begins,
+        or, without ``window``, the script ends."""
+        with self.log_lock:
+            self.rate_windows[installation.id] = RateWindow(
+                limit=limit if limit is not None else remaining,
+                remaining=remaining,
+                reset_at=reset_at,
+                window=window,
+            )
+
+    def rate_remaining(self, installation: Installation) -> int | None:
+        """What is left of the scripted rate limit of ``installation`` (``None``: none)."""
+        with self.log_lock:
+            w = self.rate_windows.get(installation.id)
+            return w.remaining if w is not None else None
 
     # ------------------------------------------------------------------ faults
     def fail_next(

@@ -5,7 +5,7 @@ aliases, arguments (strings, block strings, numbers, booleans, null, enums, vari
 fragments (``... on Blob``) and ``__typename``. Schema served: ``repository(owner, name)`` with
 ``object(expression)``, ``nameWithOwner``, ``name``, ``id``, ``defaultBranchRef { name target
 { oid } }``; ``Blob { text isBinary byteSize oid isTruncated }``; ``Tree { oid entries { name path
-type mode oid } }``; ``Commit { oid message }``; and ``rateLimit { cost limit remaining resetAt }``.
+type mode oid } }``; ``Commit { oid message associatedPullRequests(first) { nodes totalCount } }``; ``pullRequest(number) { number state isDraft headRefName headRefOid baseRefName baseRefOid author { login } labels(first) { nodes { name } } headRepository { nameWithOwner } baseRepository { nameWithOwner } }``; and ``rateLimit { cost limit remaining resetAt }``.
 """
 
 from __future__ import annotations

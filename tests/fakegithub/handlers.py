@@ -37,6 +37,7 @@ from fakegithub.state import (
     App,
     CheckRun,
     Comment,
+    Fault,
     Installation,
     LoggedRequest,
     PullRequest,
@@ -238,6 +239,9 @@ def dispatch(
     out_headers: dict[str, str] = {}
     with fake.fault_lock:
         fault = _take_fault(fake, method, path)
+    spent, window_headers = _rate_window(fake, headers)
+    if spent is not None and fault is None:
+        fault = spent
     if fault is not None:
         status, payload, out_headers = fault.status, fault.body, dict(fault.headers)
     else:
@@ -286,8 +290,49 @@ def dispatch(
                 body=body,
             )
         )
+    base.update(window_headers)
     base.update({k.lower(): v for k, v in out_headers.items()})
     return status, base, payload
+
+
+def _rate_window(fake: FakeGitHub, headers: dict[str, str]) -> tuple[Any, dict[str, str]]:
+    """The scripted rate limit of the installation whose token made the request: a 403 fault
+    when it is spent, and the headers that say what is left."""
+    scheme, _, credential = headers.get("authorization", "").partition(" ")
+    token = fake.tokens.get(credential.strip()) if scheme.lower() in ("token", "bearer") else None
+    if token is None:
+        return None, {}
+    now = time.time()
+    with fake.log_lock:
+        w = fake.rate_windows.get(token.installation_id)
+        if w is None:
+            return None, {}
+        if now >= w.reset_at:
+            if w.window is None:
+                del fake.rate_windows[token.installation_id]
+                return None, {}
+            w.remaining = w.limit
+            w.reset_at = now + w.window
+        out = {
+            "x-ratelimit-limit": str(w.limit),
+            "x-ratelimit-reset": str(int(w.reset_at + 0.999)),
+        }
+        if w.remaining <= 0:
+            out["x-ratelimit-remaining"] = "0"
+            out["x-ratelimit-used"] = str(w.limit)
+            fault = Fault(
+                method="",
+                pattern=re.compile(""),
+                status=403,
+                headers=dict(out),
+                body={"message": "API rate limit exceeded for installation."},
+                remaining=0,
+            )
+            return fault, out
+        w.remaining -= 1
+        out["x-ratelimit-remaining"] = str(w.remaining)
+        out["x-ratelimit-used"] = str(w.limit - w.remaining)
+        return None, out
 
 
 def _chaos(fake: FakeGitHub, method: str, path: str) -> tuple[str | None, float]:
@@ -1130,14 +1175,7 @@ def list_commit_pulls(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
     sha = repo.git.resolve(ctx.params["commit_sha"])
     if sha is None:
         raise HttpError(422, f"No commit found for SHA: {ctx.params['commit_sha']}")
-    found = []
-    for (name, _n), pr in fake.pulls.items():
-        if name != repo.full_name.lower() or pr.state != "open" or pr.head_repo is not repo:
-            continue
-        head = fake.head_sha(pr)
-        if head == sha or repo.git.merge_base(sha, head) == sha:
-            found.append(pr)
-    found.sort(key=lambda pr: -pr.number)
+    found = _open_pulls_at(fake, repo, sha)
     return 200, [pull_obj(fake, pr, simple=True) for pr in _paginate(fake, ctx, found)]
 
 
@@ -1884,11 +1922,31 @@ def graphql_endpoint(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
                     return tree(repo, sha)
                 if kind == "commit":
                     info = repo.git.commit_info(sha)
-                    return graphql.GraphObject(
-                        "Commit",
-                        lambda n, a: _field({"oid": sha, "message": info.message}, "Commit", n),
-                    )
+
+                    def commit_field(n: str, a: dict[str, Any], sha: str = sha) -> Any:
+                        if n == "associatedPullRequests":
+                            return _connection(
+                                [_pull_graph(fake, pr) for pr in _open_pulls_at(fake, repo, sha)],
+                                a,
+                            )
+                        return _field({"oid": sha, "message": info.message}, "Commit", n)
+
+                    return graphql.GraphObject("Commit", commit_field)
                 return None
+            if field_name == "pullRequest":
+                number = args.get("number")
+                found = fake.pulls.get((repo.full_name.lower(), number))
+                if not isinstance(number, int) or found is None:
+                    errors.append(
+                        {
+                            "type": "NOT_FOUND",
+                            "path": ["repository", "pullRequest"],
+                            "message": "Could not resolve to a PullRequest with the number of "
+                            f"{number}.",
+                        }
+                    )
+                    return None
+                return _pull_graph(fake, found)
             if field_name == "defaultBranchRef":
                 head = repo.git.ref_sha(f"refs/heads/{repo.default_branch}")
                 target = graphql.GraphObject(
@@ -1949,6 +2007,62 @@ def graphql_endpoint(fake: FakeGitHub, ctx: Ctx) -> tuple[int, Any]:
     if errors:
         out["errors"] = errors
     return 200, out
+
+
+def _open_pulls_at(fake: FakeGitHub, repo: Repo, sha: str) -> list[PullRequest]:
+    """The repository's own open pull requests whose head is commit ``sha`` (or contains it),
+    newest first, as ``GET /repos/{o}/{r}/commits/{sha}/pulls`` lists them (none from forks)."""
+    found = []
+    for (name, _n), pr in fake.pulls.items():
+        if name != repo.full_name.lower() or pr.state != "open" or pr.head_repo is not repo:
+            continue
+        head = fake.head_sha(pr)
+        if head == sha or repo.git.merge_base(sha, head) == sha:
+            found.append(pr)
+    found.sort(key=lambda pr: -pr.number)
+    return found
+
+
+def _connection(nodes: list[graphql.GraphObject], args: dict[str, Any]) -> graphql.GraphObject:
+    first = args.get("first")
+    if not isinstance(first, int) or not 1 <= first <= 100:
+        raise graphql.GraphQLError("`first` must be between 1 and 100")
+    kept = nodes[:first]
+    values = {"nodes": kept, "totalCount": len(nodes)}
+    return graphql.GraphObject("Connection", lambda n, a: _field(values, "Connection", n))
+
+
+def _pull_graph(fake: FakeGitHub, pr: PullRequest) -> graphql.GraphObject:
+    """A pull request as GitHub's GraphQL API shows it (the fields prgate asks for)."""
+
+    def named(login: str) -> graphql.GraphObject:
+        return graphql.GraphObject("User", lambda n, a: _field({"login": login}, "User", n))
+
+    def repo_node(repo: Repo) -> graphql.GraphObject:
+        values = {"nameWithOwner": repo.full_name}
+        return graphql.GraphObject("Repository", lambda n, a: _field(values, "Repository", n))
+
+    def label(name: str) -> graphql.GraphObject:
+        return graphql.GraphObject("Label", lambda n, a: _field({"name": name}, "Label", n))
+
+    def resolve(name: str, args: dict[str, Any]) -> Any:
+        if name == "labels":
+            return _connection([label(x) for x in pr.labels], args)
+        values = {
+            "number": pr.number,
+            "state": "OPEN" if pr.state == "open" else "CLOSED",
+            "isDraft": pr.draft,
+            "headRefName": pr.head_ref,
+            "headRefOid": fake.head_sha(pr),
+            "baseRefName": pr.base_ref,
+            "baseRefOid": fake.base_sha(pr),
+            "author": named(pr.author),
+            "headRepository": repo_node(pr.head_repo),
+            "baseRepository": repo_node(pr.repo),
+        }
+        return _field(values, "PullRequest", name)
+
+    return graphql.GraphObject("PullRequest", resolve)
 
 
 def _field(values: dict[str, Any], typename: str, name: str) -> Any:

@@ -231,3 +231,14 @@ class MergeGroup:
     #: ``refs/heads/<base>``
     base_ref: str
     prs: tuple[int, ...]
+
+
+@dataclass
+class RateWindow:
+    """An installation's primary rate limit, scripted (``FakeGitHub.limit_rate``)."""
+
+    limit: int
+    remaining: int
+    reset_at: float
+    #: Seconds of each next window once this one ends; ``None``: back to unlimited then.
+    window: float | None = None

@@ -12,6 +12,7 @@ from prgate.github.http import ApiSettings
 from prgate.github.pulls import get_pull
 from prgate.model import FileStatus, LineRange, UndeclaredRead
 from prgate.sources.github import load_pull, patch_ranges, reverse_patch
+from prgate.sources.headtree import read_head_tree
 
 BASE = {
     "app/core.py": "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\nten\n",
@@ -196,10 +197,17 @@ def test_a_fix_commit_keeps_an_executable_file_executable(fake_github: FakeGitHu
         assert tree_of(http, repo.full_name, fixed)[1]["run.py"] == "100755"
 
 
-def _load(fake_github: FakeGitHub, base: dict, head: dict, **kw):  # type: ignore[no-untyped-def,type-arg]
+def _load(  # type: ignore[no-untyped-def]
+    fake_github: FakeGitHub,
+    base: dict,  # type: ignore[type-arg]
+    head: dict,  # type: ignore[type-arg]
+    tree_first: bool = False,
+    name: str = "octo-org/modes",
+    **kw,
+):
     app = fake_github.add_app()
     inst = fake_github.add_installation(app)
-    repo = fake_github.create_repo("octo-org/modes", files=base, installation=inst)
+    repo = fake_github.create_repo(name, files=base, installation=inst)
     pr = fake_github.open_pull_request(repo, files=head)
     auth = AppAuth(
         AppCredentials(str(app.id), app.private_key_pem), ApiSettings(base_url=fake_github.base_url)
@@ -207,8 +215,66 @@ def _load(fake_github: FakeGitHub, base: dict, head: dict, **kw):  # type: ignor
     with auth.repo_http(inst.id, repo.full_name) as http:
         pull = get_pull(http, repo.full_name, pr.number)
         fake_github.clear_requests()
+        if tree_first:
+            kw["head_tree"] = read_head_tree(http, repo.full_name, pull.head_sha)
         source = load_pull(http, repo.full_name, pull, **kw)
         return source, {f.path: f for f in source.changeset.files}
+
+
+def test_the_head_tree_read_first_gives_the_sizes_and_the_same_change(
+    fake_github: FakeGitHub,
+) -> None:
+    from fakegithub import Gitlink, Symlink
+
+    from prgate.app.heads import changeset_inputs
+
+    base = {"a.py": "x = 1\n", "lib/util.py": "y = 1\n", "old.py": "z = 1\n"}
+    head = {
+        "app/plugins": Symlink("../lib"),
+        "vendor/dep": Gitlink("7" * 40),
+        "a.py": "x = 2\n",
+        "old.py": None,
+        "data.json": b'{"k": 1}\n\0\n',
+        "big.bin": b"\0" * 5000,
+        "big.txt": "t" * 5000,
+    }
+    usual, by_path = _load(fake_github, base, head, max_file_bytes=4096)
+    first, by_path_first = _load(
+        fake_github, base, head, tree_first=True, name="octo-org/first", max_file_bytes=4096
+    )
+    # The tree, the files, one query of contents (and one for what is too large to read).
+    calls = [(r.method, r.path) for r in fake_github.requests]
+    assert calls.count(("POST", "/graphql")) == 2, calls
+    assert changeset_inputs(first.changeset) == changeset_inputs(usual.changeset)
+    for path, f in by_path_first.items():
+        other = by_path[path]
+        assert (f.is_binary, f.is_symlink, f.is_submodule, f.size, f.link_target) == (
+            other.is_binary,
+            other.is_symlink,
+            other.is_submodule,
+            other.size,
+            other.link_target,
+        ), path
+        if path not in ("big.bin", "big.txt"):
+            assert f.head_bytes() == other.head_bytes() and f.base_bytes() == other.base_bytes()
+    assert first.ready(Reads(tree=True)).head_tree is not None
+    tree = first.ready(Reads(tree=True)).head_tree()
+    assert tree is not None and "lib/util.py" in tree.paths and "vendor/dep" not in tree.paths
+
+
+def test_a_head_tree_cut_short_leaves_the_sizes_to_graphql(fake_github: FakeGitHub) -> None:
+    from dataclasses import replace
+
+    from prgate.sources.headtree import HeadTree, fetch_with_tree
+
+    tree = HeadTree(sha="h" * 40, entries={"a.py": (0o100644, "1" * 40, 6)}, complete=False)
+    assert fetch_with_tree(None, "o/r", tree, [], [], max_file_bytes=1, max_fetch_bytes=1) is None  # type: ignore[arg-type]
+    whole = replace(tree, complete=True)
+    at_base = [("b" * 40, ".github/prgate.yml")]
+    assert (
+        fetch_with_tree(None, "o/r", whole, at_base, [], max_file_bytes=1, max_fetch_bytes=1)
+        is None
+    )  # type: ignore[arg-type]
 
 
 def test_links_and_submodules_are_known_by_their_git_mode(fake_github: FakeGitHub) -> None:

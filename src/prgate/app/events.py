@@ -119,7 +119,39 @@ def _pull_request(payload: Mapping[str, Any], action: str, repo: str, inst: int)
         return _ignore("pull request without a valid number")
     # ``closed``: the head's verdict is recomputed over the pull requests still open on it.
     sha = str(_obj(pr.get("head")).get("sha") or "")
-    return Routed(jobs=(JobSpec(JobKind.EVALUATE, repo, inst, number, sha),))
+    # The event's copy of the pull request: the job confirms it with GitHub in its first query
+    # instead of reading the pull request again (see ``github.pullstate``).
+    payload = {"pull": event_copy(pr)} if action != "closed" else {}
+    return Routed(jobs=(JobSpec(JobKind.EVALUATE, repo, inst, number, sha, payload),))
+
+
+def event_copy(pr: Mapping[str, Any]) -> dict[str, Any]:
+    """What a judgement uses of a webhook's pull request, in the REST shape (small: it is kept
+    with the job)."""
+
+    def side(key: str) -> dict[str, Any]:
+        branch = _obj(pr.get(key))
+        return {
+            "sha": branch.get("sha"),
+            "ref": branch.get("ref"),
+            "repo": {"full_name": _obj(branch.get("repo")).get("full_name")},
+        }
+
+    return {
+        "number": pr.get("number"),
+        "title": pr.get("title") if isinstance(pr.get("title"), str) else "",
+        "state": pr.get("state"),
+        "draft": pr.get("draft"),
+        "changed_files": pr.get("changed_files"),
+        "user": {"login": _obj(pr.get("user")).get("login")},
+        "labels": [
+            {"name": _obj(label).get("name")}
+            for label in pr.get("labels") or ()
+            if isinstance(label, dict)
+        ],
+        "head": side("head"),
+        "base": side("base"),
+    }
 
 
 def _review(payload: Mapping[str, Any], action: str, repo: str, inst: int) -> Routed:

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from prgate.app.settings import DEFAULT_LLM_MAX_USD_PER_DAY, BacktestLimits
 from prgate.app.store import Job, JobSpec, LeaseLost, Store
 from prgate.github.auth import AppAuth
+from prgate.github.budget import DEFAULT_LOW_WATER
 from prgate.github.http import Http
 from prgate.llm.session import LlmUsage, Service
+from prgate.sources.basecache import BaseCache
 from prgate.sources.fetchplan import DEFAULT_MAX_FETCH_BYTES
 
 
@@ -54,6 +56,12 @@ class JobContext:
     max_fetch_bytes: int = DEFAULT_MAX_FETCH_BYTES
     #: The backtest of pull requests that change prgate's rules (``backtesting``).
     backtest: BacktestLimits = field(default_factory=BacktestLimits)
+    #: Files of base commits already read (configs, packs, settings), shared by every job of
+    #: the process: content addressed by the base sha, so never stale.
+    base_cache: BaseCache = field(default_factory=BaseCache)
+    #: Calls of GitHub's hourly budget an installation keeps in reserve: below it, jobs wait
+    #: for the reset (``PRGATE_RATE_LIMIT_LOW_WATER``).
+    rate_low_water: int = DEFAULT_LOW_WATER
 
 
 def fence(ctx: JobContext, job: Job) -> None:

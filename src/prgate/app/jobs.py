@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 
 from prgate import coordination
 from prgate.app import coordinate, heads
@@ -20,19 +21,23 @@ from prgate.app.commands import command_job, fix_job
 from prgate.app.insights import awaiting_approval, blocking_by_rule
 from prgate.app.jobrun import ApiCounter, JobContext, JobRun, fence
 from prgate.app.judging import (
+    Prepared,
     Verdict,
     decide,
     judge,
     not_judged,
     prepare,
     repo_http,
+    slow,
 )
 from prgate.app.mergegroup import give_up_group, merge_group_job
 from prgate.app.publisher import Publisher
+from prgate.app.ratewait import wait_for_budget, waited_for_budget
 from prgate.app.store import Job, JobKind, LeaseLost, RunRecord
 from prgate.github import checks, comments
 from prgate.github.errors import GitHubError, RateLimited
-from prgate.github.pulls import PullRequest, get_pull, open_pulls_at
+from prgate.github.pulls import PullRequest, get_pull, parse_pull, pulls_at
+from prgate.github.pullstate import parse_state, same_judgement, state_fields
 from prgate.render import markdown
 
 __all__ = ["ApiCounter", "JobContext", "Verdict", "fence", "give_up", "handle", "judge"]
@@ -49,6 +54,7 @@ FIX_ACTION = checks.Action(
 def handle(ctx: JobContext, job: Job) -> str:
     """Run ``job``; a short word for the logs. Transient GitHub errors propagate (retried)."""
     ctx.counter.reset()
+    wait_for_budget(ctx, job)
     if job.kind is JobKind.EVALUATE:
         return evaluate_job(ctx, job)
     if job.kind is JobKind.FIX:
@@ -81,25 +87,57 @@ def evaluate_job(ctx: JobContext, job: Job) -> str:
     with repo_http(ctx, job) as http:
         run = JobRun(ctx, job, http)
         publisher = Publisher(run)
-        pull = get_pull(http, job.repo, job.pr)
+        # Reading and judging take seconds: a head's run is created once, already completed
+        # with the verdict (one call instead of two). A head whose verdict is late (an earlier
+        # try failed) or slow (the AI reviewer) shows a run in progress meanwhile.
+        # (Waiting for the rate limit's reset is not lateness: the wait may have a note.)
+        late = run.retried and not waited_for_budget(job)
+        early: checks.Started | None = None
+        if late and job.sha and ctx.store.check_run(job.repo, job.sha) is None:
+            early = publisher.begin(job.sha, pr=job.pr, known=_known_run(job))
+        # The event's copy of the pull request is judged at once, and confirmed by the first
+        # query of its change (GitHub's pull request now, and the open pull requests whose
+        # head is the commit): no call of its own. When it differs, it is read again.
+        first, now = _on_event_copy(run)
+        if first is not None and now is not None:
+            pull = first.pull
+            listed: Mapping[int, PullRequest | None] | None = dict.fromkeys(now)
+        else:
+            first = None
+            # The open pull requests whose head is the commit the event named, as GitHub
+            # lists them now: when this one is among them, the event is not stale and the list
+            # has all a judgement needs; else (it moved on, it was closed, it comes from a
+            # fork, which GitHub does not list) it is read again.
+            found = pulls_at(http, job.repo, job.sha) if job.sha else None
+            pull = (found or {}).get(job.pr) or get_pull(http, job.repo, job.pr)
+            listed = found if pull.head_sha == job.sha else None
         sha = pull.head_sha
         # Runs this PR's jobs left in progress on commits it has moved on from (or on its
         # head, once it is closed): concluded, so that no run stays pending.
         publisher.settle_left_behind(pull.number, head=sha if pull.state == "open" else None)
         if pull.state != "open":  # closed or merged: it leaves the others' lists of overlaps
             coordinate.closed(run, pull.number)
-        pulls = head_pulls(run, pull)
+        pulls = head_pulls(run, pull, listed)
         if not pulls:
             return "closed"
         known = job.payload.get("check_run_id") if sha == job.sha else None
         known_id = known if isinstance(known, int) else None
         entry = ctx.store.check_run(job.repo, sha)
-        created: checks.Started | None = None
-        if entry is None:  # a head never judged: its run shows progress while it is read
+        created = early if sha == job.sha else None
+        if created is None and entry is None and late:
             created = publisher.begin(sha, pr=pull.number, known=known_id)
+            entry = ctx.store.check_run(job.repo, sha)
         # Each pull request's files are kept (and the others' comments refreshed) before the
         # inputs are known: a rule that reads the overlaps makes them part of the inputs.
-        prepared = [coordinate.record(run, prepare(ctx, job, http, p)) for p in pulls]
+        prepared = [
+            coordinate.record(
+                run,
+                first
+                if first is not None and p.number == first.pull.number
+                else prepare(ctx, job, http, p),
+            )
+            for p in pulls
+        ]
         inputs = heads.inputs_digest(sha, (p.inputs for p in prepared))
         if (
             not _asked_by_a_person(job)
@@ -108,7 +146,7 @@ def evaluate_job(ctx: JobContext, job: Job) -> str:
             and entry.inputs == inputs
         ):
             return "unchanged"
-        if created is None:
+        if created is None and entry is None and any(slow(ctx, p) for p in prepared):
             created = publisher.begin(sha, pr=pull.number, known=known_id)
         verdicts = [(p.pull, decide(ctx, job, p)) for p in prepared]
         t = ctx.clock()
@@ -145,17 +183,49 @@ def _asked_by_a_person(job: Job) -> bool:
     return bool(job.payload.get("force")) or isinstance(job.payload.get("check_run_id"), int)
 
 
-def head_pulls(run: JobRun, pull: PullRequest) -> list[PullRequest]:
+def _known_run(job: Job) -> int | None:
+    """The run a person asked to re-run (a ``check_run`` event), if any."""
+    known = job.payload.get("check_run_id")
+    return known if isinstance(known, int) else None
+
+
+def _on_event_copy(run: JobRun) -> tuple[Prepared | None, tuple[int, ...] | None]:
+    """The event's pull request read and prepared, with the open pull requests whose head is
+    its commit, when GitHub confirms the copy; ``(None, None)`` otherwise (or without one)."""
+    job = run.job
+    copy = job.payload.get("pull")
+    if not isinstance(copy, dict) or not job.sha:
+        return None, None
+    try:
+        hint = parse_pull(copy, job.repo)
+    except (KeyError, TypeError, ValueError):
+        return None, None
+    if hint.number != job.pr or hint.head_sha != job.sha or hint.state != "open":
+        return None, None
+    extra = state_fields(hint.number, hint.head_sha)
+    first = prepare(run.ctx, job, run.http, hint, extra=extra)
+    answers = first.source.answers if first.source is not None else {}
+    now = parse_state(answers, job.repo, hint.head_sha)
+    if now is None or now.heads is None or not same_judgement(hint, now.pull):
+        return None, None
+    return first, now.heads
+
+
+def head_pulls(
+    run: JobRun, pull: PullRequest, listed: Mapping[int, PullRequest | None] | None = None
+) -> list[PullRequest]:
     """The open pull requests whose head is ``pull``'s head: ``pull`` first when it is open,
-    then the others by number (each read in full: its base and its files are its own)."""
+    then the others by number (each with its own base and files). ``listed``: GitHub's list of
+    them, when it was just read."""
     out = [pull] if pull.state == "open" else []
-    listed = open_pulls_at(run.http, run.repo, pull.head_sha)
+    if listed is None:
+        listed = pulls_at(run.http, run.repo, pull.head_sha)
     # GitHub does not list pull requests from forks for a commit: those prgate has seen count.
     seen = run.store.prs_seen_at(run.repo, pull.head_sha)
     for number in sorted(set(listed) | set(seen)):
         if number == pull.number:
             continue
-        other = get_pull(run.http, run.repo, number)
+        other = listed.get(number) or get_pull(run.http, run.repo, number)
         if other.state == "open" and other.head_sha == pull.head_sha:
             out.append(other)
     return out

@@ -31,6 +31,7 @@ from prgate.model import Conclusion, Finding, Level, Report
 from prgate.sources.approvals import with_approvals
 from prgate.sources.fetchplan import TOO_BIG_FIX, TooBigToJudge
 from prgate.sources.github import PullSource, load_pull
+from prgate.sources.headtree import read_head_tree, rules_want_tree
 
 log = logging.getLogger("prgate.app")
 
@@ -96,15 +97,21 @@ def prepare(
     pull: PullRequest,
     *,
     changed: Sequence[PullFile] | None = None,
+    extra: Sequence[str] = (),
 ) -> Prepared:
     """Read ``pull``'s change and its base's config. Errors of the change or config become a
     failing report; GitHub errors propagate so that the job can be retried. ``changed``: the
     change's files when the caller compared the commits itself (a merge queue's group, whose
-    ``pull`` stands for the group: its number is the pull request it was made for, or 0)."""
+    ``pull`` stands for the group: its number is the pull request it was made for, or 0).
+    ``extra``: GraphQL fields that go with the first query (their answers in
+    ``source.answers``)."""
     timings: dict[str, float] = {}
     t = ctx.clock()
     source: PullSource | None = None
     try:
+        # When the base's rules (known from an earlier job on this base) read the head's tree,
+        # it is read first: it gives the files' sizes, which then need no query of their own.
+        first = rules_want_tree(ctx.base_cache, job.repo, pull.base_sha)
         source = load_pull(
             http,
             job.repo,
@@ -112,6 +119,9 @@ def prepare(
             other_repo=other_repo(ctx, job),
             max_fetch_bytes=ctx.max_fetch_bytes,
             changed=changed,
+            base_cache=ctx.base_cache,
+            head_tree=read_head_tree(http, job.repo, pull.head_sha) if first else None,
+            extra=extra,
         )
         timings["fetch"] = ctx.clock() - t
         t = ctx.clock()
@@ -178,6 +188,11 @@ def _internal(job: Job, exc: Exception) -> tuple[Report, str]:
     log.error("judging %s#%s failed: %s", job.repo, job.pr, type(exc).__name__)
     reason = f"an internal error occurred ({type(exc).__name__})"
     return not_judged(reason), reason
+
+
+def slow(ctx: JobContext, prepared: Prepared) -> bool:
+    """Whether judging ``prepared`` may take long (the AI reviewer runs on it)."""
+    return prepared.config is not None and _reviews(ctx, prepared.config)
 
 
 def _reviews(ctx: JobContext, config: Config) -> bool:

@@ -57,6 +57,7 @@ from prgate.errors import PrgateError
 from prgate.github.auth import AppAuth, AppCredentials
 from prgate.github.http import ApiSettings
 from prgate.llm.session import Service
+from prgate.sources.basecache import BaseCache
 
 log = logging.getLogger("prgate.app")
 
@@ -87,6 +88,8 @@ class AppState:
     store: Store
     metrics: Metrics
     counter: ApiCounter = field(default_factory=ApiCounter)
+    #: Files of base commits already read, shared by every job of this process.
+    base_cache: BaseCache = field(default_factory=BaseCache)
     auth: AppAuth | None = None
     #: The AI service (``ANTHROPIC_API_KEY``), shared by the jobs; ``None`` without a key.
     reviewer: Service | None = None
@@ -213,6 +216,8 @@ class AppState:
             still_ours=self.pool.owns if self.pool is not None else None,
             max_fetch_bytes=self.settings.max_fetch_bytes,
             backtest=self.settings.backtest,
+            base_cache=self.base_cache,
+            rate_low_water=self.settings.rate_low_water,
         )
 
     def enqueue(self, spec: JobSpec) -> None:

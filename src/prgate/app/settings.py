@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from prgate.errors import PrgateError
+from prgate.github.budget import DEFAULT_LOW_WATER
 from prgate.sources.fetchplan import DEFAULT_MAX_FETCH_BYTES
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -83,6 +84,9 @@ class Settings:
     operator_token: str | None = field(default=None, repr=False)
     #: The backtest of pull requests that change prgate's rules.
     backtest: BacktestLimits = field(default_factory=BacktestLimits)
+    #: Calls of GitHub's hourly rate limit each installation keeps in reserve
+    #: (``PRGATE_RATE_LIMIT_LOW_WATER``): with fewer left, jobs wait in the queue for the reset.
+    rate_low_water: int = DEFAULT_LOW_WATER
 
     @property
     def configured(self) -> bool:
@@ -159,6 +163,7 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
         raise SettingsError("PRGATE_WORKERS must be a whole number") from None
     queue_limit = _whole(env, "PRGATE_QUEUE_LIMIT", 1000, low=1)
     max_fetch = _whole(env, "PRGATE_MAX_FETCH_BYTES", DEFAULT_MAX_FETCH_BYTES, low=1024 * 1024)
+    low_water = _whole(env, "PRGATE_RATE_LIMIT_LOW_WATER", DEFAULT_LOW_WATER, low=0)
     grace = _seconds(env, "PRGATE_SHUTDOWN_GRACE", 20.0, low=0.0)
     lease = _seconds(env, "PRGATE_JOB_LEASE", 60.0, low=5.0)
     interval = _seconds(env, "PRGATE_RECONCILE_INTERVAL", 600.0, low=0.0)
@@ -204,6 +209,7 @@ def from_env(env: Mapping[str, str] | None = None, *, cwd: Path | None = None) -
         llm_max_usd_per_day=llm_day,
         operator_token=operator,
         backtest=backtest,
+        rate_low_water=low_water,
     )
 
 

@@ -265,7 +265,8 @@ class WorkerPool:
             self._on_result(job, "lost")
             return
         except RateLimited as exc:
-            if job.deferrals + 1 >= MAX_DEFERRALS:
+            # Waiting for the budget's reset (``waits`` set) is never a reason to give up.
+            if job.deferrals + 1 >= MAX_DEFERRALS and not exc.waits:
                 self._fail(job, "GitHub's rate limit kept it from finishing")
                 return
             log.info("job %s waits for GitHub's rate limit (%.0fs)", job.id, exc.retry_after())

@@ -14,8 +14,9 @@ from datetime import datetime
 
 import jwt
 
+from prgate.github.budget import RateBudget
 from prgate.github.errors import GitHubError, NotFound
-from prgate.github.http import ApiSettings, Http
+from prgate.github.http import ApiSettings, Http, RateObserver
 
 #: Tokens are renewed this many seconds before GitHub says they expire.
 TOKEN_MARGIN = 300.0
@@ -62,6 +63,8 @@ class AppAuth:
         self._tokens: dict[tuple[int, str], _Token] = {}
         #: Repositories the installation could not access, and until when to believe that.
         self._denied: dict[tuple[int, str], float] = {}
+        #: What each installation has left of GitHub's rate limit, from its answers.
+        self.budget = RateBudget()
 
     def __repr__(self) -> str:
         return f"AppAuth(app_id={self._credentials.app_id!r})"
@@ -163,12 +166,20 @@ class AppAuth:
             with self._lock:
                 self._tokens[key] = token
             value = token.value
-        return Http(self._api, authorization=f"token {value}")
+        return Http(self._api, authorization=f"token {value}", on_rate=self._noter(installation_id))
 
     def repo_http(self, installation_id: int, repo: str) -> Http:
         return Http(
-            self._api, authorization=f"token {self.installation_token(installation_id, repo)}"
+            self._api,
+            authorization=f"token {self.installation_token(installation_id, repo)}",
+            on_rate=self._noter(installation_id),
         )
+
+    def _noter(self, installation_id: int) -> RateObserver:
+        def note(resource: str, remaining: int, reset_at: float) -> None:
+            self.budget.note(installation_id, resource, remaining, reset_at)
+
+        return note
 
     def forget(self, installation_id: int, repo: str) -> None:
         """Drop a cached token (after GitHub said it is no longer valid)."""

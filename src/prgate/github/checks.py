@@ -84,6 +84,7 @@ def start(
     head_sha: str,
     summary: str = "prgate is reading the change.",
     details_url: str | None = None,
+    title: str = "Checking the change",
 ) -> Started:
     """Create the check run in progress on a commit that has none. A run that exists is never
     put back in progress: it keeps its verdict until the new one is ready."""
@@ -92,7 +93,7 @@ def start(
         "head_sha": head_sha,
         "status": "in_progress",
         "started_at": _now(),
-        "output": {"title": "Checking the change", "summary": summary},
+        "output": {"title": title, "summary": summary},
     }
     if details_url:
         body["details_url"] = details_url

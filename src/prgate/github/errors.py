@@ -26,6 +26,10 @@ class Unprocessable(GitHubError):
 class RateLimited(GitHubError):
     """GitHub asked us to slow down; ``retry_at`` is when (epoch seconds) to try again."""
 
+    #: Whether the job only waits for the budget's reset (it spent nothing it could not
+    #: afford): never a reason to give it up.
+    waits = False
+
     def __init__(self, message: str, *, retry_at: float, status: int | None = None) -> None:
         self.retry_at = retry_at
         super().__init__(message, status=status)

@@ -32,6 +32,8 @@ from prgate.github.errors import GitHubError, NotFound, RateLimited, Unprocessab
 
 #: Called after every HTTP answer from GitHub with (method, status); status 0 = no answer.
 CallObserver = Callable[[str, int], None]
+#: Called with (resource, remaining, reset epoch seconds) of every answer that carries them.
+RateObserver = Callable[[str, int, float], None]
 
 #: GitHub's REST API version prgate speaks (the published OpenAPI description's version).
 API_VERSION = "2022-11-28"
@@ -76,7 +78,13 @@ class Http:
     """Requests to GitHub with one ``Authorization`` header. Use as a context manager to reuse
     one connection pool; without it, each call opens its own connection."""
 
-    def __init__(self, settings: ApiSettings, *, authorization: str | None) -> None:
+    def __init__(
+        self,
+        settings: ApiSettings,
+        *,
+        authorization: str | None,
+        on_rate: RateObserver | None = None,
+    ) -> None:
         self._settings = settings
         headers: dict[str, str] = {"X-GitHub-Api-Version": API_VERSION}
         if authorization:
@@ -90,6 +98,11 @@ class Http:
             remaining = response.headers.get("x-ratelimit-remaining")
             if remaining is not None and remaining.isdigit():
                 self.rate_remaining = int(remaining)
+                reset = response.headers.get("x-ratelimit-reset", "")
+                # Figures of answers only: a refusal says when to try again (RateLimited).
+                if on_rate is not None and reset.isdigit() and response.status_code < 400:
+                    resource = response.headers.get("x-ratelimit-resource") or "core"
+                    on_rate(resource, int(remaining), float(reset))
             observer(response.request.method, response.status_code)
 
         self._client: GitHub[Any] = GitHub(

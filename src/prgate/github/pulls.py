@@ -196,6 +196,8 @@ def fetch_objects(
     trees: Sequence[tuple[str, str]],
     *,
     text: bool = True,
+    extra: Sequence[str] = (),
+    answers: dict[str, Any] | None = None,
 ) -> tuple[
     dict[tuple[str, str], Blob | None],
     dict[tuple[str, str], dict[str, TreeEntry] | None],
@@ -204,12 +206,17 @@ def fetch_objects(
     together, in as few GraphQL queries as possible (one for a PR of 100 files).
 
     With ``text=False`` only the blobs' sizes and kinds come back (``text`` stays ``None``):
-    what to read is decided from them before any contents travel (:func:`fetch_texts`)."""
+    what to read is decided from them before any contents travel (:func:`fetch_texts`).
+
+    ``extra`` fields (aliased) go with the first query, their answers by alias into
+    ``answers``: other reads of the same moment that then cost no call of their own."""
     blob_keys = list(dict.fromkeys(blobs))
     tree_keys = list(dict.fromkeys(trees))
     found: dict[tuple[str, str], Blob | None] = {}
     listed: dict[tuple[str, str], dict[str, TreeEntry] | None] = {}
     chunks = max(-(-len(blob_keys) // BLOBS_PER_QUERY), -(-len(tree_keys) // TREES_PER_QUERY), 0)
+    if extra and not chunks:
+        chunks = 1
     blob_fields = _BLOB_FIELDS + (" text" if text else "")
     for n in range(chunks):
         some_blobs = blob_keys[n * BLOBS_PER_QUERY : (n + 1) * BLOBS_PER_QUERY]
@@ -223,7 +230,12 @@ def fetch_objects(
             "{ ... on Tree { entries { name mode oid } } }"
             for i, (rev, folder) in enumerate(some_trees)
         ]
-        repository = repository_query(http, repo, fields)
+        asked = list(extra) if n == 0 else []
+        repository = repository_query(http, repo, fields + asked)
+        if asked and answers is not None:
+            ours = {f"f{i}" for i in range(len(some_blobs))}
+            ours |= {f"t{i}" for i in range(len(some_trees))}
+            answers.update({k: v for k, v in repository.items() if k not in ours})
         for i, key in enumerate(some_blobs):
             found[key] = _parse_blob(repository.get(f"f{i}"))
         for i, key in enumerate(some_trees):
@@ -237,27 +249,36 @@ def fetch_texts(
     blobs: Mapping[tuple[str, str], Blob],
     *,
     bytes_per_query: int = TEXT_BYTES_PER_QUERY,
+    extra: Sequence[str] = (),
+    answers: dict[str, Any] | None = None,
 ) -> dict[tuple[str, str], Blob]:
     """The text of ``blobs`` (found by :func:`fetch_objects` with ``text=False``), in queries
     of at most ``bytes_per_query`` bytes of text (or :data:`BLOBS_PER_QUERY` blobs), so that
     one answer never holds more than that at once. A blob larger than ``bytes_per_query``
-    goes alone."""
+    goes alone. ``extra``: as :func:`fetch_objects` (asked even when no text is)."""
     out: dict[tuple[str, str], Blob] = {}
     batch: list[tuple[str, str]] = []
     size = 0
+    first = list(extra)
     for key, blob in blobs.items():
         if batch and (size + blob.byte_size > bytes_per_query or len(batch) >= BLOBS_PER_QUERY):
-            out.update(_texts(http, repo, batch))
-            batch, size = [], 0
+            out.update(_texts(http, repo, batch, first, answers))
+            batch, size, first = [], 0, []
         batch.append(key)
         size += blob.byte_size
-    if batch:
-        out.update(_texts(http, repo, batch))
+    if batch or first:
+        out.update(_texts(http, repo, batch, first, answers))
     return out
 
 
-def _texts(http: Http, repo: str, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Blob]:
-    found, _ = fetch_objects(http, repo, keys, ())
+def _texts(
+    http: Http,
+    repo: str,
+    keys: Sequence[tuple[str, str]],
+    extra: Sequence[str] = (),
+    answers: dict[str, Any] | None = None,
+) -> dict[tuple[str, str], Blob]:
+    found, _ = fetch_objects(http, repo, keys, (), extra=extra, answers=answers)
     out: dict[tuple[str, str], Blob] = {}
     for key in keys:
         blob = found.pop(key, None)
@@ -348,12 +369,25 @@ def can_write(http: Http, repo: str, user: str) -> bool:
 def open_pulls_at(http: Http, repo: str, sha: str) -> list[int]:
     """The numbers of the open pull requests of ``repo`` whose head is commit ``sha``, in order
     (every page: one that is left out could be the one whose rules fail)."""
-    found: set[int] = set()
+    return sorted(pulls_at(http, repo, sha))
+
+
+def pulls_at(http: Http, repo: str, sha: str) -> dict[int, PullRequest]:
+    """The open pull requests of ``repo`` whose head is commit ``sha``, by number, as GitHub
+    lists them now (one call for up to 100: the list gives each one's head, base, labels and
+    author, all a judgement needs but the count of files, which is then left at 0)."""
+    found: dict[int, PullRequest] = {}
     path = f"{repo_path(repo)}/commits/{sha}/pulls"
     for batch in http.pages(path, "the pull requests of a commit"):
         for item in batch:
             if not isinstance(item, dict) or item.get("state") != "open":
                 continue
             if str((item.get("head") or {}).get("sha") or "") == sha:
-                found.add(int(item["number"]))
-    return sorted(found)
+                try:
+                    pull = parse_pull(item, repo)
+                except (KeyError, TypeError, ValueError):
+                    raise GitHubError(
+                        "GitHub listed the pull requests of a commit in an unexpected shape"
+                    ) from None
+                found[pull.number] = replace(pull, changed_files=0)
+    return found

@@ -11,6 +11,7 @@ fails closed with a message that says so (:class:`TooBigToJudge`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from prgate.errors import SourceError
 from prgate.github.http import Http
@@ -34,11 +35,16 @@ def fetch_within(
     *,
     max_file_bytes: int,
     max_fetch_bytes: int,
+    extra: Sequence[str] = (),
+    answers: dict[str, Any] | None = None,
 ) -> tuple[dict[Key, Blob | None], dict[Key, dict[str, TreeEntry] | None]]:
     """Blobs at ``(rev, path)`` and folder listings, as :func:`fetch_objects` gives them, with
     text only for the blobs within ``max_file_bytes``, and only when those add up to no more
-    than ``max_fetch_bytes``; else :class:`TooBigToJudge`, before any text is asked for."""
-    found, listed = fetch_objects(http, repo, blobs, trees, text=False)
+    than ``max_fetch_bytes``; else :class:`TooBigToJudge`, before any text is asked for.
+    ``extra`` fields go with the first query (see :func:`fetch_objects`)."""
+    found, listed = fetch_objects(
+        http, repo, blobs, trees, text=False, extra=extra, answers=answers
+    )
     to_read = {k: b for k, b in found.items() if b is not None and b.byte_size <= max_file_bytes}
     total = sum(b.byte_size for b in to_read.values())
     if total > max_fetch_bytes:

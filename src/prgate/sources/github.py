@@ -25,6 +25,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from prgate.checks import DEFAULT_MAX_FILE_BYTES, Reads, read_settings
 from prgate.checks.flags import DEFAULT_REGISTRY
@@ -41,7 +42,6 @@ from prgate.github.pulls import (
     fetch_blobs,
     fetch_objects,
     list_files,
-    repo_path,
 )
 from prgate.model import (
     ChangeSet,
@@ -53,7 +53,9 @@ from prgate.model import (
     UndeclaredRead,
     looks_binary,
 )
+from prgate.sources.basecache import BaseCache
 from prgate.sources.fetchplan import DEFAULT_MAX_FETCH_BYTES, Contents, fetch_within
+from prgate.sources.headtree import HeadTree, fetch_with_tree, read_head_tree
 from prgate.sources.memory import added_ranges, constant, constant_tree
 from prgate.sources.otherrepos import OtherRepo, read_other
 
@@ -87,18 +89,26 @@ class GitHubConfigFetcher:
     other_repo: OtherRepo | None = None
     cache: dict[tuple[str | None, str], bytes | None] = field(default_factory=dict)
     calls: int = 0
+    #: Files of base commits read by earlier jobs (the judged repository's only).
+    base_cache: BaseCache | None = None
 
     def read(self, repo: str | None, path: str) -> bytes | None:
         key = (None if repo is None or repo.lower() == self.repo.lower() else repo, path)
         if key in self.cache:
             return self.cache[key]
         if key[0] is None:
-            found = fetch_blobs(self.http, self.repo, [(self.base_sha, path)])
-            data = Contents(self.http, self.repo).of(found[(self.base_sha, path)], path)
-        else:
-            if self.other_repo is None:
-                raise SourceError(f"prgate cannot read {key[0]} from here")
-            data = read_other(self.http, self.other_repo, key[0], path)
+            known, data = _cached(self.base_cache, self.repo, self.base_sha, path)
+            if not known:
+                found = fetch_blobs(self.http, self.repo, [(self.base_sha, path)])
+                data = Contents(self.http, self.repo).of(found[(self.base_sha, path)], path)
+                self.calls += 1
+                if self.base_cache is not None:
+                    self.base_cache.put(self.repo, self.base_sha, path, data)
+            self.cache[key] = data
+            return data
+        if self.other_repo is None:
+            raise SourceError(f"prgate cannot read {key[0]} from here")
+        data = read_other(self.http, self.other_repo, key[0], path)
         self.calls += 1
         self.cache[key] = data
         return data
@@ -118,6 +128,11 @@ class PullSource:
     #: Paths read so far at head and at base (``None``: not there).
     head_known: Mapping[str, bytes | None] = field(default_factory=dict, repr=False)
     base_known: Mapping[str, bytes | None] = field(default_factory=dict, repr=False)
+    base_cache: BaseCache | None = field(default=None, repr=False, compare=False)
+    #: The head's tree, when it was read first (it gave the sizes).
+    head_tree: HeadTree | None = field(default=None, repr=False, compare=False)
+    #: The answers to the ``extra`` fields of the first query, by alias.
+    answers: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def ready(self, reads: Reads) -> ChangeSet:
         """The ChangeSet with everything ``reads`` names fetched: one more GraphQL query when
@@ -126,6 +141,10 @@ class PullSource:
         (one recursive tree call)."""
         head = {p: self.head_known[p] for p in reads.head if p in self.head_known}
         base = {p: self.base_known[p] for p in reads.base if p in self.base_known}
+        for p in reads.base - base.keys():
+            known, data = _cached(self.base_cache, self.repo, self.base_sha, p)
+            if known:
+                base[p] = data
         settings = read_settings(reads, self.changeset, self._fetch_base)
         base.update(settings)
         wanted = [(self.head_sha, p) for p in sorted(reads.head - head.keys())]
@@ -136,7 +155,12 @@ class PullSource:
             for rev, path in wanted:
                 data = contents.whole(blobs[(rev, path)], path)
                 (head if rev == self.head_sha else base)[path] = data
-        tree = list_tree(self.http, self.repo, self.head_sha) if reads.tree else None
+                if rev == self.base_sha and self.base_cache is not None:
+                    self.base_cache.put(self.repo, self.base_sha, path, data)
+        tree = None
+        if reads.tree:
+            first = self.head_tree
+            tree = first.listing if first else list_tree(self.http, self.repo, self.head_sha)
         return replace(
             self.changeset,
             read_head=_reader(head, "head"),
@@ -147,29 +171,29 @@ class PullSource:
     def _fetch_base(self, paths: Sequence[str]) -> dict[str, bytes | None]:
         """Paths at base in one query (those the first query brought come from memory)."""
         out = {p: self.base_known[p] for p in paths if p in self.base_known}
+        for p in paths:
+            known, data = _cached(self.base_cache, self.repo, self.base_sha, p)
+            if known and p not in out:
+                out[p] = data
         wanted = [(self.base_sha, p) for p in paths if p not in out]
         if wanted:
             blobs, _ = fetch_objects(self.http, self.repo, wanted, ())
             contents = Contents(self.http, self.repo)
             for rev, path in wanted:
                 out[path] = contents.whole(blobs[(rev, path)], path)
+                if self.base_cache is not None:
+                    self.base_cache.put(self.repo, self.base_sha, path, out[path])
         return out
+
+
+def _cached(cache: BaseCache | None, repo: str, sha: str, path: str) -> tuple[bool, bytes | None]:
+    return cache.get(repo, sha, path) if cache is not None else (False, None)
 
 
 def list_tree(http: Http, repo: str, sha: str) -> TreeListing:
     """Every file path of the commit ``sha``: one recursive tree call. GitHub cuts very large
     listings short (``truncated``); the listing then says it is not complete."""
-    data = http.json("GET", f"{repo_path(repo)}/git/trees/{sha}", params={"recursive": "1"})
-    entries = data.get("tree") if isinstance(data, dict) else None
-    paths = tuple(
-        sorted(
-            str(e["path"])
-            for e in entries or ()
-            if isinstance(e, dict) and e.get("type") == "blob" and isinstance(e.get("path"), str)
-        )
-    )
-    truncated = bool(data.get("truncated")) if isinstance(data, dict) else True
-    return TreeListing(paths=paths, complete=not truncated and entries is not None)
+    return read_head_tree(http, repo, sha).listing
 
 
 def _reader(known: Mapping[str, bytes | None], side: str) -> Callable[[str], bytes | None]:
@@ -190,6 +214,9 @@ def load_pull(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     max_fetch_bytes: int = DEFAULT_MAX_FETCH_BYTES,
     changed: Sequence[PullFile] | None = None,
+    base_cache: BaseCache | None = None,
+    head_tree: HeadTree | None = None,
+    extra: Sequence[str] = (),
 ) -> PullSource:
     """Build the ChangeSet of ``pull`` at its current head and a config fetcher for its base.
 
@@ -205,25 +232,40 @@ def load_pull(
     head, base = pull.head_sha, pull.base_sha
     present = [f for f in files if f.status != "removed"]
     first_base = _first_base_reads([f.path for f in files])
-    blobs_wanted: list[tuple[str, str]] = [(base, p) for p in first_base]
+    cached: dict[str, bytes | None] = {}
+    for p in first_base:
+        known, data = _cached(base_cache, repo, base, p)
+        if known:
+            cached[p] = data
+    blobs_wanted: list[tuple[str, str]] = [(base, p) for p in first_base if p not in cached]
     blobs_wanted += [(head, f.path) for f in present]
     # Without a diff, the base side cannot be rebuilt: read it with the rest.
     blobs_wanted += [(base, _old(f)) for f in files if f.patch is None and f.status != "added"]
     blobs_wanted += [(head, p) for p in LIKELY_HEAD_READS]
     folders = sorted({(head, posixpath.dirname(f.path)) for f in present})
-    blobs, trees = fetch_within(
-        http,
-        repo,
-        blobs_wanted,
-        folders,
-        max_file_bytes=max_file_bytes,
-        max_fetch_bytes=max_fetch_bytes,
-    )
+    answers: dict[str, Any] = {}
+    limits: dict[str, Any] = {
+        "max_file_bytes": max_file_bytes,
+        "max_fetch_bytes": max_fetch_bytes,
+        "extra": extra,
+        "answers": answers,
+    }
+    got = None
+    if head_tree is not None and head_tree.sha == head:  # it gives the sizes and modes
+        got = fetch_with_tree(http, repo, head_tree, blobs_wanted, folders, **limits)
+    blobs, trees = got or fetch_within(http, repo, blobs_wanted, folders, **limits)
 
     contents = Contents(http, repo, limit=max_file_bytes)
-    fetcher = GitHubConfigFetcher(http=http, repo=repo, base_sha=base, other_repo=other_repo)
+    fetcher = GitHubConfigFetcher(
+        http=http, repo=repo, base_sha=base, other_repo=other_repo, base_cache=base_cache
+    )
     for path in first_base:
+        if path in cached:
+            fetcher.cache[(None, path)] = cached[path]
+            continue
         fetcher.cache[(None, path)] = contents.whole(blobs[(base, path)], path)
+        if base_cache is not None:
+            base_cache.put(repo, base, path, fetcher.cache[(None, path)])
 
     head_known: dict[str, bytes | None] = {
         p: contents.whole(blobs[(head, p)], p) for p in LIKELY_HEAD_READS
@@ -255,6 +297,9 @@ def load_pull(
         base_sha=base,
         head_known=head_known,
         base_known=base_known,
+        base_cache=base_cache,
+        head_tree=head_tree,
+        answers=answers,
     )
 
 
