@@ -10,7 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 
@@ -46,6 +46,26 @@ class Serve:
                 self.proc.kill()
                 self.proc.wait(10)
         self.log_file.close()
+
+
+def app_env(
+    app: Any, database_url: str, *, api_url: str, tmp: Path, workers: int, **settings: str
+) -> dict[str, str]:
+    """The variables for `prgate serve` as the fake GitHub's ``app`` (its key written into
+    ``tmp``), reconciling off and no queue limit; ``settings`` adds more."""
+    key = tmp / "key.pem"
+    key.write_text(app.private_key_pem)
+    return {
+        "PRGATE_APP_ID": str(app.id),
+        "PRGATE_PRIVATE_KEY_PATH": str(key),
+        "PRGATE_WEBHOOK_SECRET": app.webhook_secret,
+        "PRGATE_GITHUB_API_URL": api_url,
+        "PRGATE_DATABASE_URL": database_url,
+        "PRGATE_WORKERS": str(workers),
+        "PRGATE_RECONCILE_INTERVAL": "0",
+        "PRGATE_QUEUE_LIMIT": "100000",
+        **settings,
+    }
 
 
 def start_serve(env: dict[str, str], *, cwd: Path, name: str = "serve") -> Serve:

@@ -51,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from _loadgen import cpu_since, process_cpu_seconds
 from _pg import fresh_database
-from _serve import Serve, start_serve
+from _serve import Serve, app_env, start_serve
 from fakegithub.fake import FakeGitHub
 from fakegithub.state import Repo
 from fakegithub.webhooks import Delivery
@@ -253,18 +253,7 @@ def run_setup(setup: Setup, args: argparse.Namespace) -> None:
             url = f"sqlite:///{tmp / 'prgate.db'}"
         else:
             url = stack.enter_context(fresh_database())
-        key = tmp / "key.pem"
-        key.write_text(app.private_key_pem)
-        env = {
-            "PRGATE_APP_ID": str(app.id),
-            "PRGATE_PRIVATE_KEY_PATH": str(key),
-            "PRGATE_WEBHOOK_SECRET": app.webhook_secret,
-            "PRGATE_GITHUB_API_URL": gh.base_url,
-            "PRGATE_DATABASE_URL": url,
-            "PRGATE_WORKERS": str(args.workers),
-            "PRGATE_RECONCILE_INTERVAL": "0",
-            "PRGATE_QUEUE_LIMIT": "100000",
-        }
+        env = app_env(app, url, api_url=gh.base_url, tmp=tmp, workers=args.workers)
         replicas: list[Serve] = []
         for n in range(setup.replicas):
             replica = start_serve(env, cwd=tmp, name=f"replica-{n}")

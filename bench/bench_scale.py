@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from _pg import fresh_database
-from _serve import Serve, start_serve
+from _serve import Serve, app_env, start_serve
 from bench_e2e import Watcher, module
 from fakegithub.fake import FakeGitHub
 
@@ -111,19 +111,14 @@ def main() -> None:
             for i in range(args.prs)
         ]
         url = stack.enter_context(fresh_database("prgate_scale"))
-        key = tmp / "key.pem"
-        key.write_text(app.private_key_pem)
-        env = {
-            "PRGATE_APP_ID": str(app.id),
-            "PRGATE_PRIVATE_KEY_PATH": str(key),
-            "PRGATE_WEBHOOK_SECRET": app.webhook_secret,
-            "PRGATE_GITHUB_API_URL": gh.base_url,
-            "PRGATE_DATABASE_URL": url,
-            "PRGATE_WORKERS": str(args.workers),
-            "PRGATE_RECONCILE_INTERVAL": "0",
-            "PRGATE_QUEUE_LIMIT": "100000",
-            "PRGATE_RATE_LIMIT_LOW_WATER": str(low_water),
-        }
+        env = app_env(
+            app,
+            url,
+            api_url=gh.base_url,
+            tmp=tmp,
+            workers=args.workers,
+            PRGATE_RATE_LIMIT_LOW_WATER=str(low_water),
+        )
         replicas: list[Serve] = []
         for n in range(args.replicas):
             replica = start_serve(env, cwd=tmp, name=f"replica-{n}")

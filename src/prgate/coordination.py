@@ -97,8 +97,11 @@ def digest(overlaps: Sequence[OpenPull]) -> str:
     """A digest of what a comment shows of ``overlaps`` (:func:`view`): equal digests, equal
     lists on the page. Kept with a comment, so that a refresh that would show the same list
     edits nothing (for one, another file shared past the ones listed, in place of one that is
-    no longer shared, shows the same count)."""
+    no longer shared, shows the same count). How many pull requests are left out of the list
+    counts only as none or some: a hot file that many open pull requests change would otherwise
+    have each newcomer edit every other one's comment for a count (the comment says its count
+    is as of its last update)."""
     shown = view(overlaps)
     rows = [[o.number, o.title, list(shown.paths_of(o)[0]), len(o.paths)] for o in shown.shown]
-    text = json.dumps([rows, shown.more])
+    text = json.dumps([rows, min(shown.more, 1)])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]

@@ -120,14 +120,24 @@ def test_titles_are_escaped_and_the_list_is_capped(world: World, running: Runnin
     body = _comment(world, last)
     section = body.split(SECTION, 1)[1].split("<details>", 1)[0]
     assert _listed(world, last) == [first.number] + [o.number for o in others[:4]]
-    assert "- and 1 more pull request." in section
+    assert "- and 1 more pull request (counted when this comment was last updated)." in section
     hostile_line = next(line for line in section.splitlines() if f"#{first.number} " in line)
     title = hostile_line.split("“", 1)[1]
     for raw in ("@octocat", "#1", "<img", "[win](", "http://"):
         assert raw not in title
     # The first pull request's comment was refreshed with each newcomer, and lists five.
     assert _listed(world, first) == [o.number for o in others[:5]]
-    assert "- and 1 more pull request." in _comment(world, first)
+    counted = "- and 1 more pull request (counted when this comment was last updated)."
+    assert counted in _comment(world, first)
+    # One more beyond the five listed changes only the count: nobody's comment is edited for it
+    # (on a file that many pull requests change, each newcomer would edit every comment).
+    first_comment = next(
+        c.id for c in world.gh.comments(world.repo, first.number) if c.app_id == world.app.id
+    )
+    world.gh.clear_requests()
+    _open(world, running, "b7", {"app/core.py": CORE + "# 7\n"}, title="Change 7")
+    assert world.gh.count("PATCH", rf"/issues/comments/{first_comment}$") == 0
+    assert counted in _comment(world, first)
 
 
 def test_the_rule_raised_to_error_blocks_until_the_other_pull_request_closes(

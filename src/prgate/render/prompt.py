@@ -146,7 +146,7 @@ def with_overlaps(prompt: str, overlaps: OverlapView | None) -> str:
     if overlaps.more:
         lines.append(
             f"- and {plural(overlaps.more, 'more pull request', 'more pull requests')} "
-            "(listed on GitHub)."
+            "(counted when this comment was last updated; listed on GitHub)."
         )
     block = "\n".join(lines)
     if not prompt:
