@@ -523,15 +523,24 @@ def _head_reader(root: Path, reader: _BlobReader, head_commit: str | None) -> Pa
     return read
 
 
+#: Reads of one commit answered by git one at a time before its tree is listed once.
+_READS_BEFORE_LISTING = 64
+
+
 def _ref_reader(reader: _BlobReader, commit: str | None) -> PathReader:
-    """Reads files of ``commit``. A path the commit does not hold is answered from one listing
-    of its tree, without a round trip to git: the settings files tools read are looked for in
-    every folder above each changed file, and most of them do not exist."""
+    """Reads files of ``commit``. Past a few reads, a path the commit does not hold is answered
+    from one listing of its tree, without a round trip to git: the settings files tools read are
+    looked for in every folder above each changed file, and most of them do not exist (a small
+    change never pays for listing a large repository's tree)."""
     held: list[frozenset[str]] = []
+    count = [0]
 
     def read(path: str) -> bytes | None:
         if commit is None or "\n" in path:
             return None
+        count[0] += 1
+        if count[0] <= _READS_BEFORE_LISTING:
+            return reader.read(f"{commit}:{path}")
         if not held:
             out = run_git(reader.root, ["ls-tree", "-r", "-z", "--name-only", commit], check=False)
             held.append(frozenset(_decode_path(p) for p in out.split(b"\0") if p))
