@@ -255,3 +255,39 @@ def test_the_tools_code_is_data_that_takes_no_part_in_comparing_findings() -> No
     coded = Finding(level=Level.ERROR, fix="f", code="X1", **words)  # type: ignore[arg-type]
     plain = Finding(level=Level.ERROR, fix="f", **words)  # type: ignore[arg-type]
     assert coded.code == "X1" and coded == plain and len({coded, plain}) == 1
+
+
+def test_the_file_writer_lays_out_files_and_never_follows_a_link(tmp_path: Path) -> None:
+    from prgate.checks.tools import FileWriter
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    writer = FileWriter(root)
+    assert writer.write(("a", "b", "c.py"), b"one")
+    assert (root / "a" / "b" / "c.py").read_bytes() == b"one"
+    # A stand-in never replaces a file with contents; a replacing write does.
+    assert writer.write(("a", "b", "c.py"), b"", replace=False)
+    assert (root / "a" / "b" / "c.py").read_bytes() == b"one"
+    assert writer.write(("a", "b", "c.py"), b"two")
+    assert (root / "a" / "b" / "c.py").read_bytes() == b"two"
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"keep")
+    (root / "a" / "link.py").symlink_to(outside)
+    assert not writer.write(("a", "link.py"), b"overwritten")
+    assert outside.read_bytes() == b"keep"
+    assert not writer.write(("a", "b"), b"a folder is not a file")
+
+
+def test_web_tools_get_every_file_in_as_few_runs_as_the_command_line_allows() -> None:
+    from prgate.checks.web.process import BATCH_BYTES, batches
+
+    names = [f"src/component-{i}/index.tsx" for i in range(500)]
+    runs = batches(names)
+    assert runs == [names]  # 500 files: one run of each tool
+    many = [f"{'x' * 200}/{i}.ts" for i in range(1000)]
+    runs = batches(many)
+    assert [n for run in runs for n in run] == many
+    assert len(runs) > 1
+    assert all(sum(len(n) + 1 for n in run) <= BATCH_BYTES for run in runs)
+    assert batches([]) == []
+    assert batches(["a" * 100], limit=10) == [["a" * 100]]

@@ -118,3 +118,26 @@ def test_locate_points_at_keys_and_values() -> None:
     assert doc.locate(("rules", "a/b", "items", 1)) == (5, 16)
     # A missing step stops at the deepest place that exists.
     assert doc.locate(("rules", "a/b", "nothing")) == (4, 5)
+
+
+def test_built_in_packs_read_the_same_with_the_fast_loader() -> None:
+    """The packs that ship with prgate are read with libyaml's loader: the same data, and the
+    same places for any error about a value."""
+    from prgate.packs import builtin_dir, builtin_names
+
+    names = builtin_names()
+    assert "python-style" in names and "web-style" in names
+    for name in names:
+        data = (builtin_dir() / f"{name}.yml").read_bytes()
+        guarded = load_yaml(data, file=name)
+        fast = load_yaml(data, file=name, trusted=True)
+        assert fast.data == guarded.data
+        assert fast.locate(("rules", 0)) == guarded.locate(("rules", 0))
+
+
+def test_a_trusted_read_is_only_for_prgate_s_own_files() -> None:
+    """A repository's pack is never read as trusted: its tags are still refused."""
+    from prgate.config.packfile import parse_pack
+
+    with pytest.raises(ConfigError, match="tag"):
+        parse_pack("pack: x\nrules: !!python/object:os.system {}\n", file="x.yml", builtin=False)

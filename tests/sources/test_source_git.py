@@ -211,3 +211,68 @@ def test_a_file_name_that_is_not_utf8_is_refused_not_skipped(repo: Path) -> None
     (repo / os.fsdecode(b"m\xe9.py")).write_text("import os\nbreakpoint()\n")
     with pytest.raises(SourceError, match="not UTF-8"):
         open_change(repo)
+
+
+def _many_files_change(repo: Path, count: int) -> None:
+    """``count`` changed files, half of them with the same contents (the same blob)."""
+    (repo / "pkg").mkdir()
+    (repo / "pkg" / "ruff.toml").write_text("line-length = 90\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "settings at base")
+    for i in range(count):
+        body = "same = 1\n" if i % 2 else f"value = {i}\n"
+        (repo / "pkg" / f"m{i}.py").write_text(body)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "many")
+
+
+def test_a_large_change_reads_every_file_and_its_base_settings(repo: Path) -> None:
+    count = 70  # past the reads answered one by one, so both trees are listed at once
+    _many_files_change(repo, count)
+    change = open_change(repo, base="main", head="feature").changeset
+    heads = {f.path: f.head_bytes() for f in change.files}
+    assert len(heads) == count + 1
+    assert heads["pkg/m1.py"] == heads["pkg/m3.py"] == b"same = 1\n"
+    assert heads["pkg/m2.py"] == b"value = 2\n"
+    assert all(f.added for f in change.files if f.path.endswith(".py"))
+    # Settings are read at base: an absent one is None, a present one its contents
+    # (this base is the merge-base, before the settings commit of the branch).
+    assert change.read_base("pkg/ruff.toml") is None
+    assert change.read_base("app.py") == b"a = 1\nb = 2\nc = 3\n"
+    assert change.read_base("pkg/pyproject.toml") is None
+    tree = change.head_tree()
+    assert tree is not None and "pkg/m69.py" in tree.paths and "gone.txt" in tree.paths
+
+
+def test_head_files_past_the_read_ahead_budget_are_read_one_by_one(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prgate.sources import git as source
+
+    _many_files_change(repo, 8)
+    monkeypatch.setattr(source, "_PRELOAD_BYTES", 12)  # room for one file only
+    change = open_change(repo, base="main", head="feature").changeset
+    heads = {f.path: f.head_bytes() for f in change.files}
+    assert heads["pkg/m0.py"] == b"value = 0\n"
+    assert heads["pkg/m6.py"] == b"value = 6\n"
+    assert heads["pkg/m7.py"] == b"same = 1\n"
+    assert heads["pkg/ruff.toml"] == b"line-length = 90\n"
+
+
+def test_head_files_are_read_in_one_batch(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading every changed file starts no process per file: the batch read them all."""
+    from prgate.sources import git as source
+
+    _many_files_change(repo, 20)
+    started: list[list[str]] = []
+    real = source.subprocess.Popen
+
+    def counting(args: list[str], *a: object, **k: object) -> object:
+        started.append(list(args))
+        return real(args, *a, **k)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(source.subprocess, "Popen", counting)
+    change = open_change(repo, base="main", head="feature").changeset
+    assert all(f.head_bytes() is not None for f in change.files)
+    batch_reads = [a for a in started if a[:2] == ["git", "cat-file"]]
+    assert batch_reads == [["git", "cat-file", "--batch-check"], ["git", "cat-file", "--batch"]]

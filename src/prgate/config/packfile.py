@@ -93,7 +93,7 @@ def parse_pack(
     data: bytes | str, *, file: str, builtin: bool, expected_name: str | None = None
 ) -> Pack:
     """Parse and check a pack. Raises :class:`ConfigError` (possibly several at once)."""
-    doc = load_yaml(data, file=file)
+    doc = load_yaml(data, file=file, trusted=builtin)
     if not isinstance(doc.data, dict):
         raise doc.error(
             "A rule pack must be a mapping with `pack`, `description` and `rules`.",

@@ -165,12 +165,20 @@ def _too_big(size: int, file: str) -> ConfigError:
     )
 
 
-def load_yaml(data: bytes | str, *, file: str) -> YamlDoc:
-    """Parse one YAML document safely. Raises :class:`ConfigError` for anything refused."""
+def load_yaml(data: bytes | str, *, file: str, trusted: bool = False) -> YamlDoc:
+    """Parse one YAML document safely. Raises :class:`ConfigError` for anything refused.
+
+    ``trusted``: a file that ships with prgate (a built-in pack), read with libyaml's own
+    loader when there is one: the same plain data, ten times faster, without the refusals
+    that guard against what a repository's files may hold.
+    """
     text = _decode(data, file)
     if len(text.encode("utf-8")) > MAX_BYTES:
         raise _too_big(len(text.encode("utf-8")), file)
-    loader = _Loader(text, file)
+    loader: yaml.SafeLoader | yaml.CSafeLoader
+    loader = (
+        _Loader(text, file) if not trusted else getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    )
     try:
         try:
             node = loader.get_single_node()
@@ -183,7 +191,8 @@ def load_yaml(data: bytes | str, *, file: str) -> YamlDoc:
         if node is None:
             return YamlDoc(data=None, node=None, file=file)
         try:
-            _check_graph(node, file)
+            if not trusted:
+                _check_graph(node, file)
         except RecursionError:
             raise ConfigError("The file nests values too deeply to read.", file=file) from None
         try:

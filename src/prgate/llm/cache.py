@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
+from prgate.cachedir import cache_root
 from prgate.checks import Rule
 from prgate.llm.params import LlmParams
 from prgate.model import FileChange
@@ -96,9 +97,7 @@ def _sha(text: str) -> str:
 
 
 def default_cache_dir(environ: Mapping[str, str]) -> Path:
-    base = environ.get("XDG_CACHE_HOME", "").strip()
-    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
-    return root / "prgate" / "llm"
+    return cache_root(environ) / "llm"
 
 
 class FileCache:

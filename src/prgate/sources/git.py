@@ -14,8 +14,10 @@ import subprocess
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from prgate.childenv import child_env
 from prgate.errors import SourceError
@@ -38,6 +40,9 @@ _SYMLINK_MODE = "120000"
 _SUBMODULE_MODE = "160000"
 #: Larger files are not read to decide whether they are binary (they are not analysed anyway).
 _SNIFF_MAX_BYTES = 8 * 1024 * 1024
+_T = TypeVar("_T")
+#: At most this much of a change's head files is read ahead in one batch (the rest one by one).
+_PRELOAD_BYTES = 64 * 1024 * 1024
 
 
 def git_env() -> dict[str, str]:
@@ -202,6 +207,9 @@ def open_change(
     for f in files:
         _require_utf8_name(f.path)
     head_name = head if head is not None else "the working tree"
+    # A large change looks for settings in many folders and its tools want the head's tree:
+    # both trees are listed in the background while the config is read.
+    large = len(files) > _READS_BEFORE_LISTING
     changeset = ChangeSet(
         files=tuple(files),
         labels=frozenset(labels),
@@ -209,8 +217,8 @@ def open_change(
         base_name=base_name,
         head_name=head_name,
         read_head=_head_reader(root, reader, head_commit),
-        read_base=_ref_reader(reader, None if diff_base == EMPTY_TREE else diff_base),
-        head_tree=_tree_lister(root, head_commit),
+        read_base=_ref_reader(reader, None if diff_base == EMPTY_TREE else diff_base, eager=large),
+        head_tree=_tree_lister(root, head_commit, eager=large),
     )
     return LocalChange(
         changeset=changeset,
@@ -249,8 +257,9 @@ def _decode_path(raw: bytes) -> str:
     return raw.decode("utf-8", errors="surrogateescape")
 
 
-def _parse_raw(out: bytes) -> Iterator[_RawEntry]:
+def _parse_raw(out: bytes) -> list[_RawEntry]:
     parts = out.split(b"\0")
+    entries: list[_RawEntry] = []
     i = 0
     while i < len(parts) and parts[i]:
         meta = parts[i].decode("ascii").lstrip(":").split(" ")
@@ -262,7 +271,8 @@ def _parse_raw(out: bytes) -> Iterator[_RawEntry]:
         else:
             old_path, path = None, _decode_path(parts[i + 1])
             i += 2
-        yield _RawEntry(old_mode, new_mode, old_sha, new_sha, kind, path, old_path)
+        entries.append(_RawEntry(old_mode, new_mode, old_sha, new_sha, kind, path, old_path))
+    return entries
 
 
 def _unquote(raw: bytes) -> bytes:
@@ -329,15 +339,18 @@ def _diff_files(
     sides = [diff_base] + ([head_commit] if head_commit else [])
     common = ["-M", "--no-ext-diff", "--no-textconv", "--ignore-submodules=none"]
     raw = run_git(root, ["diff", "--raw", "-z", "--no-abbrev", *common, *sides, "--"])
-    entries = list(_parse_raw(raw))
+    entries = _parse_raw(raw)
     if not entries:
         return
     # `--text`: whether a file is binary is decided below from its contents, never by git's
     # attributes, which the change itself could set (`*.py binary` must not hide code).
     patch = ["diff", "-U0", "--text", "--no-color", "--src-prefix=a/", "--dst-prefix=b/"]
-    hunks, removed = _parse_hunks(run_git(root, [*patch, *common, *sides, "--"]))
-    if head_commit is not None:
-        reader.preload_sizes(e.new_sha for e in entries if not _ZERO.match(e.new_sha))
+    # The lines' diff runs while the head files are read ahead: two processes side by side.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        lines = pool.submit(run_git, root, [*patch, *common, *sides, "--"])
+        if head_commit is not None:
+            reader.preload(e.new_sha for e in entries if not _ZERO.match(e.new_sha))
+        hunks, removed = _parse_hunks(lines.result())
     for e in entries:
         status = _STATUS.get(e.status, FileStatus.MODIFIED)
         deleted = status is FileStatus.DELETED
@@ -493,23 +506,39 @@ def _cached(load: Loader) -> Loader:
     return cached
 
 
-def _tree_lister(root: Path, head_commit: str | None) -> Callable[[], TreeListing | None]:
+def _tree_lister(
+    root: Path, head_commit: str | None, *, eager: bool = False
+) -> Callable[[], TreeListing | None]:
     """The head tree's paths: ``git ls-tree -r`` of the head commit, or for the working tree
-    the files git tracks and the untracked ones it does not ignore. Listed once, when asked."""
-    memo: list[TreeListing] = []
+    the files git tracks and the untracked ones it does not ignore. Listed once: when asked,
+    or started at once in the background when ``eager``."""
+    if head_commit is not None:
+        args = ["ls-tree", "-r", "-z", "--name-only", "--full-tree", head_commit]
+    else:
+        args = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
 
     def listing() -> TreeListing | None:
-        if not memo:
-            if head_commit is not None:
-                args = ["ls-tree", "-r", "-z", "--name-only", "--full-tree", head_commit]
-            else:
-                args = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
-            out = run_git(root, args, check=False)
-            names = sorted({_decode_path(p) for p in out.split(b"\0") if p})
-            memo.append(TreeListing(paths=tuple(names)))
-        return memo[0]
+        out = run_git(root, args, check=False)
+        return TreeListing(paths=tuple(sorted({_decode_path(p) for p in out.split(b"\0") if p})))
 
-    return listing
+    return _once(listing, eager=eager)
+
+
+def _once(compute: Callable[[], _T], *, eager: bool) -> Callable[[], _T]:
+    """``compute``'s result, computed once: on the first call, or in a background thread
+    started now when ``eager`` (the first call then waits for it)."""
+    lock = threading.Lock()
+    memo: list[_T] = []
+
+    def get() -> _T:
+        with lock:
+            if not memo:
+                memo.append(compute())
+            return memo[0]
+
+    if eager:
+        threading.Thread(target=get, daemon=True).start()
+    return get
 
 
 def _head_reader(root: Path, reader: _BlobReader, head_commit: str | None) -> PathReader:
@@ -527,24 +556,25 @@ def _head_reader(root: Path, reader: _BlobReader, head_commit: str | None) -> Pa
 _READS_BEFORE_LISTING = 64
 
 
-def _ref_reader(reader: _BlobReader, commit: str | None) -> PathReader:
-    """Reads files of ``commit``. Past a few reads, a path the commit does not hold is answered
-    from one listing of its tree, without a round trip to git: the settings files tools read are
-    looked for in every folder above each changed file, and most of them do not exist (a small
-    change never pays for listing a large repository's tree)."""
-    held: list[frozenset[str]] = []
+def _ref_reader(reader: _BlobReader, commit: str | None, *, eager: bool = False) -> PathReader:
+    """Reads files of ``commit``. Past a few reads (at once when ``eager``), a path the commit
+    does not hold is answered from one listing of its tree, without a round trip to git: the
+    settings files tools read are looked for in every folder above each changed file, and most
+    of them do not exist (a small change never pays for listing a large repository's tree)."""
     count = [0]
+
+    def listing() -> frozenset[str]:
+        args = ["ls-tree", "-r", "-z", "--name-only", str(commit)]
+        out = run_git(reader.root, args, check=False)
+        return frozenset(_decode_path(p) for p in out.split(b"\0") if p)
+
+    held = _once(listing, eager=eager and commit is not None)
 
     def read(path: str) -> bytes | None:
         if commit is None or "\n" in path:
             return None
         count[0] += 1
-        if count[0] <= _READS_BEFORE_LISTING:
-            return reader.read(f"{commit}:{path}")
-        if not held:
-            out = run_git(reader.root, ["ls-tree", "-r", "-z", "--name-only", commit], check=False)
-            held.append(frozenset(_decode_path(p) for p in out.split(b"\0") if p))
-        if path not in held[0]:
+        if (count[0] > _READS_BEFORE_LISTING or eager) and path not in held():
             return None
         return reader.read(f"{commit}:{path}")
 
@@ -559,6 +589,8 @@ class _BlobReader:
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
         self._sizes: dict[str, int] = {}
+        #: Blobs read ahead in one batch (sha -> contents).
+        self._blobs: dict[str, bytes] = {}
 
     def _process(self) -> subprocess.Popen[bytes]:
         if self._proc is None:
@@ -575,6 +607,8 @@ class _BlobReader:
 
     def read(self, name: str) -> bytes | None:
         with self._lock:
+            if name in self._blobs:
+                return self._blobs[name]
             proc = self._process()
             assert proc.stdin is not None and proc.stdout is not None
             proc.stdin.write(name.encode("utf-8", errors="surrogateescape") + b"\n")
@@ -589,6 +623,43 @@ class _BlobReader:
             if kind != b"blob":
                 return None
             return data
+
+    def preload(self, shas: Iterable[str]) -> None:
+        """Learn the sizes of many blobs, and read the ones small enough to be judged (up to
+        :data:`_PRELOAD_BYTES` in all) with one ``git cat-file --batch``: a change of hundreds
+        of files is read in one go instead of one round trip each."""
+        wanted = sorted(set(shas))
+        self.preload_sizes(wanted)
+        batch: list[str] = []
+        budget = _PRELOAD_BYTES
+        for sha in wanted:
+            size = self._sizes.get(sha)
+            if size is not None and size <= min(_SNIFF_MAX_BYTES, budget):
+                batch.append(sha)
+                budget -= size
+        if not batch:
+            return
+        proc = subprocess.run(
+            ["git", "cat-file", "--batch"],
+            cwd=self.root,
+            env=git_env(),
+            input="\n".join(batch).encode() + b"\n",
+            capture_output=True,
+            check=False,
+        )
+        out, pos = proc.stdout, 0
+        while pos < len(out):
+            end = out.find(b"\n", pos)
+            if end < 0:
+                break
+            fields = out[pos:end].split(b" ")
+            pos = end + 1
+            if len(fields) != 3:  # "<name> missing": nothing follows
+                continue
+            size = int(fields[2])
+            if fields[1] == b"blob" and pos + size <= len(out):
+                self._blobs[fields[0].decode("ascii")] = out[pos : pos + size]
+            pos += size + 1
 
     def preload_sizes(self, shas: Iterable[str]) -> None:
         """Learn the sizes of many blobs with one ``git cat-file --batch-check``."""

@@ -4,24 +4,32 @@ code is refused when it is validated, not on every pull request afterwards.
 Ruff itself refuses an unknown selector (the whole run fails) and a removed rule; a selector is a
 linter's prefix (``B``, ``PL``), a linter's category (``PLC``, ``E``), or one of those followed by
 the first digits of a code (``E7``, ``PLC04``, ``F401``). The lists come from the bundled ruff
-(``ruff linter`` and ``ruff rule --all``), read once per process.
+(``ruff linter`` and ``ruff rule --all``), read once per process and kept in the user's cache
+folder for the same ruff program (its path, size and time of change), so that ``prgate check``
+does not ask ruff again each time. A cache that cannot be read or written is skipped.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import subprocess
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from prgate.cachedir import cache_root
 from prgate.checks.ruff.process import ruff_binary
 from prgate.errors import CheckError
 
 #: Seconds the two listing commands may take together.
 _TIMEOUT = 30.0
+#: Bumped when what the cache file holds changes.
+CACHE_VERSION = "1"
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,19 @@ class KnownCodes:
 def known_codes() -> KnownCodes | None:
     """What the bundled ruff knows, or ``None`` when it cannot say (then ruff's run will)."""
     try:
+        cache = _cache_file(ruff_binary())
+    except CheckError:
+        return None
+    known = _read_cache(cache) if cache is not None else None
+    if known is None:
+        known = _from_ruff()
+        if known is not None and cache is not None:
+            _write_cache(cache, known)
+    return known
+
+
+def _from_ruff() -> KnownCodes | None:
+    try:
         linters = _listing("linter")
         rules = _listing("rule", "--all")
     except (CheckError, OSError, subprocess.SubprocessError, ValueError):
@@ -95,6 +116,48 @@ def known_codes() -> KnownCodes | None:
     if not heads or not codes:
         return None
     return KnownCodes(frozenset(heads), frozenset(codes), frozenset(removed))
+
+
+def _cache_file(binary: str) -> Path | None:
+    """Where what ``binary`` knows is kept: named by its path, size and time of change."""
+    try:
+        info = os.stat(binary)
+    except OSError:
+        return None
+    key = f"{CACHE_VERSION}\0{os.path.realpath(binary)}\0{info.st_size}\0{info.st_mtime_ns}"
+    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return cache_root(os.environ) / f"ruff-codes-{digest}.json"
+
+
+def _read_cache(path: Path) -> KnownCodes | None:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    parts = [data.get(name) for name in ("heads", "codes", "removed")]
+    if not all(isinstance(p, list) and all(isinstance(c, str) for c in p) for p in parts):
+        return None
+    heads, codes, removed = (frozenset(p) for p in parts if isinstance(p, list))
+    return KnownCodes(heads, codes, removed) if heads and codes else None
+
+
+def _write_cache(path: Path, known: KnownCodes) -> None:
+    """Written whole or not at all (a temporary file renamed), readable by its owner only."""
+    data = {
+        "heads": sorted(known.heads),
+        "codes": sorted(known.codes),
+        "removed": sorted(known.removed),
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ruff-codes-")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+        os.replace(tmp, path)
+    except OSError:
+        return
 
 
 def _names(items: list[str]) -> str:

@@ -9,7 +9,7 @@ settings otherwise (excludes, per-file ignores, first-party modules).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,13 +161,18 @@ def _unreadable(path: str, why: str) -> SyntaxProblem:
 
 
 def prepare(
-    ws: Workspace, changeset: ChangeSet, settings: Mapping[str, bytes | None]
+    ws: Workspace,
+    changeset: ChangeSet,
+    settings: Mapping[str, bytes | None],
+    *,
+    written: Collection[str] = (),
 ) -> tuple[Dropped, ...]:
-    """Lay out the project in ``ws``: stand-ins for the head tree, then the base's settings
-    files at their paths (display settings ruff removed left out). Returns what was left out."""
+    """Lay out the project in ``ws``: stand-ins for the head tree (but the files ``written``
+    with their contents), then the base's settings files at their paths (display settings ruff
+    removed left out). Returns what was left out."""
     tree = changeset.head_tree()
     if tree is not None:
-        ws.stand_ins(tree.paths)
+        ws.stand_ins(tree.paths, skip=written)
     dropped: list[Dropped] = []
     for path, data in sorted(settings.items()):
         if data is None:
@@ -211,7 +216,6 @@ def run_batch(
         )
 
     with Workspace() as ws:
-        dropped = prepare(ws, ctx.changeset, ctx.settings)
         written: dict[str, Path] = {}
         for src in sources:
             target = ws.write(src.change.path, src.data)
@@ -219,6 +223,7 @@ def run_batch(
                 unreadable.append(_unreadable(src.change.path, BAD_NAME))
                 continue
             written[src.change.path] = target
+        dropped = prepare(ws, ctx.changeset, ctx.settings, written=written)
         files = list(written.values())
         env = ws.env()
         jobs: dict[str, list[str]] = {}

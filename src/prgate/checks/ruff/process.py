@@ -13,12 +13,12 @@ import os
 import posixpath
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
 from prgate.checks.ruff.settings import PYTHON_SUFFIXES, SETTINGS_NAMES
-from prgate.checks.tools import ProcessResult, safe_relpath
+from prgate.checks.tools import FileWriter, ProcessResult, safe_relpath
 from prgate.checks.tools import run_process as run_tool_process
 from prgate.childenv import child_env
 from prgate.errors import CheckError
@@ -62,6 +62,7 @@ class Workspace:
         self.tree.mkdir()
         self.home.mkdir()
         self._paths: dict[str, str] = {}
+        self._writer = FileWriter(self.tree)
 
     def __enter__(self) -> Workspace:
         return self
@@ -77,39 +78,29 @@ class Workspace:
     def write(self, path: str, data: bytes) -> Path | None:
         """Write a file; ``None`` when its path is not safe to write."""
         parts = safe_relpath(path)
-        if parts is None:
+        if parts is None or not self._writer.write(parts, data):
             return None
         target = self.tree.joinpath(*parts)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target.is_symlink() or target.is_dir():
-                return None
-            target.write_bytes(data)
-        except OSError:
-            return None
         self._paths[str(target)] = path
         return target
 
-    def stand_ins(self, paths: Iterable[str]) -> None:
-        """An empty file for every Python path of the head tree, and every folder: enough for
-        ruff to know which modules and packages the project has. Settings files are never
-        stood in for (an empty ``ruff.toml`` would be settings of its own)."""
-        folders: set[str] = set()
+    def stand_ins(self, paths: Iterable[str], *, skip: Collection[str] = ()) -> None:
+        """An empty file for every Python path of the head tree but ``skip`` (written with
+        their contents), and every folder: enough for ruff to know which modules and packages
+        the project has. Settings files are never stood in for (an empty ``ruff.toml`` would
+        be settings of its own)."""
         for path in paths:
-            if posixpath.basename(path) in SETTINGS_NAMES or safe_relpath(path) is None:
+            name = posixpath.basename(path)
+            if name in SETTINGS_NAMES or path in skip:
                 continue
-            folder = posixpath.dirname(path)
-            if folder not in folders:
-                folders.add(folder)
+            parts = safe_relpath(path)
+            if parts is None:
+                continue
+            if path.endswith(PYTHON_SUFFIXES) or name == "py.typed":
+                self._writer.write(parts, b"", replace=False)
+            else:
                 try:
-                    self.tree.joinpath(folder).mkdir(parents=True, exist_ok=True)
-                except OSError:
-                    continue
-            if path.endswith(PYTHON_SUFFIXES) or posixpath.basename(path) == "py.typed":
-                target = self.tree.joinpath(path)
-                try:
-                    if not target.exists():
-                        target.touch()
+                    self._writer.folder(parts[:-1])
                 except OSError:
                     continue
 

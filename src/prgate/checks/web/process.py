@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from prgate.checks.tools import ProcessResult, run_process, safe_relpath
+from prgate.checks.tools import FileWriter, ProcessResult, run_process, safe_relpath
 from prgate.checks.web.settings import is_settings_file
 from prgate.errors import CheckError
 
@@ -27,8 +27,9 @@ from prgate.errors import CheckError
 TOOL_TIMEOUT = 300.0
 #: The environment variables a tool may see besides ``PATH`` and ``HOME``.
 KEPT_VARIABLES = ("LANG", "LC_ALL", "LC_CTYPE", "TZ")
-#: Files handed to one process at most (keeps command lines short).
-BATCH = 200
+#: Bytes of file names handed to one process at most: a command line stays far below the
+#: system's limit (2 MB on Linux), and a change of hundreds of files is one run.
+BATCH_BYTES = 64 * 1024
 #: A memory-backed folder for the workspace when it has this much room (bytes): writing
 #: hundreds of small files there is tens of times faster than on a disk.
 MEMORY_DIR = "/dev/shm"
@@ -87,6 +88,7 @@ class Workspace:
         self.home = Path(self._tmp.name) / "home"
         self.home.mkdir()
         self.root.mkdir()
+        self._writer = FileWriter(self.root)
         #: Repository path -> the name it has in the workspace (relative, ``/``-separated).
         self.names: dict[str, str] = {}
         for path, data in settings.items():
@@ -106,20 +108,18 @@ class Workspace:
             self.names[path] = name
 
     def _write(self, name: str, data: bytes) -> None:
-        target = self.root.joinpath(*name.split("/"))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        if not self._writer.write(tuple(name.split("/")), data):
+            raise CheckError("a changed file could not be laid out for the web tools")
 
     def read(self, path: str) -> str:
         return self.root.joinpath(*self.names[path].split("/")).read_text("utf-8")
 
     def run(self, binary: str, args: Sequence[str], paths: Sequence[str]) -> list[ProcessResult]:
-        """``binary args paths`` in the workspace, in batches of :data:`BATCH` files."""
+        """``binary args paths`` in the workspace, in batches of :data:`BATCH_BYTES` of names."""
         env = scrubbed_env(self.home)
-        names = [self.names[p] for p in paths if p in self.names]
         return [
-            run_tool([binary, *args, *names[i : i + BATCH]], cwd=self.root, env=env)
-            for i in range(0, len(names), BATCH)
+            run_tool([binary, *args, *batch], cwd=self.root, env=env)
+            for batch in batches([self.names[p] for p in paths if p in self.names])
         ]
 
     def __enter__(self) -> Workspace:
@@ -132,6 +132,20 @@ class Workspace:
         tb: TracebackType | None,
     ) -> None:
         self._tmp.cleanup()
+
+
+def batches(names: Sequence[str], limit: int = BATCH_BYTES) -> list[list[str]]:
+    """``names`` in runs of at most ``limit`` bytes of names (one name at least per run)."""
+    out: list[list[str]] = []
+    size = limit
+    for name in names:
+        cost = len(os.fsencode(name)) + 1
+        if size + cost > limit:
+            out.append([])
+            size = 0
+        out[-1].append(name)
+        size += cost
+    return out
 
 
 def lint_json(results: Sequence[ProcessResult]) -> list[dict[str, object]]:

@@ -8,6 +8,7 @@ changed files' head texts and the base settings, and returns plain data.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from prgate.checks.web.output import LintProblem, failed_files, parse_lint
@@ -44,39 +45,58 @@ def run_tools(
     fmt: Mapping[str, str],
     lint_fix: bool = False,
 ) -> WebOutput:
-    """Run oxlint over ``lint`` and oxfmt over ``fmt`` (path -> head text).
+    """Run oxlint over ``lint`` and oxfmt over ``fmt`` (path -> head text), side by side, each
+    in a workspace of its own (oxfmt rewrites the files it formats).
 
     Raises :class:`~prgate.checks.web.process.ToolMissing` or :class:`CheckError` when a tool
     cannot give an answer: the caller turns that into a could-not-judge finding.
     """
+    base = base_settings(settings)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        linted = pool.submit(_lint, base, lint, lint_fix) if lint else None
+        formatted = pool.submit(_format, base, fmt) if fmt else None
+        parts = [f.result() for f in (linted, formatted) if f is not None]
     out = WebOutput()
-    files = {**lint, **fmt}
-    with Workspace(base_settings(settings), files) as ws:
-        back = {ws.names[p]: p for p in files if p in ws.names}
-        out.unjudged = {p for p in files if p not in ws.names}
-        lint_paths = sorted(p for p in lint if p in ws.names)
-        fmt_paths = sorted(p for p in fmt if p in ws.names)
-        if lint_paths:
-            results = ws.run(tool_binary("oxlint"), ["--format", "json"], lint_paths)
-            out.problems = parse_lint(lint_json(results), back)
-        if fmt_paths:
-            _format(ws, fmt_paths, back, out)
-        if lint_fix and lint_paths:
-            _lint_fix(ws, lint_paths, lint, out)
+    for part in parts:
+        out.problems += part.problems
+        out.formatted.update(part.formatted)
+        out.unformattable |= part.unformattable
+        out.unjudged |= part.unjudged
+        out.lint_fixed.update(part.lint_fixed)
     return out
 
 
-def _format(ws: Workspace, paths: Sequence[str], back: Mapping[str, str], out: WebOutput) -> None:
-    args = ["--write", "--no-error-on-unmatched-pattern"]
-    for r in ws.run(tool_binary("oxfmt"), args, paths):
-        if r.returncode != 0:
-            failed = failed_files(r.stderr.decode("utf-8", "replace"))
-            if not failed:
-                raise CheckError("oxfmt stopped without saying why")
-            out.unformattable.update(back[n] for n in failed if n in back)
-    for path in paths:
-        if path not in out.unformattable:
-            out.formatted[path] = ws.read(path)
+def _lint(base: Mapping[str, bytes], files: Mapping[str, str], fix: bool) -> WebOutput:
+    out = WebOutput()
+    with Workspace(base, files) as ws:
+        back = {ws.names[p]: p for p in files if p in ws.names}
+        out.unjudged = {p for p in files if p not in ws.names}
+        paths = sorted(back.values())
+        if paths:
+            results = ws.run(tool_binary("oxlint"), ["--format", "json"], paths)
+            out.problems = parse_lint(lint_json(results), back)
+            if fix:
+                _lint_fix(ws, paths, files, out)
+    return out
+
+
+def _format(base: Mapping[str, bytes], files: Mapping[str, str]) -> WebOutput:
+    out = WebOutput()
+    with Workspace(base, files) as ws:
+        back = {ws.names[p]: p for p in files if p in ws.names}
+        out.unjudged = {p for p in files if p not in ws.names}
+        paths = sorted(back.values())
+        args = ["--write", "--no-error-on-unmatched-pattern"]
+        for r in ws.run(tool_binary("oxfmt"), args, paths) if paths else ():
+            if r.returncode != 0:
+                failed = failed_files(r.stderr.decode("utf-8", "replace"))
+                if not failed:
+                    raise CheckError("oxfmt stopped without saying why")
+                out.unformattable.update(back[n] for n in failed if n in back)
+        for path in paths:
+            if path not in out.unformattable:
+                out.formatted[path] = ws.read(path)
+    return out
 
 
 def _lint_fix(
