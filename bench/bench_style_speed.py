@@ -10,12 +10,16 @@ Prints the median seconds (wall clock, and CPU time of the processes) of three r
 `prgate check` (packs python-style and web-style) and of the bare tools on the same files
 (ruff check, ruff format --check, oxlint, oxfmt --check, one after another), and their ratio;
 then `prgate check` with no packs (the fixed cost of reading a change from git and starting
-up) and the ratio of what the two packs add on top of it to the bare tools.
+up) and the ratio of what the two packs add on top of it to the bare tools; then the same check
+run again in one warm Python process (what `prgate check` costs without starting Python and
+importing prgate), with the machine's cores: on few cores the tools' own CPU time, divided by
+the cores, bounds how fast any process running them side by side can be.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import subprocess
@@ -52,6 +56,42 @@ def median_time(args: list[list[str]], cwd: Path) -> tuple[float, float]:
         runs.append(time.perf_counter() - start)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(runs), statistics.median(cpu)
+
+
+def warm_time(args: list[str], cwd: Path) -> tuple[float, float]:
+    """Median wall-clock and CPU seconds (this process and its children) of three runs of
+    ``prgate ARGS`` inside this process, after one run that imports and warms everything."""
+    import contextlib
+    import io
+
+    from prgate.cli import main as prgate_main
+
+    def once() -> None:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+            prgate_main(args)
+
+    here = Path.cwd()
+    saved = dict(os.environ)
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(ENV)
+    try:
+        once()
+        runs, cpu = [], []
+        for _ in range(3):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            own = time.process_time()
+            start = time.perf_counter()
+            once()
+            runs.append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            children = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+            cpu.append(time.process_time() - own + children)
+    finally:
+        os.chdir(here)
+        os.environ.clear()
+        os.environ.update(saved)
     return statistics.median(runs), statistics.median(cpu)
 
 
@@ -129,6 +169,7 @@ def main() -> None:
             sys.exit(f"prgate check did not judge the change: {first.stderr.decode()[:500]}")
         t_prgate, c_prgate = median_time(prgate, repo)
         t_bare, c_bare = median_time(bare, repo)
+        t_warm, c_warm = warm_time(prgate[0][1:], repo)
         config.write_text("packs: []\n")
         t_empty, c_empty = median_time(prgate, repo)
         print(f"{len(ts)} TypeScript + {len(py)} Python files changed")
@@ -145,6 +186,12 @@ def main() -> None:
         print(
             "ratio of what the style packs add to the bare tools: "
             f"{(t_prgate - t_empty) / t_bare:.2f}x (cpu {(c_prgate - c_empty) / c_bare:.2f}x)"
+        )
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        print(
+            f"the same check in a warm process (no start-up): {t_warm:.2f}s (cpu {c_warm:.2f}s), "
+            f"ratio {t_warm / t_bare:.2f}x; on {cores} cores its CPU time alone needs at least "
+            f"{c_warm / (cores or 1):.2f}s ({c_warm / (cores or 1) / t_bare:.2f}x the bare tools)"
         )
 
 

@@ -7,6 +7,7 @@ output, and with an environment that carries nothing of the caller's secrets.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
@@ -536,8 +537,13 @@ def _once(compute: Callable[[], _T], *, eager: bool) -> Callable[[], _T]:
                 memo.append(compute())
             return memo[0]
 
+    def ahead() -> None:
+        # A failure here is left for the first call, which computes again and raises it.
+        with contextlib.suppress(Exception):
+            get()
+
     if eager:
-        threading.Thread(target=get, daemon=True).start()
+        threading.Thread(target=ahead, daemon=True).start()
     return get
 
 
