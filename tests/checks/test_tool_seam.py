@@ -291,3 +291,16 @@ def test_web_tools_get_every_file_in_as_few_runs_as_the_command_line_allows() ->
     assert all(sum(len(n) + 1 for n in run) <= BATCH_BYTES for run in runs)
     assert batches([]) == []
     assert batches(["a" * 100], limit=10) == [["a" * 100]]
+
+
+def test_the_file_writer_handles_deep_and_clashing_folders(tmp_path: Path) -> None:
+    from prgate.checks.tools import FileWriter
+
+    writer = FileWriter(tmp_path)
+    deep = ("d",) * 1500 + ("x.ts",)  # deeper than Python's recursion limit
+    assert writer.write(deep, b"deep")
+    assert tmp_path.joinpath(*deep).read_bytes() == b"deep"
+    assert writer.write(("settings",), b"a file")
+    # A later name that needs that file to be a folder is refused, not a crash.
+    assert not writer.write(("settings", "inside.ts"), b"x")
+    assert (tmp_path / "settings").read_bytes() == b"a file"

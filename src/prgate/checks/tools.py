@@ -36,6 +36,7 @@ module. To add a second tool:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from abc import ABC, abstractmethod
@@ -92,9 +93,13 @@ class FileWriter:
         self._folders: set[tuple[str, ...]] = {()}
 
     def folder(self, parts: tuple[str, ...]) -> None:
-        if parts not in self._folders:
-            os.makedirs(self.root.joinpath(*parts), exist_ok=True)
-            self._folders.add(parts)
+        depth = len(parts)
+        while parts[:depth] not in self._folders:
+            depth -= 1
+        for end in range(depth + 1, len(parts) + 1):
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(os.path.join(self.root, *parts[:end]))
+            self._folders.add(parts[:end])
 
     def write(self, parts: tuple[str, ...], data: bytes, *, replace: bool = True) -> bool:
         """Write ``data`` at ``root/parts``; with ``replace=False`` an existing file is kept.

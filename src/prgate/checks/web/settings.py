@@ -120,7 +120,9 @@ def prettier_as_oxfmt(settings: Mapping[str, bytes | None]) -> dict[str, bytes]:
     options oxfmt reads under the same names."""
     out: dict[str, bytes] = {}
     order = {n: i for i, n in enumerate((*PRETTIER_SETTINGS, PACKAGE_JSON))}
-    candidates = [p for p in settings if posixpath.basename(p) in order]
+    candidates = [
+        p for p, d in settings.items() if d is not None and posixpath.basename(p) in order
+    ]
     for path in sorted(
         candidates, key=lambda p: (posixpath.dirname(p), order[posixpath.basename(p)])
     ):
