@@ -236,3 +236,19 @@ def test_prgate_fix_lays_out_the_added_web_lines_in_the_working_tree(tmp_path: P
     assert (repo / "web" / "site.css").read_text() == "a {\n  color: red;\n}\n"
     after = prgate(repo, "check", "--base", "main", "--format", "json")
     assert after.returncode == 0 and json.loads(after.stdout)["findings"] == []
+
+
+def test_a_file_nested_too_deep_for_the_tools_is_not_passed(tmp_path: Path) -> None:
+    """A path deeper than the tools' folders may go is a could-not-judge finding of every
+    rule that takes it (at the rule's level), never a silent pass."""
+    from prgate.checks.tools import MAX_PATH_DEPTH
+
+    deep = "/".join(["d"] * MAX_PATH_DEPTH) + "/a.ts"
+    fine = "export const a = 1;\n"
+    repo = make_repo(tmp_path, {}, {deep: fine, "web/b.ts": fine})
+    code, findings = check(repo)
+    assert code == 1
+    said = {(f["rule"], f["level"]) for f in findings if f["path"] == deep}
+    assert said == {("style/web-lint", "error"), ("style/web-format", "warning")}
+    assert all("too long or unusual" in str(f["message"]) for f in findings if f["path"] == deep)
+    assert not any(f["path"] == "web/b.ts" for f in findings)

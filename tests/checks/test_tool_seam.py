@@ -294,12 +294,16 @@ def test_web_tools_get_every_file_in_as_few_runs_as_the_command_line_allows() ->
 
 
 def test_the_file_writer_handles_deep_and_clashing_folders(tmp_path: Path) -> None:
-    from prgate.checks.tools import FileWriter
+    from prgate.checks.tools import MAX_PATH_DEPTH, FileWriter, safe_relpath
 
     writer = FileWriter(tmp_path)
-    deep = ("d",) * 1500 + ("x.ts",)  # deeper than Python's recursion limit
-    assert writer.write(deep, b"deep")
+    deep = safe_relpath("/".join(["d"] * (MAX_PATH_DEPTH - 1) + ["x.ts"]))
+    assert deep is not None and writer.write(deep, b"deep")
     assert tmp_path.joinpath(*deep).read_bytes() == b"deep"
+    # Deeper (or longer) names are not laid out at all: the tool's rules say they could not
+    # judge the file, and the private folder can always be removed again.
+    assert safe_relpath("/".join(["d"] * MAX_PATH_DEPTH + ["x.ts"])) is None
+    assert safe_relpath("/".join(["abcdefghij" * 20] * 16)) is None
     assert writer.write(("settings",), b"a file")
     # A later name that needs that file to be a folder is refused, not a crash.
     assert not writer.write(("settings", "inside.ts"), b"x")

@@ -182,7 +182,7 @@ def test_non_utf8_content_is_read_as_bytes(repo: Path) -> None:
 
 
 def test_git_runs_without_the_callers_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    from prgate.sources.git import git_env
+    from prgate.sources.gitrun import git_env
 
     monkeypatch.setenv("PRGATE_PRIVATE_KEY", "-----BEGIN KEY-----")
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
@@ -247,10 +247,10 @@ def test_a_large_change_reads_every_file_and_its_base_settings(repo: Path) -> No
 def test_head_files_past_the_read_ahead_budget_are_read_one_by_one(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from prgate.sources import git as source
+    from prgate.sources import gitobjects
 
     _many_files_change(repo, 8)
-    monkeypatch.setattr(source, "_PRELOAD_BYTES", 12)  # room for one file only
+    monkeypatch.setattr(gitobjects, "PRELOAD_BYTES", 12)  # room for one file only
     change = open_change(repo, base="main", head="feature").changeset
     heads = {f.path: f.head_bytes() for f in change.files}
     assert heads["pkg/m0.py"] == b"value = 0\n"
@@ -261,17 +261,15 @@ def test_head_files_past_the_read_ahead_budget_are_read_one_by_one(
 
 def test_head_files_are_read_in_one_batch(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Reading every changed file starts no process per file: the batch read them all."""
-    from prgate.sources import git as source
-
     _many_files_change(repo, 20)
     started: list[list[str]] = []
-    real = source.subprocess.Popen
+    real = subprocess.Popen
 
     def counting(args: list[str], *a: object, **k: object) -> object:
         started.append(list(args))
         return real(args, *a, **k)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(source.subprocess, "Popen", counting)
+    monkeypatch.setattr(subprocess, "Popen", counting)
     change = open_change(repo, base="main", head="feature").changeset
     assert all(f.head_bytes() is not None for f in change.files)
     batch_reads = [a for a in started if a[:2] == ["git", "cat-file"]]

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from prgate.errors import SourceError
-from prgate.sources.git import git_env, run_git
+from prgate.sources.gitrun import git_env, run_git
 
 #: The subject GitHub writes when it merges a pull request with a merge commit.
 _PR_MERGE = re.compile(r"^Merge pull request #\d+ from \S+$")

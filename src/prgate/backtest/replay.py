@@ -20,7 +20,7 @@ from prgate.config import Config
 from prgate.config.fetchers import GitRefFetcher
 from prgate.errors import ConfigError, PrgateError
 from prgate.model import Conclusion, Level, Report
-from prgate.sources.git import run_git
+from prgate.sources.gitrun import run_git
 
 
 @dataclass(frozen=True)

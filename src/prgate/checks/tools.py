@@ -72,12 +72,25 @@ class Runner(Protocol):
     ) -> ProcessResult: ...
 
 
+#: Most folders deep a path laid out for a tool may be (deeper trees are not real projects,
+#: and removing them afterwards must not exhaust Python's recursion).
+MAX_PATH_DEPTH = 64
+#: Longest path laid out for a tool, in bytes (the system's limit, 4096, less room for the
+#: private folder's own name).
+MAX_PATH_BYTES = 3072
+
+
 def safe_relpath(path: str, *, max_part: int = 255) -> tuple[str, ...] | None:
     """``path``'s parts when it is a plain relative path inside the repository (each part at
-    most ``max_part`` bytes), else ``None``."""
+    most ``max_part`` bytes, at most :data:`MAX_PATH_DEPTH` parts and
+    :data:`MAX_PATH_BYTES` bytes), else ``None``."""
     if not path or path.startswith("/") or "\0" in path or "\\" in path:
         return None
+    if len(os.fsencode(path)) > MAX_PATH_BYTES:
+        return None
     parts = tuple(path.split("/"))
+    if len(parts) > MAX_PATH_DEPTH:
+        return None
     if any(p in ("", ".", "..") or len(os.fsencode(p)) > max_part for p in parts):
         return None
     return parts

@@ -108,7 +108,7 @@ class GitRefFetcher:
         return self._commit
 
     def _git(self, *args: str) -> subprocess.CompletedProcess[bytes]:
-        from prgate.sources.git import git_env
+        from prgate.sources.gitrun import git_env
 
         env = {**git_env(), "GIT_LITERAL_PATHSPECS": "1"}  # none of the caller's secrets
         try:

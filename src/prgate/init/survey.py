@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from prgate.sources.git import run_git
+from prgate.sources.gitrun import run_git
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 WEB_SUFFIXES = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".vue", ".svelte", ".css", ".scss")

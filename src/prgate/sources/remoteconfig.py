@@ -151,7 +151,7 @@ _REMOTE = re.compile(
 
 def github_repo_of(root: Path, env: MutableMapping[str, str]) -> str | None:
     """``owner/name`` of the repository's ``origin`` remote when it is on GitHub, else ``None``."""
-    from prgate.sources.git import git_env
+    from prgate.sources.gitrun import git_env
 
     try:
         done = subprocess.run(

@@ -152,7 +152,7 @@ NOT_UTF8 = (
 )
 BAD_NAME = (
     "This file's name holds characters prgate cannot handle safely (such as a backslash or a "
-    "control character), so ruff could not check it."
+    "control character), or its folders are nested too deep, so ruff could not check it."
 )
 
 
