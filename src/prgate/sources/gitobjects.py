@@ -211,15 +211,7 @@ class BlobReader:
                 budget -= size
         if not batch:
             return
-        proc = subprocess.run(
-            ["git", "cat-file", "--batch"],
-            cwd=self.root,
-            env=git_env(),
-            input="\n".join(batch).encode() + b"\n",
-            capture_output=True,
-            check=False,
-        )
-        out, pos = proc.stdout, 0
+        out, pos = self._batch("--batch", batch), 0
         while pos < len(out):
             end = out.find(b"\n", pos)
             if end < 0:
@@ -238,18 +230,21 @@ class BlobReader:
         wanted = sorted(set(shas) - self._sizes.keys())
         if not wanted:
             return
-        proc = subprocess.run(
-            ["git", "cat-file", "--batch-check"],
-            cwd=self.root,
-            env=git_env(),
-            input="\n".join(wanted).encode() + b"\n",
-            capture_output=True,
-            check=False,
-        )
-        for line in proc.stdout.decode("ascii", errors="replace").splitlines():
+        for line in self._batch("--batch-check", wanted).decode("ascii", "replace").splitlines():
             fields = line.split(" ")
             if len(fields) == 3 and fields[1] == "blob":
                 self._sizes[fields[0]] = int(fields[2])
+
+    def _batch(self, mode: str, names: list[str]) -> bytes:
+        """One ``git cat-file MODE`` over ``names``: what it prints."""
+        return subprocess.run(
+            ["git", "cat-file", mode],
+            cwd=self.root,
+            env=git_env(),
+            input="\n".join(names).encode() + b"\n",
+            capture_output=True,
+            check=False,
+        ).stdout
 
     def known_size(self, sha: str) -> int | None:
         return self._sizes.get(sha)
