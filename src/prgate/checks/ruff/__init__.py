@@ -6,6 +6,7 @@ the tool seam, :mod:`prgate.checks.tools`: settings files, the shared run, fixes
 
 from __future__ import annotations
 
+from prgate.checks.ruff.batch import python_sources, run_batch
 from prgate.checks.ruff.kind import (
     KIND,
     required_output,
@@ -17,8 +18,6 @@ from prgate.checks.ruff.output import (
     RuffOutput,
     SyntaxProblem,
     Violation,
-    python_sources,
-    run_batch,
 )
 from prgate.checks.ruff.process import (
     Workspace,

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prgate.checks.ruff.output import prepare
+from prgate.checks.ruff.batch import prepare
 from prgate.checks.ruff.process import Workspace, run_process
 from prgate.checks.ruff.settings import black_overrides, codes_of
 from prgate.checks.tools import ProcessResult, Runner

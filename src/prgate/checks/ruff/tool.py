@@ -7,8 +7,9 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 
 from prgate.checks import CheckContext, Reads, Rule
+from prgate.checks.ruff.batch import run_batch
 from prgate.checks.ruff.fix import FilePlan, ruff_fixed
-from prgate.checks.ruff.output import RuffOutput, run_batch
+from prgate.checks.ruff.output import RuffOutput
 from prgate.checks.ruff.settings import (
     PYTHON_SUFFIXES,
     SETTINGS_NAMES,
