@@ -12,7 +12,8 @@ Prints the median seconds (wall clock, and CPU time of the processes) of three r
 then `prgate check` with no packs (the fixed cost of reading a change from git and starting
 up) and the ratio of what the two packs add on top of it to the bare tools; then the same check
 run again in one warm Python process (what `prgate check` costs without starting Python and
-importing prgate), with the machine's cores: on few cores the tools' own CPU time, divided by
+importing prgate), and as calls to a running `prgate mcp` server (what an agent that loops
+through it waits), with the machine's cores: on few cores the tools' own CPU time, divided by
 the cores, bounds how fast any process running them side by side can be.
 """
 
@@ -95,6 +96,33 @@ def warm_time(args: list[str], cwd: Path) -> tuple[float, float]:
     return statistics.median(runs), statistics.median(cpu)
 
 
+def mcp_time(repo: Path, config: Path) -> float:
+    """Median wall-clock seconds of three ``check`` calls to one ``prgate mcp`` server (after a
+    first call that warms it), as an agent looping through the MCP server waits for them."""
+    import anyio
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    params = StdioServerParameters(
+        command=str(BIN / "prgate"), args=["mcp"], cwd=str(repo), env=ENV
+    )
+    args = {"path": str(repo), "base": "main", "head": "head", "config": str(config)}
+    runs: list[float] = []
+
+    async def session() -> None:
+        async with Client(params) as client:
+            for i in range(4):
+                start = time.perf_counter()
+                result = await client.call_tool("check", args)
+                if i:
+                    runs.append(time.perf_counter() - start)
+                if result.is_error or "conclusion" not in (result.structured_content or {}):
+                    sys.exit("prgate mcp did not judge the change")
+
+    anyio.run(session)
+    return statistics.median(runs)
+
+
 def build(ts_source: str, count: int, repo: Path) -> tuple[list[str], list[str]]:
     repo.mkdir()
     sh("git", "init", "-q", "-b", "main", cwd=repo)
@@ -170,6 +198,7 @@ def main() -> None:
         t_prgate, c_prgate = median_time(prgate, repo)
         t_bare, c_bare = median_time(bare, repo)
         t_warm, c_warm = warm_time(prgate[0][1:], repo)
+        t_mcp = mcp_time(repo, config)
         config.write_text("packs: []\n")
         t_empty, c_empty = median_time(prgate, repo)
         print(f"{len(ts)} TypeScript + {len(py)} Python files changed")
@@ -186,6 +215,10 @@ def main() -> None:
         print(
             "ratio of what the style packs add to the bare tools: "
             f"{(t_prgate - t_empty) / t_bare:.2f}x (cpu {(c_prgate - c_empty) / c_bare:.2f}x)"
+        )
+        print(
+            f"the same check as a call to a running `prgate mcp` (an agent's loop): {t_mcp:.2f}s, "
+            f"ratio {t_mcp / t_bare:.2f}x"
         )
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
         print(

@@ -76,13 +76,14 @@ def check(
     `skipped` (what could not be judged) and `agent_prompt` (what to do, step by step).
     """
     from prgate.cli import judge, load_change
-    from prgate.render.jsonout import render_json, to_json_object
+    from prgate.render.common import json_text
+    from prgate.render.jsonout import to_json_object
 
     change, loaded = load_change(_folder(path), base=base, head=head, config_file=config)
-    report = judge(change, loaded)
+    report = to_json_object(judge(change, loaded))
+    # The same object twice: as the text `prgate check --format json` prints, and as data.
     return CallToolResult(
-        content=[TextContent(type="text", text=render_json(report))],
-        structured_content=to_json_object(report),
+        content=[TextContent(type="text", text=json_text(report))], structured_content=report
     )
 
 
