@@ -252,3 +252,25 @@ def test_a_file_nested_too_deep_for_the_tools_is_not_passed(tmp_path: Path) -> N
     assert said == {("style/web-lint", "error"), ("style/web-format", "warning")}
     assert all("too long or unusual" in str(f["message"]) for f in findings if f["path"] == deep)
     assert not any(f["path"] == "web/b.ts" for f in findings)
+
+
+def test_a_file_where_a_base_settings_file_stands_is_not_judged_alone(tmp_path: Path) -> None:
+    """The change turns the base's `lib/.oxlintrc.json` into a folder holding a script: that
+    script cannot be laid out beside the base's settings, so its rules say they could not
+    judge it, and every other file is still judged."""
+    base = {"lib/.oxlintrc.json": "{}\n", "web/ok.ts": "export {};\n"}
+    repo = make_repo(tmp_path, base, {"web/new.ts": "export const n = 1;\n"})
+    git(repo, "rm", "-q", "lib/.oxlintrc.json")
+    (repo / "lib" / ".oxlintrc.json").mkdir(parents=True)
+    (repo / "lib" / ".oxlintrc.json" / "x.ts").write_text("export const x = 1;\n")
+    (repo / "web" / "ok.ts").write_text("export {};\ndebugger;\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "file to folder")
+    code, findings = check(repo)
+    assert code == 1
+    stuck = {(f["rule"], f["path"]) for f in findings if "too long or unusual" in str(f["message"])}
+    assert stuck == {
+        ("style/web-lint", "lib/.oxlintrc.json/x.ts"),
+        ("style/web-format", "lib/.oxlintrc.json/x.ts"),
+    }
+    assert where(findings, "style/web-lint") == [("lib/.oxlintrc.json/x.ts", None), ("web/ok.ts", 2)]

@@ -56,3 +56,17 @@ def test_a_cache_folder_that_cannot_be_written_costs_nothing_but_time(
     cache_home.write_text("a file where the folder should be")
     known = codes.known_codes()
     assert known is not None and "F401" in known.codes
+
+
+def test_a_link_in_place_of_the_cache_file_is_not_followed(
+    cache_home: Path, tmp_path: Path
+) -> None:
+    assert codes.known_codes() is not None
+    (cached,) = cache_home.glob("ruff-codes-*.json")
+    elsewhere = tmp_path / "planted.json"
+    elsewhere.write_text(json.dumps({"heads": ["F"], "codes": ["F401"], "removed": []}))
+    cached.unlink()
+    cached.symlink_to(elsewhere)
+    codes.known_codes.cache_clear()
+    known = codes.known_codes()
+    assert known is not None and "E501" in known.codes  # asked ruff, not the planted list

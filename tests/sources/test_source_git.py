@@ -269,8 +269,44 @@ def test_head_files_are_read_in_one_batch(repo: Path, monkeypatch: pytest.Monkey
         started.append(list(args))
         return real(args, *a, **k)  # type: ignore[call-overload]
 
+    from prgate.sources.gitobjects import BlobReader
+
+    one_by_one: list[str] = []
+    real_read = BlobReader.read
+
+    def read(self: BlobReader, name: str) -> bytes | None:
+        if name not in self._blobs:
+            one_by_one.append(name)
+        return real_read(self, name)
+
     monkeypatch.setattr(subprocess, "Popen", counting)
+    monkeypatch.setattr(BlobReader, "read", read)
     change = open_change(repo, base="main", head="feature").changeset
     assert all(f.head_bytes() is not None for f in change.files)
     batch_reads = [a for a in started if a[:2] == ["git", "cat-file"]]
     assert batch_reads == [["git", "cat-file", "--batch-check"], ["git", "cat-file", "--batch"]]
+    assert one_by_one == []  # every file came from the one batch
+
+
+def test_a_tree_that_cannot_be_listed_is_an_error_not_an_empty_tree(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Were a failed listing read as an empty tree, every settings file at base would look
+    absent and the change would be judged with defaults: it must stop the check instead."""
+    from prgate.sources import gitobjects
+
+    _many_files_change(repo, 70)
+    real = gitobjects.run_git
+
+    def failing(root: Path, args: list[str], **kw: bool) -> bytes:
+        # git itself fails: the listing names an object the repository does not have.
+        if args[0] == "ls-tree":
+            args = [*args[:-1], "0" * 40]
+        return real(root, args, **kw)
+
+    monkeypatch.setattr(gitobjects, "run_git", failing)
+    change = open_change(repo, base="main", head="feature").changeset
+    with pytest.raises(SourceError):
+        change.read_base("pkg/ruff.toml")
+    with pytest.raises(SourceError):
+        change.head_tree()

@@ -89,7 +89,7 @@ def tree_lister(
         args = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
 
     def listing() -> TreeListing | None:
-        out = run_git(root, args, check=False)
+        out = run_git(root, args)
         return TreeListing(paths=tuple(sorted({decode_path(p) for p in out.split(b"\0") if p})))
 
     return _once(listing, eager=eager)
@@ -137,7 +137,7 @@ def ref_reader(reader: BlobReader, commit: str | None, *, eager: bool = False) -
 
     def listing() -> frozenset[str]:
         args = ["ls-tree", "-r", "-z", "--name-only", str(commit)]
-        out = run_git(reader.root, args, check=False)
+        out = run_git(reader.root, args)
         return frozenset(decode_path(p) for p in out.split(b"\0") if p)
 
     held = _once(listing, eager=eager and commit is not None)

@@ -11,10 +11,12 @@ does not ask ruff again each time. A cache that cannot be read or written is ski
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
+import stat
 import subprocess
 import tempfile
 from collections.abc import Iterable
@@ -130,10 +132,19 @@ def _cache_file(binary: str) -> Path | None:
 
 
 def _read_cache(path: Path) -> KnownCodes | None:
+    """The cached codes, from a regular file of the user's own (never through a link)."""
     try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
         return None
+    with os.fdopen(fd, "rb") as f:
+        try:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+                return None
+            data = json.loads(f.read())
+        except (OSError, ValueError):
+            return None
     if not isinstance(data, dict):
         return None
     parts = [data.get(name) for name in ("heads", "codes", "removed")]
@@ -153,11 +164,15 @@ def _write_cache(path: Path, known: KnownCodes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ruff-codes-")
+    except OSError:
+        return
+    try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f)
         os.replace(tmp, path)
     except OSError:
-        return
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def _names(items: list[str]) -> str:

@@ -91,6 +91,13 @@ class Workspace:
         self._writer = FileWriter(self.root)
         #: Repository path -> the name it has in the workspace (relative, ``/``-separated).
         self.names: dict[str, str] = {}
+        try:
+            self._lay_out(settings, files)
+        except BaseException:
+            self._tmp.cleanup()
+            raise
+
+    def _lay_out(self, settings: Mapping[str, bytes], files: Mapping[str, str]) -> None:
         for path, data in settings.items():
             if _safe_parts(path) is not None:
                 self._write(path, data)
@@ -104,12 +111,14 @@ class Workspace:
                 # while no tool takes it for the settings of the files beside it.
                 folder, base = posixpath.split(path)
                 name = posixpath.join(folder, f"prgate-head-{i}", base)
-            self._write(name, text.encode("utf-8"))
-            self.names[path] = name
+            # A file that cannot be written (a base settings file stands where its folder
+            # would be) is left out: the rules that take it say they could not judge it.
+            if self._writer.write(tuple(name.split("/")), text.encode("utf-8")):
+                self.names[path] = name
 
     def _write(self, name: str, data: bytes) -> None:
         if not self._writer.write(tuple(name.split("/")), data):
-            raise CheckError("a changed file could not be laid out for the web tools")
+            raise CheckError("the team's settings could not be laid out for the web tools")
 
     def read(self, path: str) -> str:
         return self.root.joinpath(*self.names[path].split("/")).read_text("utf-8")

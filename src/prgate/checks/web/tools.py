@@ -53,7 +53,7 @@ def run_tools(
     """
     base = base_settings(settings)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        linted = pool.submit(_lint, base, lint, lint_fix) if lint else None
+        linted = pool.submit(_lint, base, lint, {**fmt, **lint}, lint_fix) if lint else None
         formatted = pool.submit(_format, base, fmt) if fmt else None
         parts = [f.result() for f in (linted, formatted) if f is not None]
     out = WebOutput()
@@ -66,17 +66,21 @@ def run_tools(
     return out
 
 
-def _lint(base: Mapping[str, bytes], files: Mapping[str, str], fix: bool) -> WebOutput:
+def _lint(
+    base: Mapping[str, bytes], lint: Mapping[str, str], files: Mapping[str, str], fix: bool
+) -> WebOutput:
+    """oxlint over ``lint``, in a workspace holding every changed file of ``files`` (rules that
+    follow imports see the changed files they import as they are at head)."""
     out = WebOutput()
     with Workspace(base, files) as ws:
         back = {ws.names[p]: p for p in files if p in ws.names}
-        out.unjudged = {p for p in files if p not in ws.names}
-        paths = sorted(back.values())
+        out.unjudged = {p for p in lint if p not in ws.names}
+        paths = sorted(p for p in lint if p in ws.names)
         if paths:
             results = ws.run(tool_binary("oxlint"), ["--format", "json"], paths)
             out.problems = parse_lint(lint_json(results), back)
             if fix:
-                _lint_fix(ws, paths, files, out)
+                _lint_fix(ws, paths, lint, out)
     return out
 
 
