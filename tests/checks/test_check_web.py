@@ -273,4 +273,7 @@ def test_a_file_where_a_base_settings_file_stands_is_not_judged_alone(tmp_path: 
         ("style/web-lint", "lib/.oxlintrc.json/x.ts"),
         ("style/web-format", "lib/.oxlintrc.json/x.ts"),
     }
-    assert where(findings, "style/web-lint") == [("lib/.oxlintrc.json/x.ts", None), ("web/ok.ts", 2)]
+    assert where(findings, "style/web-lint") == [
+        ("lib/.oxlintrc.json/x.ts", None),
+        ("web/ok.ts", 2),
+    ]
