@@ -19,12 +19,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
-from prgate.cachedir import cache_root
+from prgate.cachedir import cache_root, write_private
 from prgate.checks import Rule
 from prgate.llm.params import LlmParams
 from prgate.model import FileChange
@@ -126,20 +125,13 @@ class FileCache:
         data = value.encode("utf-8")
         if path is None or len(data) > MAX_VALUE_BYTES:
             return
+        # A cache that cannot be written costs a request next time, nothing more.
+        if not write_private(path, data):
+            return
         try:
-            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
-            try:
-                os.fchmod(fd, 0o600)
-                with os.fdopen(fd, "wb") as out:
-                    out.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
             self._trim()
         except OSError:
-            return  # a cache that cannot be written costs a request next time, nothing more
+            return
 
     def _trim(self) -> None:
         entries = []

@@ -11,20 +11,17 @@ does not ask ruff again each time. A cache that cannot be read or written is ski
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
 import os
-import stat
 import subprocess
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prgate.cachedir import cache_root
+from prgate.cachedir import cache_root, read_private, write_private
 from prgate.checks.ruff.process import ruff_binary
 from prgate.errors import CheckError
 
@@ -132,19 +129,11 @@ def _cache_file(binary: str) -> Path | None:
 
 
 def _read_cache(path: Path) -> KnownCodes | None:
-    """The cached codes, from a regular file of the user's own (never through a link)."""
+    raw = read_private(path)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
+        data = json.loads(raw) if raw is not None else None
+    except ValueError:
         return None
-    with os.fdopen(fd, "rb") as f:
-        try:
-            info = os.fstat(f.fileno())
-            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
-                return None
-            data = json.loads(f.read())
-        except (OSError, ValueError):
-            return None
     if not isinstance(data, dict):
         return None
     parts = [data.get(name) for name in ("heads", "codes", "removed")]
@@ -155,24 +144,12 @@ def _read_cache(path: Path) -> KnownCodes | None:
 
 
 def _write_cache(path: Path, known: KnownCodes) -> None:
-    """Written whole or not at all (a temporary file renamed), readable by its owner only."""
     data = {
         "heads": sorted(known.heads),
         "codes": sorted(known.codes),
         "removed": sorted(known.removed),
     }
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ruff-codes-")
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    write_private(path, json.dumps(data).encode("utf-8"))
 
 
 def _names(items: list[str]) -> str:
